@@ -1,0 +1,160 @@
+"""The command line: the one place that prints to the user and chooses an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from provenance import __version__
+from provenance.config import FailOn, IfNoReport, Settings
+from provenance.errors import ExitCode, InputError, ProvenanceError, one_line
+
+_EXAMPLES = """\
+examples:
+  pytest --json-report --json-report-file=report.json; provenance run --report report.json
+  provenance run --report 'reports/**/*.xml' --fail-on none
+  provenance verify data/ci_runs.jsonl
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provenance",
+        description="Turn a CI test run into an auditable record: outputs, a summary, a ledger entry "
+        "and a provenance file.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"provenance {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="ingest test reports, record the run and gate on failures",
+        description="Read the test reports, write the provenance file and a ledger entry, print the "
+        "summary, and exit 1 when the gate fails.",
+        epilog="example:\n  provenance run --report report.json --ledger data/ci_runs.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--report", action="append", metavar="GLOB", help="a report file or glob (repeatable; default report.json)"
+    )
+    run.add_argument("--fail-on", choices=[m.value for m in FailOn], help="what fails the step (default test-failures)")
+    run.add_argument(
+        "--if-no-report",
+        choices=[m.value for m in IfNoReport],
+        help="a missing or empty report: warn (neutral) or fail (default warn)",
+    )
+    run.add_argument("--ledger", metavar="FILE", help="ledger file (default data/ci_runs.jsonl)")
+    run.add_argument("--evidence-dir", metavar="DIR", help="where provenance files go (default evidence)")
+    run.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
+    run.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
+    run.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
+    run.add_argument(
+        "--no-summary", dest="summary", action="store_false", default=None, help="do not write the job summary"
+    )
+    run.add_argument(
+        "--no-annotations", dest="annotate", action="store_false", default=None, help="do not annotate failing tests"
+    )
+
+    commands.add_parser(
+        "action",
+        help="what the container runs: settings from the action's INPUT_* variables",
+        description="Run as the GitHub Action: every setting comes from INPUT_<NAME> variables.",
+    )
+
+    verify = commands.add_parser(
+        "verify",
+        help="check a ledger's hash chain",
+        description="Recompute every entry's hash and link; exit 1 at the first entry that does not verify.",
+        epilog="example:\n  provenance verify data/ci_runs.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("ledger", type=Path, metavar="LEDGER")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> int:
+    """Run one command; returns the exit code (0 ok, 1 gate failed, 2 bad input, 3 internal error)."""
+    env = os.environ if env is None else env
+    args = _parser().parse_args(argv)
+    in_github = env.get("GITHUB_ACTIONS") == "true"
+    debug = bool(args.debug) or env.get("RUNNER_DEBUG") == "1"
+    try:
+        if args.command == "verify":
+            return _verify(args.ledger)
+        settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
+        return _run(settings, env, in_github)
+    except ProvenanceError as exc:
+        _report_error(exc.diagnosis(), in_github)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _report_error("interrupted", in_github)
+        return int(ExitCode.INTERNAL)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, never a bare traceback
+        if debug:
+            traceback.print_exc()
+        _report_error(f"internal error: {type(exc).__name__}: {one_line(str(exc), 500)}", in_github)
+        return int(ExitCode.INTERNAL)
+
+
+def _settings_from_args(args: argparse.Namespace) -> Settings:
+    raw: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        value = getattr(args, name, None)
+        if value is not None:
+            raw[name] = tuple(value) if name == "report" else value
+    return Settings.build(raw, source="command line", spell=lambda n: "--" + n.replace("_", "-"))
+
+
+def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
+    # Imported here so `provenance --version` and `--help` stay fast.
+    from provenance import pipeline
+    from provenance.github import publish
+
+    inputs = pipeline.gather(settings, env)
+    outcome = pipeline.record(inputs)
+    publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
+    return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
+
+
+def _verify(path: Path) -> int:
+    from provenance.ledger import verify
+
+    if not path.is_file():
+        raise InputError("expected an existing ledger file", source=str(path))
+    result = verify(path)
+    print(
+        json.dumps(
+            {
+                "ledger": str(path),
+                "entries": result.entries,
+                "head": result.head,
+                "ok": result.problem is None,
+                "problem": result.problem,
+                "line": result.line,
+            }
+        )
+    )
+    if result.problem:
+        print(f"{path}: line {result.line}: {result.problem}", file=sys.stderr)
+        return int(ExitCode.GATE_FAILED)
+    print(f"{path}: {result.entries} entries verified; head {result.head}", file=sys.stderr)
+    return int(ExitCode.OK)
+
+
+def _report_error(message: str, in_github: bool) -> None:
+    """One line: an error annotation on GitHub (escaped, so it cannot issue commands), else stderr."""
+    from provenance.github.commands import command
+
+    if in_github:
+        print(command("error", message, title="provenance"), flush=True)
+    else:
+        print(f"provenance: error: {message}", file=sys.stderr, flush=True)

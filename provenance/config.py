@@ -1,0 +1,110 @@
+"""Settings: one frozen model built from action inputs or CLI flags, validated before any side effect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from provenance.errors import InputError
+
+
+class FailOn(StrEnum):
+    """What makes the step fail (exit 1)."""
+
+    TEST_FAILURES = "test-failures"
+    NONE = "none"
+
+
+class IfNoReport(StrEnum):
+    """What a missing or empty report means."""
+
+    WARN = "warn"
+    FAIL = "fail"
+
+
+class Settings(BaseModel):
+    """Everything the `run` command needs to know, in one validated place.
+
+    Field names are the action's input names in snake case; `INPUT_<NAME>` variables use the
+    kebab-case spelling, upper-cased, as the runner passes them.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    report: tuple[str, ...] = Field(default=("report.json",), min_length=1)
+    fail_on: FailOn = FailOn.TEST_FAILURES
+    if_no_report: IfNoReport = IfNoReport.WARN
+    ledger: str = Field(default="data/ci_runs.jsonl", min_length=1)
+    evidence_dir: str = Field(default="evidence", min_length=1)
+    workspace: Path = Field(default_factory=Path.cwd)
+    summary: bool = True
+    annotate: bool = True
+    run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    retention_years: int = Field(default=5, ge=1, le=100)
+
+    @field_validator("report")
+    @classmethod
+    def _non_empty_patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        patterns = tuple(p.strip() for p in value if p.strip())
+        if not patterns:
+            raise ValueError("at least one report path or glob is required")
+        return patterns
+
+    @classmethod
+    def from_inputs(cls, env: Mapping[str, str]) -> Settings:
+        """Build from the `INPUT_*` variables of a container action; empty means "use the default"."""
+        raw: dict[str, Any] = {}
+        for name in cls.model_fields:
+            value = env.get("INPUT_" + name.replace("_", "-").upper(), "").strip()
+            if not value:
+                continue
+            if name == "report":
+                raw[name] = split_list(value)
+            elif cls.model_fields[name].annotation is bool:
+                raw[name] = parse_bool(value, name)
+            else:
+                raw[name] = value
+        return cls.build(raw, source="action inputs", spell=lambda n: n.replace("_", "-"))
+
+    @classmethod
+    def build(cls, raw: Mapping[str, Any], *, source: str, spell: Callable[[str], str] | None = None) -> Settings:
+        """Validate, turning pydantic's report into one line naming the setting and what it expects."""
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            shown = spell(name) if spell else name
+            given = raw.get(name)
+            expected = _expected(name, error["msg"])
+            raise InputError(f"{expected} (got {given!r})", source=source, field=shown) from None
+
+
+def _expected(name: str, pydantic_message: str) -> str:
+    choices = {"fail_on": FailOn, "if_no_report": IfNoReport}
+    if name in choices:
+        return "expected one of " + ", ".join(m.value for m in choices[name])
+    return pydantic_message
+
+
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+
+
+def parse_bool(value: str, name: str) -> bool:
+    """Booleans as the Actions toolkit reads them (YAML 1.2 core schema), nothing looser."""
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise InputError(f"expected true or false (got {value!r})", source="action inputs", field=name.replace("_", "-"))
+
+
+def split_list(value: str) -> list[str]:
+    """A list input: one item per line, or comma-separated on one line."""
+    items = value.splitlines() if "\n" in value else value.split(",")
+    return [item.strip() for item in items if item.strip()]

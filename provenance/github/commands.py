@@ -1,0 +1,71 @@
+"""Step outputs and workflow commands, written the way GitHub's own toolkit writes them.
+
+Untrusted text (test names, messages, paths) only ever reaches the runner through these
+functions: command data and properties are percent-escaped, so a CR or LF can never start a new
+command, and each output value is framed by a random delimiter that it must not contain.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from provenance.errors import InputError
+
+MAX_ANNOTATIONS_PER_STEP = 10  # GitHub shows at most 10 error annotations from one step
+
+
+def escape_data(text: str) -> str:
+    """Escape a command's message (toolkit `escapeData`)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a command property value (toolkit `escapeProperty`)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str = "", **properties: str | int | None) -> str:
+    """One workflow command line, e.g. `::error file=a.py,line=3::boom`."""
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """An annotation on a file and line of the pull request."""
+
+    level: str  # error | warning | notice
+    message: str
+    title: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+    def as_command(self) -> str:
+        """The workflow command that raises this annotation."""
+        return command(self.level, self.message, file=self.file, line=self.line, title=self.title)
+
+
+def format_outputs(outputs: Mapping[str, str]) -> str:
+    """The `GITHUB_OUTPUT` file text: `name<<DELIM` / value / `DELIM`, a fresh delimiter per value."""
+    chunks = []
+    for name, value in outputs.items():
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        if delimiter in name or delimiter in value:
+            raise InputError("an output value contains its own delimiter", field=name)
+        chunks.append(f"{name}<<{delimiter}{os.linesep}{value}{os.linesep}{delimiter}{os.linesep}")
+    return "".join(chunks)
+
+
+def append_file(path: Path, text: str) -> None:
+    """Append to a runner file command (`GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`) in one write."""
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def stop_commands_token() -> str:
+    """A fresh token for `::stop-commands::`, so logged untrusted text cannot issue commands."""
+    return uuid.uuid4().hex

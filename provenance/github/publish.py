@@ -1,0 +1,92 @@
+"""Publish a recorded run: step outputs, job summary, annotations, and the log.
+
+On GitHub the outputs go to `GITHUB_OUTPUT` and the summary to `GITHUB_STEP_SUMMARY`; elsewhere
+the outputs are printed as JSON on stdout and the summary as text on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from provenance.config import Settings
+from provenance.github import summary
+from provenance.github.commands import (
+    MAX_ANNOTATIONS_PER_STEP,
+    Annotation,
+    append_file,
+    command,
+    format_outputs,
+    stop_commands_token,
+)
+from provenance.pipeline import RunOutcome
+from provenance.render import render_text
+from provenance.schemas import Result, TestResult
+
+_ANNOTATION_DETAIL_CHARS = 2000
+
+
+def publish(
+    outcome: RunOutcome,
+    settings: Settings,
+    env: Mapping[str, str],
+    in_github: bool,
+    *,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> None:
+    """Write every channel the environment offers."""
+    outputs = outcome.outputs()
+    output_file = env.get("GITHUB_OUTPUT")
+    if output_file:
+        append_file(Path(output_file), format_outputs(outputs))
+    summary_file = env.get("GITHUB_STEP_SUMMARY")
+    if summary_file and settings.summary:
+        path = Path(summary_file)
+        used = path.stat().st_size if path.exists() else 0
+        append_file(path, summary.render(outcome, limit_bytes=summary.SUMMARY_LIMIT_BYTES - used))
+    if in_github:
+        for line in workflow_commands(outcome, settings.annotate):
+            print(line, file=stdout)
+        # The log copy of the summary holds untrusted text: stop command processing around it.
+        token = stop_commands_token()
+        print(f"::stop-commands::{token}", file=stdout)
+        print(render_text(outcome), end="", file=stdout)
+        print(f"::{token}::", file=stdout, flush=True)
+    else:
+        print(render_text(outcome), end="", file=stderr, flush=True)
+    if not output_file:
+        print(json.dumps(outputs, indent=2), file=stdout, flush=True)
+
+
+def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:
+    """Warnings, then an error annotation for each of the first failures, then how many more."""
+    lines = [command("warning", warning, title="provenance") for warning in outcome.warnings]
+    if not annotate:
+        return lines
+    failures = [t for t in outcome.provenance.run.tests if t.result in (Result.FAIL, Result.ERROR)]
+    for test in failures[:MAX_ANNOTATIONS_PER_STEP]:
+        lines.append(annotation_for(test).as_command())
+    hidden = len(failures) - MAX_ANNOTATIONS_PER_STEP
+    if hidden > 0:
+        lines.append(
+            command(
+                "notice",
+                f"{hidden} more failing tests are not annotated (GitHub shows {MAX_ANNOTATIONS_PER_STEP} "
+                "per step); all are listed in the job summary and the provenance file.",
+                title="provenance",
+            )
+        )
+    return lines
+
+
+def annotation_for(test: TestResult) -> Annotation:
+    """An error annotation on the failure's line: the message first, then the traceback's end."""
+    kind = "error" if test.result is Result.ERROR else "failed"
+    title = f"{test.nodeid} {kind}" + (f" in {test.phase}" if test.phase in ("setup", "teardown", "collect") else "")
+    body = test.message or kind
+    if test.longrepr:
+        body += "\n\n" + test.longrepr[-_ANNOTATION_DETAIL_CHARS:]
+    return Annotation(level="error", message=body, title=title, file=test.file, line=test.line)

@@ -1,0 +1,140 @@
+"""The job summary: the verdict and what to do first, then counts, failures and the provenance trail.
+
+GitHub refuses a step summary over 1 MiB, so failure details are added while they fit and the
+rest is named in a visible notice.
+"""
+
+from __future__ import annotations
+
+from provenance.github.markdown import code, inline, preformatted
+from provenance.pipeline import RunOutcome
+from provenance.schemas import Conclusion, Result, TestResult
+
+SUMMARY_LIMIT_BYTES = 1024 * 1024
+_DETAIL_CHARS = 4000
+_ICONS = {Conclusion.SUCCESS: "✅", Conclusion.FAILURE: "❌", Conclusion.NEUTRAL: "⚠️"}
+_TITLES = {
+    Conclusion.SUCCESS: "Tests passed",
+    Conclusion.FAILURE: "Tests failed",
+    Conclusion.NEUTRAL: "No test results",
+}
+
+
+def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
+    """The whole summary as Markdown, never larger than `limit_bytes` when encoded."""
+    failures = [t for t in outcome.provenance.run.tests if t.result in (Result.FAIL, Result.ERROR)]
+    head = _verdict(outcome) + _counts(outcome)
+    tail = _provenance(outcome)
+    budget = limit_bytes - len((head + tail).encode()) - 512
+    details: list[str] = []
+    if failures:
+        details.append(f"### Failing tests ({len(failures)})\n\n")
+        shown = 0
+        for test in failures:
+            block = _failure(test)
+            size = len(block.encode())
+            if size > budget:
+                break
+            details.append(block)
+            budget -= size
+            shown += 1
+        if shown < len(failures):
+            details.append(
+                f"> [!NOTE]\n> {len(failures) - shown} more failing tests are not shown here: a job summary "
+                f"is limited to 1 MiB. All of them are listed in {code(outcome.provenance_path)}.\n\n"
+            )
+    return head + "".join(details) + tail
+
+
+def _verdict(outcome: RunOutcome) -> str:
+    verdict = outcome.verdict
+    run = outcome.provenance.run
+    lines = [f"## {_ICONS[verdict.conclusion]} {_TITLES[verdict.conclusion]}\n"]
+    lines.append("**" + inline("; ".join(verdict.reasons)) + "**")
+    where = [f"{run.counts.total} tests in {run.walltime_seconds or 0:.2f} s"]
+    if run.git.commit:
+        where.append("commit " + code(run.git.commit[:12]))
+    if run.git.branch:
+        where.append("on " + code(run.git.branch, 100))
+    if run.pr_number:
+        where.append(f"(PR #{run.pr_number})")
+    lines.append(" · ".join(where) + "\n")
+    if verdict.conclusion is Conclusion.FAILURE:
+        action = "fix the failing tests listed below"
+        if any(t.phase == "collect" for t in run.tests):
+            action += " (a test module that cannot be imported runs none of its tests)"
+        if verdict.gate_failed:
+            lines.append(f"> **What to do:** {action}. This step fails, so a required check blocks the merge.\n")
+        else:
+            lines.append(f"> **What to do:** {action}. `fail-on: none` is set, so this step does not fail.\n")
+    elif verdict.conclusion is Conclusion.NEUTRAL:
+        lines.append(
+            "> **What to do:** check that the test step wrote its report where the `report` input points "
+            "(for pytest: `--json-report --json-report-file=report.json`).\n"
+        )
+    for warning in outcome.warnings:
+        lines.append(f"> [!WARNING]\n> {inline(warning, 2000)}\n")
+    return "\n".join(lines) + "\n"
+
+
+def _counts(outcome: RunOutcome) -> str:
+    counts = outcome.provenance.run.counts
+    xpassed = f" ({counts.xpassed} unexpectedly passed)" if counts.xpassed else ""
+    xfailed = f" ({counts.xfailed} expected failures)" if counts.xfailed else ""
+    rows = [
+        "| Result | Tests |",
+        "|:--|--:|",
+        f"| ✅ Passed | {counts.passed}{xpassed} |",
+        f"| ❌ Failed | {counts.failed} |",
+        f"| 💥 Errors | {counts.errors} |",
+        f"| ⏭️ Skipped | {counts.skipped}{xfailed} |",
+        f"| **Total** | **{counts.total}** |",
+        f"| ⏱️ Time | {outcome.provenance.run.walltime_seconds or 0:.2f} s |",
+    ]
+    return "\n".join(rows) + "\n\n"
+
+
+def _failure(test: TestResult) -> str:
+    icon = "💥" if test.result is Result.ERROR else "❌"
+    what = f" ({test.phase})" if test.phase in ("setup", "teardown", "collect") else ""
+    message = f": {inline(test.message, 300)}" if test.message else ""
+    parts = [f"<details><summary>{icon} {code(test.nodeid, 300)}{what}{message}</summary>\n\n"]
+    if test.file:
+        where = test.file + (f":{test.line}" if test.line else "")
+        parts.append(f"at {code(where, 300)}\n\n")
+    if test.longrepr:
+        parts.append(f"<pre>{preformatted(test.longrepr, _DETAIL_CHARS)}</pre>\n\n")
+    parts.append("</details>\n\n")
+    return "".join(parts)
+
+
+def _provenance(outcome: RunOutcome) -> str:
+    record = outcome.provenance
+    run = record.run
+    rows = ["### Provenance\n", "| | |", "|:--|:--|"]
+    if run.repository:
+        rows.append(f"| Repository | {inline(run.repository)} |")
+    rows.append(f"| Commit | {code(run.git.commit or run.sha or 'unknown')} |")
+    if run.git.branch:
+        rows.append(f"| Branch | {code(run.git.branch, 200)} |")
+    if run.pr_number:
+        rows.append(f"| Pull request | #{run.pr_number} |")
+    if run.git.changed_files is not None:
+        rows.append(
+            f"| Changed files | {len(run.git.changed_files)} (+{run.git.lines_added} / "
+            f"−{run.git.lines_deleted}) against {code((run.git.compare_base or '')[:12])} |"
+        )
+    if run.run_url:
+        rows.append(f"| Workflow run | [{inline(run.run_id)}]({run.run_url}) |")
+    else:
+        rows.append(f"| Run | {code(run.run_id)} |")
+    for report in record.reports:
+        rows.append(
+            f"| Report | {code(report.path, 200)} ({report.format.value}, sha256 {code(report.sha256[:16])}…) |"
+        )
+    rows.append(f"| Provenance file | {code(outcome.provenance_path)} (sha256 {code(outcome.provenance_sha256)}) |")
+    rows.append(
+        f"| Ledger | {code(outcome.ledger_path)}, entry {outcome.entry.seq}, hash {code(outcome.entry.entry_hash)} |"
+    )
+    rows.append(f"| Retention | until {record.retention.retain_until.date().isoformat()} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,91 @@
+"""Git metadata by subprocess: commit, branch and what the change touched.
+
+Inside a container the workspace belongs to another user and git refuses it; `safe.directory`
+is passed on each command line (a protected scope git honours) so no configuration is changed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from provenance.schemas import ChangedFile, GitInfo
+
+_TIMEOUT_SECONDS = 60
+
+
+class GitUnavailable(Exception):
+    """git is missing, the directory is no repository, or an object is not in a shallow clone."""
+
+
+def _git(workspace: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-c", "safe.directory=*", "-C", str(workspace), *args],
+            capture_output=True,
+            check=False,
+            timeout=_TIMEOUT_SECONDS,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitUnavailable(f"git could not run: {exc}") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitUnavailable(detail[-1] if detail else f"git {args[0]} failed")
+    return done.stdout.decode("utf-8", "surrogateescape")
+
+
+def read_git(workspace: Path, *, compare_base: str | None, branch_hint: str | None) -> GitInfo:
+    """Describe HEAD and its change; never raises: what git cannot tell is recorded as unknown."""
+    try:
+        commit = _git(workspace, "rev-parse", "--verify", "HEAD").strip()
+    except GitUnavailable as exc:
+        return GitInfo(status="unknown", reason=str(exc), branch=branch_hint)
+    branch = branch_hint or _current_branch(workspace)
+    try:
+        base = _resolve_base(workspace, compare_base)
+        changed = _changed_files(workspace, base)
+    except GitUnavailable as exc:
+        return GitInfo(status="unknown", reason=f"changed files unknown: {exc}", commit=commit, branch=branch)
+    return GitInfo(
+        status="ok",
+        commit=commit,
+        branch=branch,
+        compare_base=base,
+        changed_files=changed,
+        lines_added=sum(f.added or 0 for f in changed),
+        lines_deleted=sum(f.deleted or 0 for f in changed),
+    )
+
+
+def _current_branch(workspace: Path) -> str | None:
+    try:
+        name = _git(workspace, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
+    except GitUnavailable:
+        return None  # detached HEAD, as in a pull request checkout
+    return name or None
+
+
+def _resolve_base(workspace: Path, compare_base: str | None) -> str:
+    """The PR base or pushed-from commit when the clone has it, else the first parent."""
+    if compare_base:
+        merge_base = _git(workspace, "merge-base", compare_base, "HEAD").strip()
+        return merge_base
+    return _git(workspace, "rev-parse", "--verify", "HEAD^1^{commit}").strip()
+
+
+def _changed_files(workspace: Path, base: str) -> list[ChangedFile]:
+    out = _git(workspace, "diff", "--numstat", "-z", "--no-renames", base, "HEAD")
+    fields = out.split("\0")
+    changed: list[ChangedFile] = []
+    for record in fields:
+        if not record:
+            continue
+        added, deleted, path = record.split("\t", 2)
+        changed.append(
+            ChangedFile(
+                path=path,
+                added=None if added == "-" else int(added),
+                deleted=None if deleted == "-" else int(deleted),
+            )
+        )
+    return changed

@@ -1,0 +1,278 @@
+"""The `run` pipeline, stage by stage: read the context, ingest the reports, decide, record.
+
+`gather` reads (environment, git, report files); `decide` is pure; `record` writes the
+provenance file and the ledger entry. Publishing (outputs, summary, annotations) is the CLI's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from provenance import __version__
+from provenance.config import FailOn, IfNoReport, Settings
+from provenance.context import RunContext, read_context
+from provenance.errors import InputError
+from provenance.files import atomic_write
+from provenance.gitmeta import read_git
+from provenance.ledger import open_for_append
+from provenance.reports import LoadedReport, display_path, find_reports, load_report
+from provenance.schemas import (
+    CIProvenance,
+    CIRun,
+    Conclusion,
+    ExperimentLedgerEntry,
+    GitInfo,
+    LedgerPointer,
+    LedgerTest,
+    Retention,
+    TestCounts,
+    TestResult,
+    Verdict,
+    utc_now,
+)
+
+# What pytest's exit status means when the counts alone would not say it.
+_EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
+_NO_TESTS_COLLECTED = 5
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read at the edge, before anything is decided or written."""
+
+    settings: Settings
+    context: RunContext
+    git: GitInfo
+    reports: list[LoadedReport]
+    unmatched: list[str]
+    empty: list[str]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a run produced: the records, where they were written, and what to warn about."""
+
+    provenance: CIProvenance
+    entry: ExperimentLedgerEntry
+    provenance_path: str
+    provenance_sha256: str
+    ledger_path: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        """The run's verdict."""
+        return self.provenance.verdict
+
+    def outputs(self) -> dict[str, str]:
+        """The step outputs, by their action.yml names."""
+        counts = self.provenance.run.counts
+        return {
+            "conclusion": self.verdict.conclusion.value,
+            "tests-total": str(counts.total),
+            "tests-passed": str(counts.passed),
+            "tests-failed": str(counts.failed),
+            "tests-skipped": str(counts.skipped),
+            "tests-errors": str(counts.errors),
+            "duration-seconds": f"{self.provenance.run.walltime_seconds or 0.0:.3f}",
+            "run-id": self.provenance.run.run_id,
+            "ledger-path": self.ledger_path,
+            "ledger-seq": str(self.entry.seq),
+            "ledger-head": self.entry.entry_hash,
+            "provenance-path": self.provenance_path,
+            "provenance-sha256": self.provenance_sha256,
+        }
+
+
+def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
+    """Read the context, git and every report; raises `InputError` on anything malformed."""
+    context = read_context(env, settings.run_id)
+    workspace = settings.workspace
+    if not workspace.is_dir():
+        raise InputError("expected an existing directory", source=str(workspace), field="workspace")
+    git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
+    unmatched = [p for p in settings.report if not find_reports((p,), workspace)]
+    reports: list[LoadedReport] = []
+    empty: list[str] = []
+    for path in find_reports(settings.report, workspace):
+        loaded = load_report(path, workspace)
+        if loaded is None:
+            empty.append(display_path(path, workspace))
+        else:
+            reports.append(loaded)
+    return Inputs(settings, context, git, reports, unmatched, empty)
+
+
+def decide(inputs: Inputs, tests: list[TestResult]) -> Verdict:
+    """The gate: failures and errors fail; a missing report or an interrupted session never passes."""
+    settings = inputs.settings
+    counts = TestCounts.of(tests)
+    reasons: list[str] = []
+    failed = False
+    neutral = False
+    if not inputs.reports:
+        reasons.append(_no_report_reason(inputs))
+        failed = settings.if_no_report is IfNoReport.FAIL
+        neutral = not failed
+    for loaded in inputs.reports:
+        status = loaded.parsed.exit_status
+        if status in _EXIT_MEANINGS:
+            reasons.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}")
+            failed = True
+    if counts.failed or counts.errors:
+        reasons.append(_plural(counts.failed, "test") + " failed, " + _plural(counts.errors, "error"))
+        failed = True
+    if inputs.reports and counts.total == 0:
+        reasons.append("the reports contain no tests")
+        if settings.if_no_report is IfNoReport.FAIL:
+            failed = True
+        else:
+            neutral = True
+    if failed:
+        conclusion = Conclusion.FAILURE
+    elif neutral:
+        conclusion = Conclusion.NEUTRAL
+    else:
+        conclusion = Conclusion.SUCCESS
+        reasons.append(f"{_plural(counts.passed, 'test')} passed, none failed")
+    return Verdict(
+        conclusion=conclusion,
+        reasons=reasons,
+        gate_failed=conclusion is Conclusion.FAILURE and settings.fail_on is not FailOn.NONE,
+    )
+
+
+def warnings_for(inputs: Inputs) -> list[str]:
+    """What the user should know even when the run passes."""
+    warnings = []
+    if not inputs.reports:
+        warnings.append(_no_report_reason(inputs))
+    elif inputs.unmatched:
+        warnings.append("no report matched " + ", ".join(inputs.unmatched))
+    if inputs.git.status == "unknown":
+        warnings.append(f"git metadata unknown: {inputs.git.reason}")
+    return warnings
+
+
+def build_run(inputs: Inputs, now: datetime) -> CIRun:
+    """The seed's `CIRun`, from the context, git and the merged reports (pure)."""
+    context = inputs.context
+    tests = [test for loaded in inputs.reports for test in loaded.parsed.tests]
+    walltimes = [r.source.walltime_seconds for r in inputs.reports if r.source.walltime_seconds is not None]
+    starts = [r.parsed.started_at for r in inputs.reports if r.parsed.started_at is not None]
+    walltime = math.fsum(walltimes) if walltimes else math.fsum(t.duration_seconds for t in tests)
+    return CIRun(
+        run_id=context.run_id,
+        run_attempt=context.run_attempt,
+        repository=context.repository,
+        workflow=context.workflow,
+        job=context.job,
+        event_name=context.event_name,
+        actor=context.actor,
+        ref=context.ref,
+        sha=context.sha or inputs.git.commit,
+        pr_number=context.pr_number,
+        pr_base_sha=context.pr_base_sha,
+        pr_head_sha=context.pr_head_sha,
+        run_url=context.run_url,
+        runner_os=context.runner_os,
+        runner_arch=context.runner_arch,
+        git=inputs.git,
+        started_at=min(starts) if starts else None,
+        recorded_at=now,
+        walltime_seconds=walltime,
+        counts=TestCounts.of(tests),
+        tests=tests,
+    )
+
+
+def evidence_name(context: RunContext) -> str:
+    """`ci_provenance_<run_id>.json`; a re-run attempt gets `-<attempt>` so it never overwrites."""
+    suffix = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
+    return f"ci_provenance_{context.run_id}{suffix}.json"
+
+
+def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
+    """Decide, then write the provenance file and append the ledger entry under the ledger's lock.
+
+    The provenance file names the ledger position it will occupy (`seq`, `prev`), and the ledger
+    entry carries the provenance file's digest, so each vouches for the other.
+    """
+    now = now or utc_now()
+    settings = inputs.settings
+    run = build_run(inputs, now)
+    verdict = decide(inputs, run.tests)
+    workspace = settings.workspace
+    ledger_path = workspace / settings.ledger
+    evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
+    retention = Retention(
+        retention_years=settings.retention_years,
+        retain_until=_add_years(now, settings.retention_years),
+    )
+    with open_for_append(ledger_path) as ledger:
+        provenance = CIProvenance(
+            tool="provenance",
+            tool_version=__version__,
+            run=run,
+            verdict=verdict,
+            reports=[loaded.source for loaded in inputs.reports],
+            retention=retention,
+            ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
+        )
+        data = (json.dumps(provenance.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode()
+        atomic_write(workspace / evidence_rel, data)
+        provenance_sha256 = hashlib.sha256(data).hexdigest()
+        entry = ledger.append(
+            {
+                "recorded_at": now,
+                "run_id": run.run_id,
+                "run_attempt": run.run_attempt,
+                "repository": run.repository,
+                "commit": run.sha,
+                "branch": inputs.git.branch,
+                "conclusion": verdict.conclusion,
+                "counts": run.counts,
+                "walltime_seconds": run.walltime_seconds,
+                "tests": [
+                    LedgerTest(nodeid=t.nodeid, result=t.result, duration_seconds=t.duration_seconds) for t in run.tests
+                ],
+                "changed_files": (
+                    [f.path for f in inputs.git.changed_files] if inputs.git.changed_files is not None else None
+                ),
+                "reports": [loaded.source.sha256 for loaded in inputs.reports],
+                "provenance_path": evidence_rel.as_posix(),
+                "provenance_sha256": provenance_sha256,
+                "retention_until": retention.retain_until,
+            }
+        )
+    return RunOutcome(
+        provenance=provenance,
+        entry=entry,
+        provenance_path=evidence_rel.as_posix(),
+        provenance_sha256=provenance_sha256,
+        ledger_path=settings.ledger,
+        warnings=warnings_for(inputs),
+    )
+
+
+def _no_report_reason(inputs: Inputs) -> str:
+    if inputs.empty:
+        return "the test report is empty: " + ", ".join(inputs.empty)
+    return "no test report found at " + ", ".join(inputs.unmatched or inputs.settings.report)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return moment.replace(year=moment.year + years, day=28) + timedelta(days=1)

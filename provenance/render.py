@@ -1,0 +1,35 @@
+"""The run as plain text for a terminal or a CI log; control characters made visible."""
+
+from __future__ import annotations
+
+from provenance.pipeline import RunOutcome
+from provenance.schemas import Result
+from provenance.text import printable
+
+MAX_LISTED = 50
+_MARKS = {"success": "PASSED", "failure": "FAILED", "neutral": "NO RESULTS"}
+
+
+def render_text(outcome: RunOutcome) -> str:
+    """A compact report: verdict, counts, failures with their location, where the records went."""
+    run = outcome.provenance.run
+    counts = run.counts
+    verdict = outcome.verdict
+    lines = [
+        f"{_MARKS[verdict.conclusion.value]}: {printable('; '.join(verdict.reasons))}",
+        f"  {counts.total} tests: {counts.passed} passed, {counts.failed} failed, {counts.errors} errors, "
+        f"{counts.skipped} skipped in {run.walltime_seconds or 0:.2f} s",
+    ]
+    failures = [t for t in run.tests if t.result in (Result.FAIL, Result.ERROR)]
+    for test in failures[:MAX_LISTED]:
+        label = "ERROR " if test.result is Result.ERROR else "FAILED"
+        where = f" ({test.file}:{test.line})" if test.file and test.line else ""
+        message = f" - {test.message}" if test.message else ""
+        lines.append(printable(f"  {label} {test.nodeid}{where}{message}"))
+    if len(failures) > MAX_LISTED:
+        lines.append(f"  ... and {len(failures) - MAX_LISTED} more (all in the provenance file)")
+    for warning in outcome.warnings:
+        lines.append(printable(f"  warning: {warning}"))
+    lines.append(f"  provenance: {outcome.provenance_path} (sha256 {outcome.provenance_sha256})")
+    lines.append(f"  ledger: {outcome.ledger_path} entry {outcome.entry.seq} ({outcome.entry.entry_hash})")
+    return "\n".join(lines) + "\n"

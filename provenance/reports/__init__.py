@@ -1,0 +1,130 @@
+"""Test reports: find the files, detect each one's format from its content, parse it.
+
+One parser per format behind `parse_report`; the pipeline never needs to know which ran.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from provenance.reports import junit, pytest_json, reportlog
+from provenance.reports.common import ParsedReport, ReportError
+from provenance.reports.locate import Locator
+from provenance.schemas import ReportFormat, ReportSource
+
+__all__ = ["LoadedReport", "ReportError", "display_path", "find_reports", "load_report"]
+
+
+@dataclass
+class LoadedReport:
+    """A parsed report and the description of its file for the evidence."""
+
+    parsed: ParsedReport
+    source: ReportSource
+
+
+def find_reports(patterns: tuple[str, ...], workspace: Path) -> list[Path]:
+    """Every file the patterns name (globs, `**` included), in a stable order, without repeats."""
+    found: dict[Path, None] = {}
+    for pattern in patterns:
+        base = Path(pattern) if Path(pattern).is_absolute() else workspace / pattern
+        if glob.has_magic(pattern):
+            matches = sorted(Path(p) for p in glob.glob(str(base), recursive=True))
+            for match in matches:
+                if match.is_file():
+                    found[match] = None
+        elif base.is_dir():
+            raise ReportError("expected a report file, found a directory", source=pattern, field="report")
+        elif base.exists():
+            found[base] = None
+    return list(found)
+
+
+def load_report(path: Path, workspace: Path) -> LoadedReport | None:
+    """Read, hash and parse one report; None when the file is empty (no report was written)."""
+    shown = display_path(path, workspace)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise ReportError("expected a report file, found a directory", source=shown) from None
+    except OSError as exc:
+        raise ReportError(f"cannot be read ({exc.strerror})", source=shown) from None
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head:
+        return None
+
+    def locator_for(rootdir: str | None) -> Locator:
+        return Locator(workspace, path.parent, rootdir)
+
+    report_format = _detect(head, data, shown)
+    if report_format is ReportFormat.JUNIT_XML:
+        try:
+            root = ET.fromstring(data)
+        except ET.ParseError as exc:
+            line, column = exc.position
+            raise ReportError(f"not well-formed XML at line {line}, column {column}", source=shown) from None
+        parsed = junit.parse(root, shown, locator_for(None))
+    elif report_format is ReportFormat.REPORTLOG:
+        parsed = reportlog.parse(data.splitlines(), shown, locator_for(None))
+    else:
+        try:
+            document = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ReportError(f"not valid JSON ({exc})", source=shown) from None
+        parsed = pytest_json.parse(document, shown, locator_for)
+    return LoadedReport(parsed=parsed, source=_describe(parsed, shown, data))
+
+
+def _detect(head: bytes, data: bytes, shown: str) -> ReportFormat:
+    if head.startswith(b"<"):
+        return ReportFormat.JUNIT_XML
+    if head.startswith(b"{"):
+        first = data.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        if b'"$report_type"' in first:
+            return ReportFormat.REPORTLOG
+        return ReportFormat.PYTEST_JSON
+    raise ReportError(
+        "not a test report: expected pytest-json-report JSON, JUnit XML or pytest-reportlog JSON lines",
+        source=shown,
+    )
+
+
+def _describe(parsed: ParsedReport, shown: str, data: bytes) -> ReportSource:
+    """The file's digest and session figures; workers are inferred when the report does not say."""
+    test_time = math.fsum(t.duration_seconds for t in parsed.tests)
+    workers, inferred = parsed.workers, False
+    if workers is None and parsed.walltime_seconds:
+        workers = max(1, math.ceil((test_time - 1.0) / (parsed.walltime_seconds * 1.05)))
+        inferred = True
+    try:
+        return ReportSource(
+            path=shown,
+            format=parsed.format,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+            tests=len(parsed.tests),
+            exit_status=parsed.exit_status,
+            walltime_seconds=parsed.walltime_seconds,
+            test_time_seconds=test_time,
+            workers=workers,
+            workers_inferred=inferred,
+        )
+    except ValidationError as exc:  # the walltime rule
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise ReportError(message, source=shown, field="duration") from None
+
+
+def display_path(path: Path, workspace: Path) -> str:
+    """A path as the user named it: relative to the workspace when inside it."""
+    try:
+        return path.resolve().relative_to(workspace.resolve()).as_posix()
+    except ValueError:
+        return str(path)

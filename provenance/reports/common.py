@@ -1,0 +1,112 @@
+"""What every report parser shares: the parsed shape, text helpers and the bounds we keep."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from provenance.errors import InputError
+from provenance.schemas import Outcome, ReportFormat, TestResult
+
+# A traceback longer than this is cut (with a notice) so one pathological test cannot blow up
+# the evidence file, the ledger or the summary. 64 KiB keeps every real traceback we have seen.
+MAX_LONGREPR_CHARS = 64 * 1024
+MAX_MESSAGE_CHARS = 1000
+
+# pytest ends a traceback with "path:lineno: ExceptionType"; the last such line is the crash.
+_CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*?):(?P<line>\d+):(?: (?P<what>.*))?$", re.MULTILINE)
+
+
+@dataclass
+class ParsedReport:
+    """One report file, read into our records, with the session facts the verdict needs."""
+
+    format: ReportFormat
+    tests: list[TestResult] = field(default_factory=list)
+    exit_status: int | None = None
+    walltime_seconds: float | None = None
+    workers: int | None = None
+    started_at: datetime | None = None
+
+
+class ReportError(InputError):
+    """A report that cannot be read; names the report and the field at fault."""
+
+
+def trim(text: str | None, limit: int = MAX_LONGREPR_CHARS) -> str | None:
+    """Bound a text field, saying how much was cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… [{len(text) - limit} more characters cut]"
+
+
+def first_line(text: str | None) -> str | None:
+    """The headline of a message: its first non-blank line, bounded."""
+    if not text:
+        return None
+    for line in text.splitlines():
+        if line.strip():
+            return trim(line.strip(), MAX_MESSAGE_CHARS)
+    return None
+
+
+def crash_location(longrepr: str | None) -> tuple[str, int] | None:
+    """The last `path:lineno:` line of a pytest traceback, where the failure happened."""
+    if not longrepr:
+        return None
+    found = None
+    for match in _CRASH_LINE.finditer(longrepr[-20000:]):
+        found = match
+    if found is None:
+        return None
+    return found.group("path"), int(found.group("line"))
+
+
+def error_message(longrepr: str | None) -> str | None:
+    """The `E   ` lines pytest prints for the exception, else the traceback's first line."""
+    if not longrepr:
+        return None
+    errors = [line[1:].strip() for line in longrepr.splitlines() if line.startswith("E ")]
+    if errors:
+        return trim(" ".join(e for e in errors if e), MAX_MESSAGE_CHARS)
+    return first_line(longrepr)
+
+
+def file_of_nodeid(nodeid: str) -> str:
+    """The file part of a pytest node id: everything before the first `::`.
+
+    A parameter id may contain `::` too, but only after `[`, so the split is taken before any
+    bracket.
+    """
+    head = nodeid.split("[", 1)[0]
+    return head.split("::", 1)[0]
+
+
+OUTCOME_BY_NAME = {outcome.value: outcome for outcome in Outcome}
+
+
+def make_result(
+    *,
+    nodeid: str,
+    outcome: Outcome,
+    duration: float,
+    file: str | None,
+    line: int | None,
+    phase: str | None = None,
+    message: str | None = None,
+    longrepr: str | None = None,
+) -> TestResult:
+    """Build a `TestResult`, keeping only the failure details of tests that did not pass."""
+    keep_details = outcome not in (Outcome.PASSED, Outcome.XPASSED)
+    return TestResult(
+        nodeid=nodeid,
+        result=outcome.result,
+        outcome=outcome,
+        duration_seconds=max(0.0, duration),
+        file=file or None,
+        line=line if line and line > 0 else None,
+        phase=phase if keep_details else None,
+        message=trim(message, MAX_MESSAGE_CHARS) if keep_details else None,
+        longrepr=trim(longrepr) if keep_details else None,
+    )

@@ -1,0 +1,150 @@
+"""JUnit XML as pytest's `--junitxml` writes it (and the common dialects of other runners)."""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+
+from provenance.reports.common import ParsedReport, ReportError, crash_location, error_message, first_line, make_result
+from provenance.reports.locate import Locator
+from provenance.schemas import Outcome, ReportFormat, TestResult
+
+_SKIP_TUPLE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
+
+
+def parse(root: ET.Element, source: str, locator: Locator) -> ParsedReport:
+    """Read a parsed JUnit XML tree: `<testsuites>` or a lone `<testsuite>`."""
+    if root.tag not in ("testsuites", "testsuite"):
+        raise ReportError(f"expected <testsuites> or <testsuite> as the root element, got <{root.tag}>", source=source)
+    report = ParsedReport(format=ReportFormat.JUNIT_XML)
+    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
+    walltime = 0.0
+    for suite in suites:
+        walltime += _seconds(suite.get("time"), source, "testsuite@time")
+        stamp = _timestamp(suite.get("timestamp"))
+        if stamp is not None and (report.started_at is None or stamp < report.started_at):
+            report.started_at = stamp
+        for case in suite.findall("testcase"):
+            report.tests.append(_case(case, source, locator))
+    report.walltime_seconds = walltime if suites else None
+    return report
+
+
+def _case(case: ET.Element, source: str, locator: Locator) -> TestResult:
+    classname = case.get("classname") or ""
+    name = case.get("name") or ""
+    if not classname and not name:
+        raise ReportError("a <testcase> has neither classname nor name", source=source, field="testcase@name")
+    duration = _seconds(case.get("time"), source, f"testcase[{name}]@time")
+    file_attr = case.get("file")
+    if classname:
+        file, nodeid = _nodeid(classname, name, file_attr, locator)
+    else:
+        # pytest writes a collection error as a testcase with an empty classname and the
+        # module's dotted path as its name.
+        file, nodeid = _nodeid(name, "", file_attr, locator)
+    line_attr = case.get("line")
+    line = int(line_attr) + 1 if line_attr and line_attr.isdigit() else None
+
+    failure, error, skipped = case.find("failure"), case.find("error"), case.find("skipped")
+    if error is not None:
+        outcome, detail = Outcome.ERROR, error
+    elif failure is not None:
+        outcome, detail = Outcome.FAILED, failure
+    elif skipped is not None:
+        xfail = skipped.get("type") == "pytest.xfail"
+        outcome, detail = (Outcome.XFAILED if xfail else Outcome.SKIPPED), skipped
+    else:
+        return make_result(nodeid=nodeid, outcome=Outcome.PASSED, duration=duration, file=file, line=line)
+
+    longrepr = detail.text or None
+    message = detail.get("message")
+    phase = "collect" if not classname else _phase(message, outcome)
+    if outcome is Outcome.SKIPPED:
+        match = _SKIP_TUPLE.match(longrepr or "")
+        if match:
+            file, line = locator.relative(match.group("path")), int(match.group("line"))
+        message = (message or "").removeprefix("Skipped: ") or first_line(longrepr)
+    else:
+        crash = crash_location(longrepr)
+        if crash is not None:
+            file, line = locator.relative(crash[0]), crash[1]
+        message = _clean_message(message) or error_message(longrepr)
+    return make_result(
+        nodeid=nodeid,
+        outcome=outcome,
+        duration=duration,
+        file=file,
+        line=line,
+        phase=phase,
+        message=message,
+        longrepr=longrepr,
+    )
+
+
+def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
+    """Rebuild pytest's node id from `classname` (module path plus classes) and `name`.
+
+    The module is the longest dotted prefix that is a file in the workspace; when none is,
+    classes are taken to be the trailing parts that start with a capital letter, as pytest
+    names them.
+    """
+    parts = dotted.split(".")
+    split = None
+    if file_attr:
+        module_parts = file_attr.removesuffix(".py").replace("\\", "/").split("/")
+        if parts[: len(module_parts)] == module_parts:
+            split = len(module_parts)
+    if split is None:
+        for end in range(len(parts), 0, -1):
+            candidate = "/".join(parts[:end]) + ".py"
+            if (locator.workspace / locator.relative(candidate)).is_file():
+                split = end
+                break
+    if split is None:
+        split = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts)) or len(parts)
+    file = locator.relative("/".join(parts[:split]) + ".py")
+    nodeid = "::".join(["/".join(parts[:split]) + ".py", *parts[split:], *([name] if name else [])])
+    return file, nodeid
+
+
+def _phase(message: str | None, outcome: Outcome) -> str:
+    if outcome is Outcome.ERROR:
+        if message and "on teardown" in message:
+            return "teardown"
+        return "setup" if message and "on setup" in message else "call"
+    return "call"
+
+
+def _clean_message(message: str | None) -> str | None:
+    """Pytest wraps setup and teardown errors as: failed on setup with "<message>"."""
+    if not message:
+        return None
+    match = re.match(r'^failed on (?:setup|teardown) with "(.*)"$', message, re.DOTALL)
+    return first_line(match.group(1) if match else message)
+
+
+def _seconds(value: str | None, source: str, field: str) -> float:
+    if value is None or value == "":
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ReportError(f"expected a number of seconds (got {value!r})", source=source, field=field) from None
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ReportError(f"expected a non-negative number of seconds (got {value!r})", source=source, field=field)
+    return seconds
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if stamp.tzinfo is None:
+        return None  # a local time without offset says nothing reliable
+    return stamp.astimezone(UTC)

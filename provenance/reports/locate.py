@@ -1,0 +1,80 @@
+"""Map the paths a report names onto paths relative to the repository, for annotations.
+
+A report written on the runner names files under the runner's checkout (for example
+`/home/runner/work/repo/repo/pkg/tests/test_x.py`), while the container sees the same checkout
+at `/github/workspace`. The rootdir's trailing path components that exist in the workspace tell
+where the report's files live; the longest such suffix wins, so the mapping is never ambiguous.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path, PurePosixPath
+
+
+class Locator:
+    """Resolves report paths to workspace-relative POSIX paths, caching per path."""
+
+    def __init__(self, workspace: Path, report_dir: Path, rootdir: str | None) -> None:
+        self.workspace = workspace.resolve()
+        self._cache: dict[str, str] = {}
+        self._root_abs = _posix(rootdir) if rootdir else None
+        self._prefixes = self._candidate_prefixes(report_dir.resolve())
+
+    def _candidate_prefixes(self, report_dir: Path) -> list[PurePosixPath]:
+        prefixes: list[PurePosixPath] = []
+        if self._root_abs is not None and self._root_abs.is_absolute():
+            parts = self._root_abs.parts[1:]
+            prefixes.extend(PurePosixPath(*parts[i:]) for i in range(len(parts)))
+        with contextlib.suppress(ValueError):
+            prefixes.append(PurePosixPath(report_dir.relative_to(self.workspace).as_posix()))
+        prefixes.append(PurePosixPath("."))
+        return list(dict.fromkeys(prefixes))
+
+    def relative(self, reported: str) -> str:
+        """The reported path as the repository names it (best effort, never raises)."""
+        cached = self._cache.get(reported)
+        if cached is None:
+            cached = self._cache[reported] = self._resolve(reported)
+        return cached
+
+    def _resolve(self, reported: str) -> str:
+        path = _posix(reported)
+        if path.is_absolute():
+            inside = self._under(path, PurePosixPath(self.workspace.as_posix()))
+            if inside is not None:
+                return inside.as_posix()
+            under_root = self._under(path, self._root_abs) if self._root_abs else None
+            if under_root is None:
+                return self._by_suffix(path)
+            path = under_root
+        for prefix in self._prefixes:
+            candidate = prefix / path
+            if (self.workspace / candidate).is_file():
+                return candidate.as_posix()
+        return path.as_posix()
+
+    @staticmethod
+    def _under(path: PurePosixPath, base: PurePosixPath | None) -> PurePosixPath | None:
+        if base is None:
+            return None
+        try:
+            return path.relative_to(base)
+        except ValueError:
+            return None
+
+    def _by_suffix(self, path: PurePosixPath) -> str:
+        parts = path.parts[1:]
+        for i in range(len(parts)):
+            candidate = PurePosixPath(*parts[i:])
+            if (self.workspace / candidate).is_file():
+                return candidate.as_posix()
+        return path.as_posix()
+
+
+def _posix(reported: str) -> PurePosixPath:
+    """Read a path written on any OS: backslashes become slashes, a drive letter is dropped."""
+    text = reported.replace("\\", "/")
+    if len(text) >= 2 and text[1] == ":" and text[0].isalpha():
+        text = text[2:] or "/"
+    return PurePosixPath(text)

@@ -1,0 +1,220 @@
+"""pytest-reportlog: JSON lines of `TestReport`, `CollectReport` and `SessionFinish` records.
+
+A test's phases arrive as separate `TestReport` lines; its outcome is derived as pytest's
+terminal reporter derives it (a failed setup is an error, a skipped call with `wasxfail` is an
+xfail, a passed call with `wasxfail` an xpass, a failed teardown after a pass an error).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from provenance.reports.common import (
+    ParsedReport,
+    ReportError,
+    error_message,
+    file_of_nodeid,
+    first_line,
+    make_result,
+)
+from provenance.reports.locate import Locator
+from provenance.schemas import Outcome, ReportFormat, TestResult
+
+
+@dataclass
+class _Item:
+    nodeid: str
+    location: tuple[str, int] | None = None
+    phases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    duration: float = 0.0
+
+
+def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport:
+    """Read the JSON lines of a report log."""
+    report = ParsedReport(format=ReportFormat.REPORTLOG)
+    items: dict[str, _Item] = {}
+    collect_results: list[TestResult] = []
+    starts: list[float] = []
+    stops: list[float] = []
+    workers: set[str] = set()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ReportError(f"not valid JSON ({exc.__class__.__name__}: {exc})", source=source, field=where) from None
+        if not isinstance(record, dict):
+            raise ReportError("expected a JSON object", source=source, field=where)
+        kind = record.get("$report_type")
+        if kind == "TestReport":
+            _add_phase(record, where, source, items, starts, stops, workers)
+        elif kind == "CollectReport":
+            result = _collect(record, where, source, locator)
+            if result is not None:
+                collect_results.append(result)
+        elif kind == "SessionFinish":
+            status = record.get("exitstatus")
+            if isinstance(status, int) and not isinstance(status, bool):
+                report.exit_status = status
+    report.tests = collect_results + [_result(item, locator) for item in items.values()]
+    if starts and stops:
+        report.walltime_seconds = max(0.0, max(stops) - min(starts))
+        report.started_at = datetime.fromtimestamp(min(starts), UTC)
+    report.workers = len(workers) or None
+    return report
+
+
+def _add_phase(
+    record: dict[str, Any],
+    where: str,
+    source: str,
+    items: dict[str, _Item],
+    starts: list[float],
+    stops: list[float],
+    workers: set[str],
+) -> None:
+    nodeid, when = record.get("nodeid"), record.get("when")
+    if not isinstance(nodeid, str) or not nodeid:
+        raise ReportError("expected a non-empty string", source=source, field=f"{where}.nodeid")
+    if when not in ("setup", "call", "teardown"):
+        raise ReportError(f"expected setup, call or teardown (got {when!r})", source=source, field=f"{where}.when")
+    if record.get("outcome") not in ("passed", "failed", "skipped"):
+        raise ReportError(
+            f"expected passed, failed or skipped (got {record.get('outcome')!r})",
+            source=source,
+            field=f"{where}.outcome",
+        )
+    item = items.get(nodeid)
+    if item is None:
+        item = items[nodeid] = _Item(nodeid)
+    location = record.get("location")
+    if isinstance(location, list) and len(location) >= 2 and isinstance(location[0], str):
+        item.location = (location[0], location[1] if isinstance(location[1], int) else -1)
+    item.phases[when] = record
+    duration = record.get("duration")
+    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration >= 0:
+        item.duration += float(duration)
+    for key, bucket in (("start", starts), ("stop", stops)):
+        value = record.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            bucket.append(float(value))
+    worker = record.get("worker_id")
+    if isinstance(worker, str):
+        workers.add(worker)
+
+
+def _outcome(item: _Item) -> tuple[Outcome, str | None]:
+    setup, call, teardown = (item.phases.get(p) for p in ("setup", "call", "teardown"))
+    if setup is not None and setup["outcome"] == "failed":
+        return Outcome.ERROR, "setup"
+    if setup is not None and setup["outcome"] == "skipped":
+        return (Outcome.XFAILED if "wasxfail" in setup else Outcome.SKIPPED), "setup"
+    if call is not None:
+        xfail = "wasxfail" in call
+        if call["outcome"] == "failed":
+            return Outcome.FAILED, "call"
+        if call["outcome"] == "skipped":
+            return (Outcome.XFAILED if xfail else Outcome.SKIPPED), "call"
+        if teardown is not None and teardown["outcome"] == "failed":
+            return Outcome.ERROR, "teardown"
+        return (Outcome.XPASSED if xfail else Outcome.PASSED), None
+    if teardown is not None and teardown["outcome"] == "failed":
+        return Outcome.ERROR, "teardown"
+    return Outcome.PASSED, None
+
+
+def _result(item: _Item, locator: Locator) -> TestResult:
+    outcome, phase = _outcome(item)
+    path, lineno = item.location or (file_of_nodeid(item.nodeid), -1)
+    file: str | None = locator.relative(path)
+    line: int | None = lineno + 1 if lineno >= 0 else None
+    message = longrepr = None
+    if phase is not None:
+        record = item.phases[phase]
+        message, longrepr, crash = _longrepr(record.get("longrepr"))
+        if crash is not None:
+            file, line = locator.relative(crash[0]), crash[1]
+        if outcome is Outcome.XFAILED and record.get("wasxfail"):
+            message = message or str(record["wasxfail"])
+    return make_result(
+        nodeid=item.nodeid,
+        outcome=outcome,
+        duration=item.duration,
+        file=file,
+        line=line,
+        phase=phase,
+        message=message,
+        longrepr=longrepr,
+    )
+
+
+def _collect(record: dict[str, Any], where: str, source: str, locator: Locator) -> TestResult | None:
+    outcome = record.get("outcome")
+    if outcome not in ("failed", "skipped"):
+        return None
+    nodeid = record.get("nodeid")
+    if not isinstance(nodeid, str):
+        raise ReportError("expected a string", source=source, field=f"{where}.nodeid")
+    message, longrepr, crash = _longrepr(record.get("longrepr"))
+    file = locator.relative(file_of_nodeid(nodeid)) if nodeid else None
+    line = None
+    if outcome == "skipped" and crash is not None:
+        file, line = locator.relative(crash[0]), crash[1]
+    return make_result(
+        nodeid=nodeid or "<session>",
+        outcome=Outcome.ERROR if outcome == "failed" else Outcome.SKIPPED,
+        duration=0.0,
+        file=file,
+        line=line,
+        phase="collect",
+        message=message or ("collection failed" if outcome == "failed" else None),
+        longrepr=longrepr,
+    )
+
+
+def _longrepr(value: Any) -> tuple[str | None, str | None, tuple[str, int] | None]:
+    """(headline, full text, crash location) from any of the shapes pytest serialises."""
+    if value is None:
+        return None, None, None
+    if isinstance(value, str):
+        return error_message(value), value, None
+    if isinstance(value, list) and len(value) == 3:
+        # A skip: [path, lineno (1-based), reason].
+        path, lineno, reason = value
+        reason_text = str(reason)
+        crash = (path, lineno) if isinstance(path, str) and isinstance(lineno, int) else None
+        return first_line(reason_text.removeprefix("Skipped: ")), reason_text, crash
+    if isinstance(value, dict):
+        crash_data: dict[str, Any] = value["reprcrash"] if isinstance(value.get("reprcrash"), dict) else {}
+        text = _traceback_text(value)
+        headline = crash_data.get("message")
+        message = first_line(headline) if isinstance(headline, str) else None
+        path, lineno = crash_data.get("path"), crash_data.get("lineno")
+        crash = (path, lineno) if isinstance(path, str) and isinstance(lineno, int) else None
+        return message or error_message(text), text, crash
+    return first_line(str(value)), str(value), None
+
+
+def _traceback_text(value: dict[str, Any]) -> str | None:
+    """Rebuild the traceback pytest would print from its serialised entries."""
+    traceback = value.get("reprtraceback")
+    if not isinstance(traceback, dict):
+        return None
+    chunks: list[str] = []
+    for entry in traceback.get("reprentries") or []:
+        data = entry.get("data") if isinstance(entry, dict) else None
+        if not isinstance(data, dict):
+            continue
+        lines = data.get("lines")
+        if isinstance(lines, list):
+            chunks.append("\n".join(str(line) for line in lines))
+        location = data.get("reprfileloc")
+        if isinstance(location, dict):
+            chunks.append(f"\n{location.get('path')}:{location.get('lineno')}: {location.get('message')}")
+    return "\n".join(chunks) or None

@@ -1,0 +1,25 @@
+"""Making untrusted text visible: control and format characters shown as escapes, never acted on."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# Cc: C0/C1 controls (ESC, CR, LF...); Cf: format characters such as bidi overrides and
+# zero-width joiners; Zl/Zp: the Unicode line and paragraph separators.
+_INVISIBLE = frozenset(("Cc", "Cf", "Zl", "Zp"))
+
+
+def is_invisible(char: str) -> bool:
+    """True for characters that can move the cursor, reorder text or hide in plain sight."""
+    return unicodedata.category(char) in _INVISIBLE
+
+
+def escape_char(char: str) -> str:
+    r"""`\x1b`, `\u202e`: how an invisible character is shown."""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal or into a CI log line."""
+    return "".join(escape_char(c) if is_invisible(c) else c for c in text)

@@ -1,0 +1,235 @@
+"""The action end to end: real pytest reports of the sample project, `entrypoint.py` in a subprocess
+with the runner's environment, and every output, the summary, the annotations, the ledger line and
+the provenance file checked against pytest's own figures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.support.project import ROOT, Checkout, pull_request_event, run_pytest, runner_env, sample_checkout
+from tests.support.runner import parse_commands, parse_output_file
+
+FORMATS = {
+    "report.json": ("--json-report", "--json-report-file=report.json"),
+    "report.xml": ("--junitxml=report.xml",),
+    "report.jsonl": ("--report-log=report.jsonl",),
+}
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Checkout:
+    checkout = sample_checkout(tmp_path_factory.mktemp("project"))
+    args = [arg for group in FORMATS.values() for arg in group]
+    assert run_pytest(checkout.path, *args) == 1  # the sample has failing tests on purpose
+    return checkout
+
+
+def run_action(
+    checkout: Checkout, home: Path, **inputs: str
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    env = runner_env(checkout.path, home, pull_request_event(checkout), **inputs)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "entrypoint.py")],
+        cwd=checkout.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, env
+
+
+def pytest_counts(workspace: Path) -> dict[str, int]:
+    """pytest's own figures, from the JUnit XML attributes pytest writes."""
+    suite = ET.parse(workspace / "report.xml").getroot().find("testsuite")
+    assert suite is not None
+    total, failures, errors, skipped = (int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped"))
+    return {
+        "tests-total": total,
+        "tests-failed": failures,
+        "tests-errors": errors,
+        "tests-skipped": skipped,
+        "tests-passed": total - failures - errors - skipped,
+    }
+
+
+@pytest.mark.parametrize("report", list(FORMATS))
+def test_every_output_matches_pytest(checkout: Checkout, tmp_path: Path, report: str) -> None:
+    done, env = run_action(checkout, tmp_path, report=report, ledger=f"ledgers/{report}.jsonl")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+    outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
+    expected = pytest_counts(checkout.path)
+    assert {k: int(outputs[k]) for k in expected} == expected
+    assert outputs["conclusion"] == "failure"
+    assert outputs["run-id"] == "9876543210"
+    assert float(outputs["duration-seconds"]) > 0
+    assert outputs["ledger-path"] == f"ledgers/{report}.jsonl"
+    assert outputs["ledger-seq"] == "0"
+    assert outputs["provenance-path"] == "evidence/ci_provenance_9876543210.json"
+
+    provenance_file = checkout.path / outputs["provenance-path"]
+    assert hashlib.sha256(provenance_file.read_bytes()).hexdigest() == outputs["provenance-sha256"]
+    record = json.loads(provenance_file.read_text())
+    assert record["run"]["counts"]["total"] == expected["tests-total"]
+    assert record["run"]["git"]["commit"] == checkout.head_sha
+    assert record["run"]["git"]["compare_base"] == checkout.base_sha
+    assert [f["path"] for f in record["run"]["git"]["changed_files"]] == ["tests/test_stats.py"]
+    assert record["run"]["git"]["lines_added"] == 4
+    assert record["run"]["pr_number"] == 7
+    assert record["run"]["git"]["branch"] == "feature/odd-names"
+    assert record["reports"][0]["sha256"] == hashlib.sha256((checkout.path / report).read_bytes()).hexdigest()
+    assert record["verdict"] == {"conclusion": "failure", "reasons": ["5 tests failed, 2 errors"], "gate_failed": True}
+
+    ledger_lines = (checkout.path / outputs["ledger-path"]).read_text().splitlines()
+    assert len(ledger_lines) == 1
+    entry = json.loads(ledger_lines[0])
+    assert entry["entry_hash"] == outputs["ledger-head"]
+    assert entry["prev"] == "0" * 64
+    assert entry["provenance_sha256"] == outputs["provenance-sha256"]
+    assert entry["counts"]["failed"] == expected["tests-failed"]
+    assert len(entry["tests"]) == expected["tests-total"]
+
+
+def test_annotations_point_at_the_failures(checkout: Checkout, tmp_path: Path) -> None:
+    done, _ = run_action(checkout, tmp_path, report="report.json")
+    commands = parse_commands(done.stdout)
+    errors = [c for c in commands if c.name == "error"]
+    assert len(errors) == 7  # 5 failed + 2 errors, under GitHub's 10 per step
+    by_title = {c.properties["title"]: c for c in errors}
+    odd = by_title["tests/test_stats.py::test_normalise_keeps_odd_labels[a::b] failed"]
+    assert odd.properties["file"] == "tests/test_stats.py"
+    assert odd.properties["line"] == "37"
+    assert odd.data.startswith("AssertionError: assert 'a::b' == 'a::b!'")
+    comma = by_title["tests/test_stats.py::test_normalise_keeps_odd_labels[x,y] failed"]
+    assert comma.properties["line"] == "37"
+    crash_in_library = by_title["tests/test_stats.py::test_mean_of_empty_is_zero failed"]
+    assert (crash_in_library.properties["file"], crash_in_library.properties["line"]) == ("src/sample/__init__.py", "6")
+    setup_error = by_title["tests/test_stats.py::test_uses_broken_fixture error in setup"]
+    assert (setup_error.properties["file"], setup_error.properties["line"]) == ("tests/test_stats.py", "42")
+    # Nothing else: the log copy of the summary is fenced by stop-commands.
+    assert {c.name for c in commands} == {"error"}
+
+
+def test_summary_reads_verdict_first(checkout: Checkout, tmp_path: Path) -> None:
+    _, env = run_action(checkout, tmp_path, report="report.json")
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith("## ❌ Tests failed\n")
+    assert "**5 tests failed, 2 errors**" in summary
+    assert "| ❌ Failed | 5 |" in summary
+    assert "| 💥 Errors | 2 |" in summary
+    assert "### Failing tests (7)" in summary
+    assert summary.count("<details>") == 7
+    # Untrusted names are escaped: no raw markup from the test ids reaches the Markdown.
+    assert "test&#95;normalise&#95;keeps&#95;odd&#95;labels&#91;a&#58;&#58;b&#93;" in summary
+    assert "<script>" not in summary
+    assert "| Pull request | #7 |" in summary
+    assert "https://github.com/acme/sample/actions/runs/9876543210" in summary
+    assert "evidence/ci&#95;provenance&#95;9876543210.json" in summary
+
+
+def test_three_formats_give_the_same_counts(checkout: Checkout, tmp_path: Path) -> None:
+    seen = []
+    for report in FORMATS:
+        _, env = run_action(checkout, tmp_path / report, report=report)
+        outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
+        seen.append({k: v for k, v in outputs.items() if k.startswith("tests-") or k == "conclusion"})
+    assert seen[0] == seen[1] == seen[2]
+
+
+def test_fail_on_none_only_reports(checkout: Checkout, tmp_path: Path) -> None:
+    done, env = run_action(checkout, tmp_path, report="report.json", **{"fail_on": "none", "ledger": "l.jsonl"})
+    assert done.returncode == 0, done.stderr
+    assert parse_output_file(Path(env["GITHUB_OUTPUT"]))["conclusion"] == "failure"
+
+
+def test_ledger_chains_across_runs(checkout: Checkout, tmp_path: Path) -> None:
+    heads = []
+    for attempt in ("1", "2"):
+        _, env = run_action(checkout, tmp_path / attempt, report="report.jsonl", ledger="chain.jsonl")
+        heads.append(parse_output_file(Path(env["GITHUB_OUTPUT"])))
+    assert heads[1]["ledger-seq"] == "1"
+    lines = (checkout.path / "chain.jsonl").read_text().splitlines()
+    assert json.loads(lines[1])["prev"] == heads[0]["ledger-head"]
+    verified = subprocess.run(
+        [sys.executable, "-m", "provenance", "verify", str(checkout.path / "chain.jsonl")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert json.loads(verified.stdout)["entries"] >= 2
+
+
+def test_missing_report_warns_and_still_records(checkout: Checkout, tmp_path: Path) -> None:
+    done, env = run_action(checkout, tmp_path, report="nowhere/*.json", ledger="missing.jsonl")
+    assert done.returncode == 0, done.stderr
+    outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
+    assert outputs["conclusion"] == "neutral"
+    assert outputs["tests-total"] == "0"
+    assert (checkout.path / outputs["provenance-path"]).is_file()
+    warnings = [c for c in parse_commands(done.stdout) if c.name == "warning"]
+    assert [w.data for w in warnings] == ["no test report found at nowhere/*.json"]
+    assert "No test results" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
+def test_missing_report_can_fail(checkout: Checkout, tmp_path: Path) -> None:
+    done, env = run_action(checkout, tmp_path, report="absent.json", if_no_report="fail", ledger="m2.jsonl")
+    assert done.returncode == 1
+    assert parse_output_file(Path(env["GITHUB_OUTPUT"]))["conclusion"] == "failure"
+
+
+def test_malformed_report_is_bad_input(checkout: Checkout, tmp_path: Path) -> None:
+    (checkout.path / "broken.json").write_text('{"tests": [')
+    done, env = run_action(checkout, tmp_path, report="broken.json", ledger="never.jsonl")
+    assert done.returncode == 2
+    errors = [c for c in parse_commands(done.stdout) if c.name == "error"]
+    assert len(errors) == 1
+    assert errors[0].data.startswith("broken.json: not valid JSON")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (checkout.path / "never.jsonl").exists()
+    assert not Path(env["GITHUB_OUTPUT"]).exists()
+
+
+def test_bad_input_value_names_the_input(checkout: Checkout, tmp_path: Path) -> None:
+    done, _ = run_action(checkout, tmp_path, report="report.json", fail_on="sometimes")
+    assert done.returncode == 2
+    assert "action inputs: fail-on: expected one of test-failures, none (got 'sometimes')" in done.stdout
+
+
+def test_runs_locally_without_github(checkout: Checkout, tmp_path: Path) -> None:
+    """`provenance run` with no GitHub variables: outputs as JSON on stdout, summary on stderr."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "provenance",
+            "run",
+            "--report",
+            "report.xml",
+            "--ledger",
+            str(tmp_path / "l.jsonl"),
+            "--evidence-dir",
+            str(tmp_path / "ev"),
+        ],
+        cwd=checkout.path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    outputs = json.loads(done.stdout)
+    assert outputs["tests-failed"] == "5"
+    assert outputs["run-id"].startswith("local-")
+    assert done.stderr.startswith("FAILED: 5 tests failed, 2 errors")
+    assert "::" not in done.stdout
+    assert (tmp_path / "ev" / f"ci_provenance_{outputs['run-id']}.json").is_file()

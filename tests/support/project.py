@@ -1,0 +1,125 @@
+"""Real fixtures: the sample project in a git repository with a bare remote, and real pytest runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "examples" / "sample-project"
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Ada Tester",
+        "GIT_AUTHOR_EMAIL": "ada@example.com",
+        "GIT_COMMITTER_NAME": "Ada Tester",
+        "GIT_COMMITTER_EMAIL": "ada@example.com",
+    }
+    done = subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+@dataclass
+class Checkout:
+    path: Path
+    remote: Path
+    base_sha: str
+    head_sha: str
+
+
+def sample_checkout(tmp: Path) -> Checkout:
+    """The sample project as a PR checkout: a base commit on main, one change on a feature branch."""
+    remote = tmp / "remote.git"
+    work = tmp / "workspace"
+    git(tmp, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+    shutil.copytree(SAMPLE, work, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    git(work, "init", "--quiet", "--initial-branch=main")
+    git(work, "add", "-A")
+    git(work, "commit", "--quiet", "-m", "sample project")
+    git(work, "remote", "add", "origin", str(remote))
+    git(work, "push", "--quiet", "origin", "main")
+    base = git(work, "rev-parse", "HEAD")
+    git(work, "checkout", "--quiet", "-b", "feature/odd-names")
+    tests = work / "tests" / "test_stats.py"
+    tests.write_text(tests.read_text() + "\n\ndef test_added_on_branch():\n    assert 1 + 1 == 2\n")
+    git(work, "commit", "--quiet", "-am", "add a test")
+    git(work, "push", "--quiet", "origin", "feature/odd-names")
+    head = git(work, "rev-parse", "HEAD")
+    return Checkout(work, remote, base, head)
+
+
+def run_pytest(project: Path, *report_args: str) -> int:
+    """Run the project's real test suite with the given report plugins' arguments."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *report_args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "PYTEST_"))},
+    )
+    return done.returncode
+
+
+def pull_request_event(checkout: Checkout, number: int = 7) -> dict[str, object]:
+    """A pull_request payload with the fields GitHub sends that we read (and a few we do not)."""
+    return {
+        "action": "synchronize",
+        "number": number,
+        "pull_request": {
+            "number": number,
+            "title": "Add a test",
+            "head": {"ref": "feature/odd-names", "sha": checkout.head_sha, "repo": {"full_name": "acme/sample"}},
+            "base": {"ref": "main", "sha": checkout.base_sha, "repo": {"full_name": "acme/sample"}},
+            "user": {"login": "ada"},
+        },
+        "repository": {"full_name": "acme/sample", "default_branch": "main"},
+        "sender": {"login": "ada"},
+    }
+
+
+def runner_env(workspace: Path, home: Path, event: dict[str, object], **inputs: str) -> dict[str, str]:
+    """The variables the runner gives a container action, inputs named as the runner names them."""
+    files = home / "file_commands"
+    files.mkdir(parents=True, exist_ok=True)
+    event_path = home / "event.json"
+    event_path.write_text(json.dumps(event))
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "CI": "true",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(workspace),
+        "GITHUB_OUTPUT": str(files / "set_output"),
+        "GITHUB_STEP_SUMMARY": str(files / "step_summary"),
+        "GITHUB_ENV": str(files / "set_env"),
+        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_RUN_ID": "9876543210",
+        "GITHUB_RUN_ATTEMPT": "1",
+        "GITHUB_RUN_NUMBER": "42",
+        "GITHUB_REPOSITORY": "acme/sample",
+        "GITHUB_WORKFLOW": "CI",
+        "GITHUB_JOB": "test",
+        "GITHUB_ACTOR": "ada",
+        "GITHUB_SHA": str(event["pull_request"]["head"]["sha"]),  # type: ignore[index]
+        "GITHUB_REF": "refs/pull/7/merge",
+        "GITHUB_REF_NAME": "7/merge",
+        "GITHUB_HEAD_REF": "feature/odd-names",
+        "GITHUB_BASE_REF": "main",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_API_URL": "https://api.github.com",
+        "RUNNER_OS": "Linux",
+        "RUNNER_ARCH": "X64",
+        "RUNNER_NAME": "GitHub Actions 2",
+        "RUNNER_TEMP": str(home / "tmp"),
+    }
+    for name, value in inputs.items():
+        env["INPUT_" + name.replace("_", "-").upper()] = value
+    return env
