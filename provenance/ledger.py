@@ -20,7 +20,7 @@ from typing import Any
 import rfc8785
 from pydantic import ValidationError
 
-from provenance.errors import IntegrityError
+from provenance.errors import InputError, IntegrityError
 from provenance.files import fsync_dir
 from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry
 
@@ -72,9 +72,12 @@ class Appender:
 @contextmanager
 def open_for_append(path: Path) -> Iterator[Appender]:
     """Lock the ledger (creating it if needed), check its tail, and yield an `Appender`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     created = not path.exists()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise InputError(f"cannot open the ledger for appending ({exc.strerror})", source=str(path)) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if created:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,11 +49,16 @@ class Annotation:
         return command(self.level, self.message, file=self.file, line=self.line, title=self.title)
 
 
-def format_outputs(outputs: Mapping[str, str]) -> str:
+def new_delimiter() -> str:
+    """A delimiter nobody can predict, as the toolkit makes them."""
+    return f"ghadelimiter_{uuid.uuid4()}"
+
+
+def format_outputs(outputs: Mapping[str, str], delimiter_for: Callable[[], str] = new_delimiter) -> str:
     """The `GITHUB_OUTPUT` file text: `name<<DELIM` / value / `DELIM`, a fresh delimiter per value."""
     chunks = []
     for name, value in outputs.items():
-        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        delimiter = delimiter_for()
         if delimiter in name or delimiter in value:
             raise InputError("an output value contains its own delimiter", field=name)
         chunks.append(f"{name}<<{delimiter}{os.linesep}{value}{os.linesep}{delimiter}{os.linesep}")

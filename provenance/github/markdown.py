@@ -20,7 +20,7 @@ def inline(text: str, limit: int | None = None) -> str:
     out = []
     for char in text:
         if is_invisible(char):
-            out.append(escape_char(char))
+            out.append("&#92;" + escape_char(char)[1:])
         else:
             out.append(_ENTITIES.get(ord(char), char))
     return "".join(out)

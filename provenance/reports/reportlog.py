@@ -81,14 +81,14 @@ def _add_phase(
 ) -> None:
     nodeid, when = record.get("nodeid"), record.get("when")
     if not isinstance(nodeid, str) or not nodeid:
-        raise ReportError("expected a non-empty string", source=source, field=f"{where}.nodeid")
+        raise ReportError("expected a non-empty string", source=source, field=f"{where}, nodeid")
     if when not in ("setup", "call", "teardown"):
-        raise ReportError(f"expected setup, call or teardown (got {when!r})", source=source, field=f"{where}.when")
+        raise ReportError(f"expected setup, call or teardown (got {when!r})", source=source, field=f"{where}, when")
     if record.get("outcome") not in ("passed", "failed", "skipped"):
         raise ReportError(
             f"expected passed, failed or skipped (got {record.get('outcome')!r})",
             source=source,
-            field=f"{where}.outcome",
+            field=f"{where}, outcome",
         )
     item = items.get(nodeid)
     if item is None:
@@ -160,7 +160,7 @@ def _collect(record: dict[str, Any], where: str, source: str, locator: Locator) 
         return None
     nodeid = record.get("nodeid")
     if not isinstance(nodeid, str):
-        raise ReportError("expected a string", source=source, field=f"{where}.nodeid")
+        raise ReportError("expected a string", source=source, field=f"{where}, nodeid")
     message, longrepr, crash = _longrepr(record.get("longrepr"))
     file = locator.relative(file_of_nodeid(nodeid)) if nodeid else None
     line = None

@@ -63,7 +63,8 @@ def parse_commands(log: str) -> list[Command]:
     """The workflow commands the runner would act on in a step's log."""
     commands: list[Command] = []
     stop_token: str | None = None
-    for line in log.splitlines():
+    # The runner reads lines as .NET's ReadLine does: split on CR, LF or CRLF, nothing else.
+    for line in re.split(r"\r\n|\r|\n", log):
         if stop_token is not None:
             if line == f"::{stop_token}::":
                 stop_token = None

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+
+
+def test_verify_reports_a_good_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>')
+    env = {"PATH": "/usr/bin"}
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], env) == 0
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], env) == 0
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "data" / "ci_runs.jsonl")], env) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] == 2
+
+
+def test_verify_fails_on_an_edited_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>')
+    main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {})
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    ledger.write_text(ledger.read_text().replace('"conclusion":"success"', '"conclusion":"failure"'))
+    capsys.readouterr()
+    assert main(["verify", str(ledger)], {}) == 1
+    assert "line 1: entry_hash does not match" in capsys.readouterr().err
+
+
+def test_missing_ledger_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", str(tmp_path / "nope.jsonl")], {}) == 2
+    assert capsys.readouterr().err.startswith("provenance: error: ")
+
+
+def test_bad_flag_value_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--workspace", str(tmp_path), "--retention-years", "0"], {}) == 2
+    assert "command line: --retention-years: " in capsys.readouterr().err
+
+
+def test_unusable_ledger_path_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
+    (tmp_path / "data").write_text("a file where the ledger's directory should be")
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 2
+    assert "data/ci_runs.jsonl: cannot open the ledger for appending" in capsys.readouterr().err
+
+
+def test_internal_errors_exit_3_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
+    env = {"GITHUB_OUTPUT": str(tmp_path)}  # the runner always gives a file; a directory is unexpected
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], env) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("provenance: error: internal error: IsADirectoryError")
+    assert "Traceback" not in err
+
+
+def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
+    env = {"GITHUB_OUTPUT": str(tmp_path), "RUNNER_DEBUG": "1"}
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], env) == 3
+    assert "Traceback" in capsys.readouterr().err

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import pytest
+
+from provenance.config import FailOn, IfNoReport, Settings
+from provenance.errors import InputError
+
+
+def test_defaults_when_inputs_are_empty() -> None:
+    settings = Settings.from_inputs({"INPUT_REPORT": "", "INPUT_FAIL-ON": ""})
+    assert settings.report == ("report.json",)
+    assert settings.fail_on is FailOn.TEST_FAILURES
+    assert settings.if_no_report is IfNoReport.WARN
+    assert settings.ledger == "data/ci_runs.jsonl"
+    assert settings.summary is True
+
+
+def test_inputs_as_the_runner_names_them() -> None:
+    settings = Settings.from_inputs(
+        {
+            "INPUT_REPORT": "shard-1/report.json\nshard-2/*.xml\n",
+            "INPUT_FAIL-ON": "none",
+            "INPUT_IF-NO-REPORT": "fail",
+            "INPUT_EVIDENCE-DIR": "out/evidence",
+            "INPUT_SUMMARY": "false",
+            "INPUT_RETENTION-YEARS": "7",
+        }
+    )
+    assert settings.report == ("shard-1/report.json", "shard-2/*.xml")
+    assert settings.fail_on is FailOn.NONE
+    assert settings.if_no_report is IfNoReport.FAIL
+    assert settings.evidence_dir == "out/evidence"
+    assert settings.summary is False
+    assert settings.retention_years == 7
+
+
+def test_comma_separated_reports() -> None:
+    assert Settings.from_inputs({"INPUT_REPORT": "a.json, b.xml"}).report == ("a.json", "b.xml")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"INPUT_FAIL-ON": "sometimes"},
+            "action inputs: fail-on: expected one of test-failures, none (got 'sometimes')",
+        ),
+        ({"INPUT_SUMMARY": "yes"}, "action inputs: summary: expected true or false (got 'yes')"),
+        ({"INPUT_RETENTION-YEARS": "0"}, "action inputs: retention-years: Input should be greater than or equal to 1"),
+        ({"INPUT_IF-NO-REPORT": "ignore"}, "action inputs: if-no-report: expected one of warn, fail"),
+    ],
+)
+def test_bad_inputs_name_the_input(env: dict[str, str], message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        Settings.from_inputs(env)
+    assert caught.value.diagnosis().startswith(message)
+
+
+def test_settings_are_frozen() -> None:
+    settings = Settings()
+    with pytest.raises(ValueError):
+        settings.ledger = "x"  # type: ignore[misc]

@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import json
+import multiprocessing
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provenance.errors import IntegrityError
+from provenance.ledger import canonical, entry_hash, open_for_append, verify
+from provenance.schemas import Conclusion, TestCounts
+
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+
+def fields(run_id: str) -> dict[str, Any]:
+    return {
+        "recorded_at": NOW,
+        "run_id": run_id,
+        "run_attempt": 1,
+        "repository": "acme/sample",
+        "commit": "a" * 40,
+        "branch": "main",
+        "conclusion": Conclusion.SUCCESS,
+        "counts": TestCounts(total=0, passed=0, failed=0, skipped=0, errors=0, xfailed=0, xpassed=0),
+        "walltime_seconds": 1.5,
+        "tests": [],
+        "changed_files": ["a.py"],
+        "reports": [],
+        "provenance_path": f"evidence/ci_provenance_{run_id}.json",
+        "provenance_sha256": "b" * 64,
+        "retention_until": NOW.replace(year=2031),
+    }
+
+
+def append(path: Path, run_id: str) -> None:
+    with open_for_append(path) as ledger:
+        ledger.append(fields(run_id))
+
+
+def test_entries_chain(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "ledger.jsonl"
+    for i in range(3):
+        append(path, str(i))
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["seq"] for e in lines] == [0, 1, 2]
+    assert lines[0]["prev"] == "0" * 64
+    assert lines[1]["prev"] == lines[0]["entry_hash"]
+    assert all(entry_hash(e) == e["entry_hash"] for e in lines)
+    # Each line is itself canonical JSON.
+    assert all(canonical(e) == raw.encode() for e, raw in zip(lines, path.read_text().splitlines(), strict=True))
+    assert verify(path).problem is None
+    assert verify(path).entries == 3
+
+
+def test_rfc8785_is_what_gets_hashed() -> None:
+    assert canonical({"b": 1, "a": [1.0, "é", None]}) == b'{"a":[1,"\xc3\xa9",null],"b":1}'
+
+
+@pytest.mark.parametrize(
+    ("tamper", "problem"),
+    [
+        (lambda lines: [lines[0], lines[1].replace('"run_id":"1"', '"run_id":"X"'), lines[2]], "edited"),
+        (lambda lines: [lines[0], lines[2], lines[1]], "missing or reordered"),
+        (lambda lines: [lines[0], lines[2]], "missing or reordered"),
+    ],
+)
+def test_verify_finds_the_first_bad_entry(tmp_path: Path, tamper: Any, problem: str) -> None:
+    path = tmp_path / "l.jsonl"
+    for i in range(3):
+        append(path, str(i))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(tamper(lines)) + "\n")
+    found = verify(path)
+    assert found.line == 2
+    assert problem in (found.problem or "")
+
+
+def test_append_refuses_a_torn_tail_and_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    append(path, "0")
+    with path.open("ab") as handle:
+        handle.write(b'{"seq":1,"prev":')
+    before = path.read_bytes()
+    with pytest.raises(IntegrityError, match="partial entry"):
+        append(path, "1")
+    assert path.read_bytes() == before
+    assert verify(path).problem == "the last line is incomplete (a torn write)"
+    assert verify(path).entries == 1
+
+
+def test_append_refuses_an_edited_head(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    append(path, "0")
+    path.write_text(path.read_text().replace('"branch":"main"', '"branch":"evil"'))
+    with pytest.raises(IntegrityError, match="does not match its entry_hash"):
+        append(path, "1")
+
+
+def _append_many(path: str, worker: int) -> None:
+    for i in range(20):
+        append(Path(path), f"{worker}-{i}")
+
+
+def test_concurrent_appends_keep_every_entry(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_append_many, args=(str(path), w)) for w in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    result = verify(path)
+    assert result.problem is None
+    assert result.entries == 80
+    run_ids = {json.loads(line)["run_id"] for line in path.read_text().splitlines()}
+    assert len(run_ids) == 80

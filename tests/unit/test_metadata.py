@@ -1,0 +1,86 @@
+"""action.yml, the settings model, the outputs, the README and --help must tell the same story."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from provenance import __version__
+from provenance.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
+README = (ROOT / "README.md").read_text()
+CLI_ONLY = {"workspace", "run_id"}  # the action always runs in the checkout, under GITHUB_RUN_ID
+
+
+def kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def test_every_setting_is_an_input_with_the_same_default() -> None:
+    expected = {kebab(n) for n in Settings.model_fields} - {kebab(n) for n in CLI_ONLY}
+    assert set(ACTION["inputs"]) == expected
+    defaults = Settings(workspace=ROOT)
+    for name, spec in ACTION["inputs"].items():
+        value = getattr(defaults, name.replace("-", "_"))
+        shown = (
+            ",".join(value)
+            if isinstance(value, tuple)
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
+        assert spec["default"] == shown, name
+        assert spec["description"].strip(), name
+
+
+def test_outputs_are_the_ones_the_run_produces() -> None:
+    from provenance.pipeline import RunOutcome
+
+    source = Path(sys.modules[RunOutcome.__module__].__file__ or "").read_text()
+    produced = set(re.findall(r'^\s+"([a-z0-9-]+)": ', source.split("def outputs")[1].split("def ")[0], re.M))
+    assert set(ACTION["outputs"]) == produced
+
+
+def test_readme_documents_every_input_and_output() -> None:
+    for name, spec in ACTION["inputs"].items():
+        assert re.search(rf"^\| `{name}` \| `{re.escape(spec['default'])}` \|", README, re.M), name
+    for name in ACTION["outputs"]:
+        assert re.search(rf"^\| `{name}` \|", README, re.M), name
+
+
+def test_readme_commands_are_the_ones_ci_runs() -> None:
+    assert "./examples/demo.sh" in README
+    assert "\n.ci/run\n" in README
+    assert (ROOT / "examples" / "demo.sh").stat().st_mode & 0o111
+    assert "python -m pytest" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_dockerfile_follows_githubs_rules() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    instructions = [line.split()[0] for line in dockerfile.splitlines() if line and not line.startswith(("#", " "))]
+    assert "USER" not in instructions and "WORKDIR" not in instructions
+    entrypoint = re.search(r"^ENTRYPOINT (\[.*\])$", dockerfile, re.M)
+    assert entrypoint and entrypoint.group(1).startswith('["/')
+    assert re.search(r"^ARG BASE_IMAGE=python:[\d.]+-slim-bookworm$", dockerfile, re.M)
+    assert ACTION["runs"] == {"using": "docker", "image": "Dockerfile", "args": ["action"]}
+
+
+def test_requirements_are_pinned() -> None:
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            assert re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line), line
+
+
+def test_help_and_version() -> None:
+    run = [sys.executable, "-m", "provenance"]
+    version = subprocess.run([*run, "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.strip() == f"provenance {__version__}"
+    for command in ("run", "verify"):
+        shown = subprocess.run([*run, command, "--help"], capture_output=True, text=True, check=True).stdout
+        assert "example" in shown

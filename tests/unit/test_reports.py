@@ -1,0 +1,174 @@
+"""The parsers, on real reports of a suite with awkward shapes and on hand-made broken ones."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.reports import ReportError, find_reports, load_report
+from provenance.reports.locate import Locator
+from provenance.schemas import Outcome, ReportFormat, TestCounts
+
+SHAPES = Path(__file__).resolve().parents[1] / "fixtures" / "shapes"
+ARGS = {
+    "report.json": ["--json-report", "--json-report-file=report.json"],
+    "report.xml": ["--junitxml=report.xml"],
+    "report.jsonl": ["--report-log=report.jsonl"],
+}
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]]:
+    """Run the shapes suite once with all three report plugins; keep pytest's own summary line."""
+    work = tmp_path_factory.mktemp("shapes") / "shapes"
+    subprocess.run(["cp", "-r", str(SHAPES), str(work)], check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",
+            *(arg for args in ARGS.values() for arg in args),
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stdout
+    last = done.stdout.strip().splitlines()[-1]
+    figures = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", last)}
+    return work, figures
+
+
+@pytest.mark.parametrize("name", list(ARGS))
+def test_failures_and_errors_agree_with_pytest(shapes: tuple[Path, dict[str, int]], name: str) -> None:
+    work, figures = shapes
+    loaded = load_report(work / name, work)
+    assert loaded is not None
+    counts = TestCounts.of(loaded.parsed.tests)
+    assert counts.failed == figures["failed"]
+    assert counts.errors == figures["errors"]
+    assert counts.skipped == figures["skipped"]
+    # pytest prints a test whose teardown failed as passed and as an error; we count it once.
+    assert counts.passed == figures["passed"] - 1
+
+
+@pytest.mark.parametrize("name", list(ARGS))
+def test_shapes_are_read_exactly(shapes: tuple[Path, dict[str, int]], name: str) -> None:
+    work, _ = shapes
+    loaded = load_report(work / name, work)
+    assert loaded is not None
+    by_id = {t.nodeid: t for t in loaded.parsed.tests}
+
+    collect = by_id["tests/test_import_error.py"]
+    assert (collect.outcome, collect.phase, collect.file) == (Outcome.ERROR, "collect", "tests/test_import_error.py")
+    assert "module_that_does_not_exist" in (collect.longrepr or "")
+
+    skipped = by_id["tests/test_import_skip.py"]
+    assert skipped.outcome is Outcome.SKIPPED
+
+    failed = by_id["tests/test_shapes.py::TestInAClass::test_fails"]
+    assert (failed.outcome, failed.file, failed.line) == (Outcome.FAILED, "tests/test_shapes.py", 9)
+    assert failed.message is not None and failed.message.startswith("assert [1, 2] == [1, 3]")
+
+    teardown = by_id["tests/test_shapes.py::test_teardown_error"]
+    assert (teardown.outcome, teardown.phase) == (Outcome.ERROR, "teardown")
+    assert teardown.message == "RuntimeError: teardown broke"
+
+    assert by_id["tests/test_shapes.py::test_strict_xpass"].outcome is Outcome.FAILED
+    assert by_id["tests/test_shapes.py::TestInAClass::test_passes"].outcome is Outcome.PASSED
+    for odd in ("a::b", "x]y", 'q"uote', "back\\\\slash", "new\\nline"):
+        assert f"tests/test_shapes.py::test_odd_ids[{odd}]" in by_id
+
+
+def test_formats_are_detected_from_content(shapes: tuple[Path, dict[str, int]], tmp_path: Path) -> None:
+    work, _ = shapes
+    expected = {
+        "report.json": ReportFormat.PYTEST_JSON,
+        "report.xml": ReportFormat.JUNIT_XML,
+        "report.jsonl": ReportFormat.REPORTLOG,
+    }
+    for name, fmt in expected.items():
+        renamed = tmp_path / f"{name}.txt"
+        renamed.write_bytes((work / name).read_bytes())
+        loaded = load_report(renamed, work)
+        assert loaded is not None and loaded.source.format is fmt
+        assert loaded.source.sha256 and loaded.source.size == renamed.stat().st_size
+
+
+def test_exit_status_and_walltime_are_kept(shapes: tuple[Path, dict[str, int]]) -> None:
+    work, _ = shapes
+    for name in ("report.json", "report.jsonl"):
+        loaded = load_report(work / name, work)
+        assert loaded is not None
+        assert loaded.parsed.exit_status == 1
+        assert loaded.source.walltime_seconds is not None and loaded.source.walltime_seconds > 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"tests": [', "not valid JSON"),
+        (b'{"tests": 3}', "expected a pytest-json-report object with a `tests` list"),
+        (b'{"tests": [{"nodeid": "a", "outcome": "weird"}]}', "tests[0].outcome: expected one of"),
+        (b'{"tests": [{"outcome": "passed"}]}', "tests[0].nodeid: expected a non-empty string"),
+        (b'{"tests": [], "duration": -1}', "duration: expected a non-negative number"),
+        (b'{"tests": [], "exitcode": "1"}', "exitcode: expected an integer"),
+        (b"<testsuite><testcase", "not well-formed XML at line 1"),
+        (b"<html></html>", "expected <testsuites> or <testsuite>"),
+        (b'<testsuite><testcase name="x" time="soon"/></testsuite>', "expected a number of seconds"),
+        (b'{"$report_type": "SessionStart"}\n{oops', "line 2: not valid JSON"),
+        (
+            b'{"$report_type": "TestReport", "nodeid": "a", "when": "later", "outcome": "passed"}',
+            "line 1, when: expected setup, call or teardown",
+        ),
+        (b"\x89PNG\r\n\x1a\n", "not a test report"),
+        (b"plain text", "not a test report"),
+    ],
+)
+def test_malformed_reports_name_the_file_and_field(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad-report"
+    path.write_bytes(content)
+    with pytest.raises(ReportError) as caught:
+        load_report(path, tmp_path)
+    assert caught.value.diagnosis().startswith("bad-report: ")
+    assert message in caught.value.diagnosis()
+
+
+def test_empty_report_is_no_report(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_bytes(b" \n\t ")
+    assert load_report(tmp_path / "r.json", tmp_path) is None
+
+
+def test_directory_where_a_report_is_expected(tmp_path: Path) -> None:
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(ReportError, match="found a directory"):
+        find_reports(("report.json",), tmp_path)
+
+
+def test_globs_find_shards_in_order(tmp_path: Path) -> None:
+    for shard in ("b", "a"):
+        (tmp_path / "out" / shard).mkdir(parents=True)
+        (tmp_path / "out" / shard / "report.xml").write_text("<testsuite/>")
+    found = find_reports(("out/**/report.xml", "out/a/report.xml"), tmp_path)
+    assert [p.relative_to(tmp_path).as_posix() for p in found] == ["out/a/report.xml", "out/b/report.xml"]
+
+
+def test_runner_paths_map_into_the_container_workspace(tmp_path: Path) -> None:
+    """pytest ran in /home/runner/work/repo/repo/pkg; the container sees the checkout elsewhere."""
+    (tmp_path / "pkg" / "tests").mkdir(parents=True)
+    (tmp_path / "pkg" / "tests" / "test_x.py").write_text("")
+    (tmp_path / "pkg" / "src").mkdir()
+    (tmp_path / "pkg" / "src" / "lib.py").write_text("")
+    locator = Locator(tmp_path, tmp_path, "/home/runner/work/repo/repo/pkg")
+    assert locator.relative("tests/test_x.py") == "pkg/tests/test_x.py"
+    assert locator.relative("/home/runner/work/repo/repo/pkg/src/lib.py") == "pkg/src/lib.py"
+    assert locator.relative(str(tmp_path / "pkg" / "src" / "lib.py")) == "pkg/src/lib.py"
+    assert locator.relative("C:\\runner\\repo\\pkg\\src\\lib.py") == "pkg/src/lib.py"
+    assert locator.relative("tests/unknown.py") == "tests/unknown.py"
