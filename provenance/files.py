@@ -38,3 +38,25 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def share_with_workspace_owner(paths: list[Path], workspace: Path) -> None:
+    """Give files we created in the workspace to the workspace's owner.
+
+    A container action runs as root while later steps run as the runner's user; root-owned
+    files would leave those steps unable to append to the ledger or clean the checkout. Only
+    paths inside the workspace, and their directories up to it, are changed.
+    """
+    if os.geteuid() != 0:
+        return
+    owner = workspace.stat()
+    if owner.st_uid == 0:
+        return
+    root = workspace.resolve()
+    for path in paths:
+        current = path.resolve()
+        while current != root and root in current.parents:
+            with contextlib.suppress(OSError):
+                if current.stat().st_uid == 0:
+                    os.chown(current, owner.st_uid, owner.st_gid)
+            current = current.parent

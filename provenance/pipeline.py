@@ -18,7 +18,7 @@ from provenance import __version__
 from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
 from provenance.errors import InputError
-from provenance.files import atomic_write
+from provenance.files import atomic_write, share_with_workspace_owner
 from provenance.gitmeta import read_git
 from provenance.ledger import open_for_append
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
@@ -251,6 +251,7 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
                 "retention_until": retention.retain_until,
             }
         )
+    share_with_workspace_owner([ledger_path, workspace / evidence_rel], workspace)
     return RunOutcome(
         provenance=provenance,
         entry=entry,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -13,7 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.project import ROOT, Checkout, pull_request_event, run_pytest, runner_env, sample_checkout
+from tests.support.project import (
+    ROOT,
+    Checkout,
+    RunnerDirs,
+    pull_request_event,
+    run_pytest,
+    runner_env,
+    sample_checkout,
+    write_event,
+)
 from tests.support.runner import parse_commands, parse_output_file
 
 FORMATS = {
@@ -34,7 +44,10 @@ def checkout(tmp_path_factory: pytest.TempPathFactory) -> Checkout:
 def run_action(
     checkout: Checkout, home: Path, **inputs: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-    env = runner_env(checkout.path, home, pull_request_event(checkout), **inputs)
+    dirs = RunnerDirs.on_host(checkout.path, home)
+    event = pull_request_event(checkout)
+    write_event(Path(dirs.workflow), event)
+    env = {"PATH": os.environ["PATH"], **runner_env(dirs, event, **inputs)}
     done = subprocess.run(
         [sys.executable, str(ROOT / "entrypoint.py")],
         cwd=checkout.path,

@@ -84,29 +84,55 @@ def pull_request_event(checkout: Checkout, number: int = 7) -> dict[str, object]
     }
 
 
-def runner_env(workspace: Path, home: Path, event: dict[str, object], **inputs: str) -> dict[str, str]:
+@dataclass
+class RunnerDirs:
+    """The directories the runner mounts into a container action, as the process inside sees them."""
+
+    workspace: str
+    home: str
+    workflow: str
+    file_commands: str
+
+    @classmethod
+    def on_host(cls, workspace: Path, temp: Path) -> RunnerDirs:
+        """The same layout without a container: everything under one temporary directory."""
+        dirs = cls(str(workspace), str(temp / "home"), str(temp / "workflow"), str(temp / "file_commands"))
+        for path in (dirs.home, dirs.workflow, dirs.file_commands):
+            Path(path).mkdir(parents=True, exist_ok=True)
+        return dirs
+
+    @classmethod
+    def in_container(cls) -> RunnerDirs:
+        return cls("/github/workspace", "/github/home", "/github/workflow", "/github/file_commands")
+
+
+def write_event(workflow_dir: Path, event: dict[str, object]) -> None:
+    """The event payload, where the runner puts it."""
+    (workflow_dir / "event.json").write_text(json.dumps(event))
+
+
+def runner_env(dirs: RunnerDirs, event: dict[str, object], **inputs: str) -> dict[str, str]:
     """The variables the runner gives a container action, inputs named as the runner names them."""
-    files = home / "file_commands"
-    files.mkdir(parents=True, exist_ok=True)
-    event_path = home / "event.json"
-    event_path.write_text(json.dumps(event))
     env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(home),
+        "HOME": dirs.home,
         "CI": "true",
         "GITHUB_ACTIONS": "true",
-        "GITHUB_WORKSPACE": str(workspace),
-        "GITHUB_OUTPUT": str(files / "set_output"),
-        "GITHUB_STEP_SUMMARY": str(files / "step_summary"),
-        "GITHUB_ENV": str(files / "set_env"),
-        "GITHUB_EVENT_PATH": str(event_path),
+        "GITHUB_WORKSPACE": dirs.workspace,
+        "GITHUB_OUTPUT": f"{dirs.file_commands}/set_output_0f1e2d",
+        "GITHUB_STEP_SUMMARY": f"{dirs.file_commands}/step_summary_0f1e2d",
+        "GITHUB_ENV": f"{dirs.file_commands}/set_env_0f1e2d",
+        "GITHUB_PATH": f"{dirs.file_commands}/add_path_0f1e2d",
+        "GITHUB_STATE": f"{dirs.file_commands}/save_state_0f1e2d",
+        "GITHUB_EVENT_PATH": f"{dirs.workflow}/event.json",
         "GITHUB_EVENT_NAME": "pull_request",
         "GITHUB_RUN_ID": "9876543210",
         "GITHUB_RUN_ATTEMPT": "1",
         "GITHUB_RUN_NUMBER": "42",
         "GITHUB_REPOSITORY": "acme/sample",
+        "GITHUB_REPOSITORY_OWNER": "acme",
         "GITHUB_WORKFLOW": "CI",
         "GITHUB_JOB": "test",
+        "GITHUB_ACTION": "__acme_provenance-action",
         "GITHUB_ACTOR": "ada",
         "GITHUB_SHA": str(event["pull_request"]["head"]["sha"]),  # type: ignore[index]
         "GITHUB_REF": "refs/pull/7/merge",
@@ -115,10 +141,12 @@ def runner_env(workspace: Path, home: Path, event: dict[str, object], **inputs: 
         "GITHUB_BASE_REF": "main",
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_API_URL": "https://api.github.com",
+        "GITHUB_GRAPHQL_URL": "https://api.github.com/graphql",
         "RUNNER_OS": "Linux",
         "RUNNER_ARCH": "X64",
         "RUNNER_NAME": "GitHub Actions 2",
-        "RUNNER_TEMP": str(home / "tmp"),
+        "RUNNER_TEMP": "/home/runner/work/_temp",
+        "RUNNER_TOOL_CACHE": "/opt/hostedtoolcache",
     }
     for name, value in inputs.items():
         env["INPUT_" + name.replace("_", "-").upper()] = value

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,14 @@ def test_debug_shows_the_traceback(tmp_path: Path, capsys: pytest.CaptureFixture
     env = {"GITHUB_OUTPUT": str(tmp_path), "RUNNER_DEBUG": "1"}
     assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], env) == 3
     assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, as a container action runs")
+def test_files_go_to_the_workspace_owner(tmp_path: Path) -> None:
+    """Later steps run as the runner's user: they must be able to append to what we wrote."""
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
+    os.chown(tmp_path, 1001, 1001)
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--run-id", "7"], {}) == 0
+    for path in ("data", "data/ci_runs.jsonl", "evidence", "evidence/ci_provenance_7.json"):
+        assert (tmp_path / path).stat().st_uid == 1001, path
+    assert (tmp_path / "r.xml").stat().st_uid == 0  # what we did not create is left alone

@@ -84,3 +84,21 @@ def test_help_and_version() -> None:
     for command in ("run", "verify"):
         shown = subprocess.run([*run, command, "--help"], capture_output=True, text=True, check=True).stdout
         assert "example" in shown
+
+
+def test_image_tag_and_package_version_agree() -> None:
+    """Ready for `image: docker://ghcr.io/...:<version>`: all three places name one version."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    label = re.search(r'org\.opencontainers\.image\.version="([^"]+)"', dockerfile)
+    assert label and label.group(1) == __version__
+    image = ACTION["runs"]["image"]
+    if image.startswith("docker://"):
+        assert image.rsplit(":", 1)[1] in (__version__, f"v{__version__}")
+    else:
+        assert image == "Dockerfile"
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    steps = release["jobs"]["image"]["steps"]
+    check = next(s for s in steps if s.get("name") == "The tag must be the package version")
+    assert 'test "$TAG" = "v$version"' in check["run"]
+    push = next(s for s in steps if str(s.get("uses", "")).startswith("docker/build-push-action"))
+    assert "ghcr.io/${{ github.repository }}:${{ env.VERSION }}" in push["with"]["tags"]
