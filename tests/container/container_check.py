@@ -117,7 +117,9 @@ def run_action(host: Path, inputs: dict[str, str]) -> tuple[subprocess.Completed
         seconds = time.monotonic() - started
     finally:
         subprocess.run(["buildah", "rm", container], capture_output=True)
-    host_env = {k: str(host / "file_commands" / Path(v).name) for k, v in env.items() if v.startswith(dirs.file_commands)}
+    host_env = {
+        k: str(host / "file_commands" / Path(v).name) for k, v in env.items() if v.startswith(dirs.file_commands)
+    }
     return done, seconds, host_env
 
 
@@ -157,7 +159,11 @@ def check_run(host: Path) -> float:
     errors = [c for c in parse_commands(done.stdout) if c.name == "error"]
     assert len(errors) == int(report["failed"]) + int(report["error"])
     # pytest ran on the host with the checkout at another path: annotations still name repo paths.
-    assert {c.properties["file"] for c in errors} <= {"tests/test_stats.py", "tests/test_records.py", "src/sample/__init__.py"}
+    assert {c.properties["file"] for c in errors} <= {
+        "tests/test_stats.py",
+        "tests/test_records.py",
+        "src/sample/__init__.py",
+    }
 
     ledger = workspace / outputs["ledger-path"]
     assert json.loads(ledger.read_text().splitlines()[-1])["entry_hash"] == outputs["ledger-head"]
