@@ -76,11 +76,10 @@ def error_message(longrepr: str | None) -> str | None:
 def file_of_nodeid(nodeid: str) -> str:
     """The file part of a pytest node id: everything before the first `::`.
 
-    A parameter id may contain `::` too, but only after `[`, so the split is taken before any
-    bracket.
+    A parameter id may contain `::` or brackets, but only after the first `::` (the path's own
+    separator), so the first one always ends the path, whatever follows.
     """
-    head = nodeid.split("[", 1)[0]
-    return head.split("::", 1)[0]
+    return nodeid.split("::", 1)[0]
 
 
 OUTCOME_BY_NAME = {outcome.value: outcome for outcome in Outcome}

@@ -27,42 +27,93 @@ def parse(root: ET.Element, source: str, locator: Locator) -> ParsedReport:
         if stamp is not None and (report.started_at is None or stamp < report.started_at):
             report.started_at = stamp
         for case in suite.findall("testcase"):
-            report.tests.append(_case(case, source, locator))
+            if case.get("classname") == "pytest" and case.get("name") == "internal":
+                report.exit_status = 3  # pytest's INTERNALERROR, written as a pseudo test case
+                continue
+            report.tests.extend(_case(case, source, locator))
+    report.tests = _pass_before_teardown_errors(report.tests)
     report.walltime_seconds = walltime if suites else None
     return report
 
 
-def _case(case: ET.Element, source: str, locator: Locator) -> TestResult:
+def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:
+    """pytest writes a test that passed and then failed in teardown as one `<error>` testcase.
+
+    pytest counts such a test as passed and as an error; a test that failed before its teardown
+    did is written as two testcases, so only a teardown error with no other result for its node
+    id stands for a passed call.
+    """
+    main = {r.nodeid for r in results if r.phase != "teardown"}
+    out: list[TestResult] = []
+    for result in results:
+        if result.phase == "teardown" and result.nodeid not in main:
+            out.append(
+                make_result(nodeid=result.nodeid, outcome=Outcome.PASSED, duration=result.duration_seconds,
+                            file=result.file, line=result.line)
+            )  # fmt: skip
+            result = result.model_copy(update={"duration_seconds": 0.0})
+            main.add(result.nodeid)
+        out.append(result)
+    return out
+
+
+def _case(case: ET.Element, source: str, locator: Locator) -> list[TestResult]:
     classname = case.get("classname") or ""
     name = case.get("name") or ""
     if not classname and not name:
         raise ReportError("a <testcase> has neither classname nor name", source=source, field="testcase@name")
     duration = _seconds(case.get("time"), source, f"testcase[{name}]@time")
     file_attr = case.get("file")
-    if classname:
-        file, nodeid = _nodeid(classname, name, file_attr, locator)
-    else:
-        # pytest writes a collection error as a testcase with an empty classname and the
-        # module's dotted path as its name.
-        file, nodeid = _nodeid(name, "", file_attr, locator)
     line_attr = case.get("line")
     line = int(line_attr) + 1 if line_attr and line_attr.isdigit() else None
-
-    failure, error, skipped = case.find("failure"), case.find("error"), case.find("skipped")
-    if error is not None:
-        outcome, detail = Outcome.ERROR, error
-    elif failure is not None:
-        outcome, detail = Outcome.FAILED, failure
+    if not classname:
+        # pytest writes collection errors and module-level skips as a testcase with an empty
+        # classname and the module's dotted path as its name; a module collected twice (as a test
+        # module and for doctests) gets one child element per collection, as pytest counts them.
+        file, nodeid = _nodeid(name, "", file_attr, locator)
+        return [
+            _detail(nodeid, Outcome.ERROR if child.tag == "error" else Outcome.SKIPPED, 0.0, file, None, child,
+                    "collect", locator)
+            for child in case
+            if child.tag in ("error", "skipped")
+        ]  # fmt: skip
+    file, nodeid = _nodeid(classname, name, file_attr, locator)
+    errors = case.findall("error")
+    teardown = [e for e in errors if "on teardown" in (e.get("message") or "")]
+    others = [e for e in errors if e not in teardown]
+    failure, skipped = case.find("failure"), case.find("skipped")
+    results: list[TestResult] = []
+    if others:
+        phase = "setup" if "on setup" in (others[0].get("message") or "") else "call"
+        results.append(_detail(nodeid, Outcome.ERROR, duration, file, line, others[0], phase, locator))
+    elif failure is not None:  # several <failure> elements are failed subtests: still one test
+        results.append(_detail(nodeid, Outcome.FAILED, duration, file, line, failure, "call", locator))
     elif skipped is not None:
         xfail = skipped.get("type") == "pytest.xfail"
-        outcome, detail = (Outcome.XFAILED if xfail else Outcome.SKIPPED), skipped
-    else:
-        return make_result(nodeid=nodeid, outcome=Outcome.PASSED, duration=duration, file=file, line=line)
+        outcome = Outcome.XFAILED if xfail else Outcome.SKIPPED
+        results.append(_detail(nodeid, outcome, duration, file, line, skipped, "call", locator))
+    elif not teardown:
+        results.append(make_result(nodeid=nodeid, outcome=Outcome.PASSED, duration=duration, file=file, line=line))
+    if teardown:
+        spent = 0.0 if results else duration
+        results.append(_detail(nodeid, Outcome.ERROR, spent, file, line, teardown[0], "teardown", locator))
+    return results
 
-    longrepr = detail.text or None
-    message = detail.get("message")
-    phase = "collect" if not classname else _phase(message, outcome)
-    if outcome is Outcome.SKIPPED:
+
+def _detail(
+    nodeid: str,
+    outcome: Outcome,
+    duration: float,
+    file: str | None,
+    line: int | None,
+    element: ET.Element,
+    phase: str,
+    locator: Locator,
+) -> TestResult:
+    """A result with the message, traceback and crash location of a failure, error or skip element."""
+    longrepr = element.text or None
+    message = element.get("message")
+    if outcome is Outcome.SKIPPED or outcome is Outcome.XFAILED:
         match = _SKIP_TUPLE.match(longrepr or "")
         if match:
             file, line = locator.relative(match.group("path")), int(match.group("line"))
@@ -71,17 +122,14 @@ def _case(case: ET.Element, source: str, locator: Locator) -> TestResult:
         crash = crash_location(longrepr)
         if crash is not None:
             file, line = locator.relative(crash[0]), crash[1]
-        message = _clean_message(message) or error_message(longrepr)
+        if phase == "collect":  # the attribute only says "collection failure"
+            message = error_message(longrepr) or message
+        else:
+            message = _clean_message(message) or error_message(longrepr)
     return make_result(
-        nodeid=nodeid,
-        outcome=outcome,
-        duration=duration,
-        file=file,
-        line=line,
-        phase=phase,
-        message=message,
-        longrepr=longrepr,
-    )
+        nodeid=nodeid, outcome=outcome, duration=duration, file=file, line=line,
+        phase=phase, message=message, longrepr=longrepr,
+    )  # fmt: skip
 
 
 def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
@@ -108,14 +156,6 @@ def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator) -> 
     file = locator.relative("/".join(parts[:split]) + ".py")
     nodeid = "::".join(["/".join(parts[:split]) + ".py", *parts[split:], *([name] if name else [])])
     return file, nodeid
-
-
-def _phase(message: str | None, outcome: Outcome) -> str:
-    if outcome is Outcome.ERROR:
-        if message and "on teardown" in message:
-            return "teardown"
-        return "setup" if message and "on setup" in message else "call"
-    return "call"
 
 
 def _clean_message(message: str | None) -> str | None:

@@ -18,14 +18,18 @@ class Locator:
     def __init__(self, workspace: Path, report_dir: Path, rootdir: str | None) -> None:
         self.workspace = workspace.resolve()
         self._cache: dict[str, str] = {}
+        self._seen: set[PurePosixPath] = set()
         self._root_abs = _posix(rootdir) if rootdir else None
         self._prefixes = self._candidate_prefixes(report_dir.resolve())
 
+    def _candidate_prefixes_for_root(self) -> list[PurePosixPath]:
+        if self._root_abs is None or not self._root_abs.is_absolute():
+            return []
+        parts = self._root_abs.parts[1:]
+        return [PurePosixPath(*parts[i:]) for i in range(len(parts))]
+
     def _candidate_prefixes(self, report_dir: Path) -> list[PurePosixPath]:
-        prefixes: list[PurePosixPath] = []
-        if self._root_abs is not None and self._root_abs.is_absolute():
-            parts = self._root_abs.parts[1:]
-            prefixes.extend(PurePosixPath(*parts[i:]) for i in range(len(parts)))
+        prefixes = self._candidate_prefixes_for_root()
         with contextlib.suppress(ValueError):
             prefixes.append(PurePosixPath(report_dir.relative_to(self.workspace).as_posix()))
         prefixes.append(PurePosixPath("."))
@@ -40,6 +44,10 @@ class Locator:
 
     def _resolve(self, reported: str) -> str:
         path = _posix(reported)
+        if not path.is_absolute():
+            self._seen.add(path)
+        elif self._root_abs is None:
+            self._learn_root(path)
         if path.is_absolute():
             inside = self._under(path, PurePosixPath(self.workspace.as_posix()))
             if inside is not None:
@@ -53,6 +61,20 @@ class Locator:
             if (self.workspace / candidate).is_file():
                 return candidate.as_posix()
         return path.as_posix()
+
+    def _learn_root(self, path: PurePosixPath) -> None:
+        """Find the rootdir of a report that does not record it (report-log, JUnit XML).
+
+        Such reports still name files both ways: an absolute path that ends with a relative one
+        the report used reveals where the paths are rooted.
+        """
+        parts = path.parts
+        for i in range(1, len(parts)):
+            if PurePosixPath(*parts[i:]) in self._seen:
+                self._root_abs = PurePosixPath(*parts[:i])
+                self._prefixes = [*self._candidate_prefixes_for_root(), *self._prefixes]
+                self._prefixes = list(dict.fromkeys(self._prefixes))
+                return
 
     @staticmethod
     def _under(path: PurePosixPath, base: PurePosixPath | None) -> PurePosixPath | None:

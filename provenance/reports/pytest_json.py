@@ -34,11 +34,12 @@ def parse(data: Any, source: str, locator_for: Any) -> ParsedReport:
         if result is not None:
             report.tests.append(result)
     for index, test in enumerate(data.get("tests") or []):
-        report.tests.append(_test(test, f"tests[{index}]", source, locator))
+        report.tests.extend(_test(test, f"tests[{index}]", source, locator))
     return report
 
 
-def _test(test: Any, where: str, source: str, locator: Locator) -> TestResult:
+def _test(test: Any, where: str, source: str, locator: Locator) -> list[TestResult]:
+    """One result for the test, and a second, an error, when its teardown failed (as pytest counts)."""
     if not isinstance(test, dict):
         raise ReportError("expected an object", source=source, field=where)
     nodeid = test.get("nodeid")
@@ -50,24 +51,62 @@ def _test(test: Any, where: str, source: str, locator: Locator) -> TestResult:
         raise ReportError(
             f"expected one of {expected} (got {test.get('outcome')!r})", source=source, field=f"{where}.outcome"
         )
-    duration = 0.0
-    failed_phase: str | None = None
+    stages: dict[str, dict[str, Any]] = {}
+    durations: dict[str, float] = {}
     for phase in _PHASES:
         stage = test.get(phase)
         if stage is None:
             continue
         if not isinstance(stage, dict):
             raise ReportError("expected an object", source=source, field=f"{where}.{phase}")
-        duration += _optional_float(stage, "duration", source, f"{where}.{phase}") or 0.0
-        if failed_phase is None and stage.get("outcome") in ("failed", "skipped") and outcome is not Outcome.PASSED:
-            failed_phase = phase
-    file: str | None = locator.relative(file_of_nodeid(nodeid))
+        stages[phase] = stage
+        durations[phase] = _optional_float(stage, "duration", source, f"{where}.{phase}") or 0.0
+    setup_failed = stages.get("setup", {}).get("outcome") == "failed"
+    teardown_failed = not setup_failed and stages.get("teardown", {}).get("outcome") == "failed"
+    if teardown_failed and outcome is Outcome.ERROR:
+        # pytest-json-report reports the teardown's error as the test's outcome; pytest counts the
+        # call's own outcome, and the teardown error besides.
+        outcome = _CALL_OUTCOME.get(str(stages.get("call", {}).get("outcome")), Outcome.PASSED)
     lineno = test.get("lineno")
+    file: str | None = locator.relative(file_of_nodeid(nodeid))
     line = lineno + 1 if isinstance(lineno, int) and not isinstance(lineno, bool) else None
+    failed_phase = None
+    if outcome not in (Outcome.PASSED, Outcome.XPASSED):
+        failed_phase = next((p for p in ("setup", "call") if stages.get(p, {}).get("outcome") in _NOT_PASSED), None)
+    results = [
+        _result(nodeid, outcome, durations.get("setup", 0.0) + durations.get("call", 0.0), file, line,
+                failed_phase, stages.get(failed_phase or ""), locator)
+    ]  # fmt: skip
+    if teardown_failed:
+        results.append(
+            _result(nodeid, Outcome.ERROR, durations.get("teardown", 0.0), file, line, "teardown",
+                    stages["teardown"], locator)
+        )  # fmt: skip
+    else:
+        results[0] = results[0].model_copy(
+            update={"duration_seconds": results[0].duration_seconds + durations.get("teardown", 0.0)}
+        )
+    return results
+
+
+_NOT_PASSED = ("failed", "skipped")
+_CALL_OUTCOME = {"failed": Outcome.FAILED, "skipped": Outcome.SKIPPED, "passed": Outcome.PASSED}
+
+
+def _result(
+    nodeid: str,
+    outcome: Outcome,
+    duration: float,
+    file: str | None,
+    line: int | None,
+    phase: str | None,
+    stage: dict[str, Any] | None,
+    locator: Locator,
+) -> TestResult:
+    """A result with the failure details of `stage`: the crash line, else the skip's location."""
     message: str | None = None
     longrepr: str | None = None
-    if failed_phase is not None:
-        stage = test[failed_phase]
+    if stage is not None:
         longrepr = _text(stage.get("longrepr"))
         crash = stage.get("crash") if isinstance(stage.get("crash"), dict) else None
         if crash is not None:
@@ -79,15 +118,9 @@ def _test(test: Any, where: str, source: str, locator: Locator) -> TestResult:
         else:
             message = error_message(longrepr)
     return make_result(
-        nodeid=nodeid,
-        outcome=outcome,
-        duration=duration,
-        file=file,
-        line=line,
-        phase=failed_phase,
-        message=message,
-        longrepr=longrepr,
-    )
+        nodeid=nodeid, outcome=outcome, duration=duration, file=file, line=line,
+        phase=phase, message=message, longrepr=longrepr,
+    )  # fmt: skip
 
 
 def _collector(collector: Any, where: str, source: str, locator: Locator) -> TestResult | None:

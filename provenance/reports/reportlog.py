@@ -2,7 +2,7 @@
 
 A test's phases arrive as separate `TestReport` lines; its outcome is derived as pytest's
 terminal reporter derives it (a failed setup is an error, a skipped call with `wasxfail` is an
-xfail, a passed call with `wasxfail` an xpass, a failed teardown after a pass an error).
+xfail, a passed call with `wasxfail` an xpass), and a failed teardown is an error of its own.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from provenance.reports.common import (
+    MAX_MESSAGE_CHARS,
     ParsedReport,
     ReportError,
     error_message,
     file_of_nodeid,
     first_line,
     make_result,
+    trim,
 )
 from provenance.reports.locate import Locator
 from provenance.schemas import Outcome, ReportFormat, TestResult
@@ -31,6 +33,17 @@ class _Item:
     location: tuple[str, int] | None = None
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
     duration: float = 0.0
+    failed_subtests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _add_subtest(record: dict[str, Any], items: dict[str, _Item]) -> None:
+    """Subtests (pytest 9): a failing one fails its test; passing ones are not tests of their own."""
+    nodeid = record.get("nodeid")
+    if isinstance(nodeid, str) and record.get("outcome") == "failed":
+        item = items.get(nodeid)
+        if item is None:
+            item = items[nodeid] = _Item(nodeid)
+        item.failed_subtests.append(record)
 
 
 def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport:
@@ -54,6 +67,8 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
         kind = record.get("$report_type")
         if kind == "TestReport":
             _add_phase(record, where, source, items, starts, stops, workers)
+        elif kind == "SubTestReport":
+            _add_subtest(record, items)
         elif kind == "CollectReport":
             result = _collect(record, where, source, locator)
             if result is not None:
@@ -62,7 +77,7 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
             status = record.get("exitstatus")
             if isinstance(status, int) and not isinstance(status, bool):
                 report.exit_status = status
-    report.tests = collect_results + [_result(item, locator) for item in items.values()]
+    report.tests = collect_results + [r for item in items.values() for r in _results(item, locator)]
     if starts and stops:
         report.walltime_seconds = max(0.0, max(stops) - min(starts))
         report.started_at = datetime.fromtimestamp(min(starts), UTC)
@@ -97,9 +112,7 @@ def _add_phase(
     if isinstance(location, list) and len(location) >= 2 and isinstance(location[0], str):
         item.location = (location[0], location[1] if isinstance(location[1], int) else -1)
     item.phases[when] = record
-    duration = record.get("duration")
-    if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration >= 0:
-        item.duration += float(duration)
+    item.duration += _duration(record)
     for key, bucket in (("start", starts), ("stop", stops)):
         value = record.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -110,48 +123,79 @@ def _add_phase(
 
 
 def _outcome(item: _Item) -> tuple[Outcome, str | None]:
-    setup, call, teardown = (item.phases.get(p) for p in ("setup", "call", "teardown"))
+    """The outcome pytest counts for setup and call; a failed teardown is counted apart."""
+    setup, call = item.phases.get("setup"), item.phases.get("call")
     if setup is not None and setup["outcome"] == "failed":
         return Outcome.ERROR, "setup"
     if setup is not None and setup["outcome"] == "skipped":
         return (Outcome.XFAILED if "wasxfail" in setup else Outcome.SKIPPED), "setup"
-    if call is not None:
-        xfail = "wasxfail" in call
-        if call["outcome"] == "failed":
-            return Outcome.FAILED, "call"
-        if call["outcome"] == "skipped":
-            return (Outcome.XFAILED if xfail else Outcome.SKIPPED), "call"
-        if teardown is not None and teardown["outcome"] == "failed":
-            return Outcome.ERROR, "teardown"
-        return (Outcome.XPASSED if xfail else Outcome.PASSED), None
-    if teardown is not None and teardown["outcome"] == "failed":
-        return Outcome.ERROR, "teardown"
-    return Outcome.PASSED, None
+    if call is None:
+        return Outcome.PASSED, None
+    xfail = "wasxfail" in call
+    if call["outcome"] == "failed":
+        return Outcome.FAILED, "call"
+    if call["outcome"] == "skipped":
+        return (Outcome.XFAILED if xfail else Outcome.SKIPPED), "call"
+    return (Outcome.XPASSED if xfail else Outcome.PASSED), None
 
 
-def _result(item: _Item, locator: Locator) -> TestResult:
+def _results(item: _Item, locator: Locator) -> list[TestResult]:
     outcome, phase = _outcome(item)
     path, lineno = item.location or (file_of_nodeid(item.nodeid), -1)
     file: str | None = locator.relative(path)
     line: int | None = lineno + 1 if lineno >= 0 else None
+    teardown = item.phases.get("teardown")
+    teardown_failed = teardown is not None and teardown["outcome"] == "failed" and phase != "setup"
+    results = [_result(item.nodeid, outcome, phase, item.phases.get(phase or ""), file, line, locator)]
+    if item.failed_subtests:
+        results[0] = _with_subtest_failures(results[0], item.failed_subtests, locator)
+    if teardown_failed:
+        results.append(_result(item.nodeid, Outcome.ERROR, "teardown", teardown, file, line, locator))
+    # Durations: the teardown error carries its own; everything else stays with the test.
+    teardown_time = _duration(teardown) if teardown_failed else 0.0
+    results[0] = results[0].model_copy(update={"duration_seconds": max(0.0, item.duration - teardown_time)})
+    if teardown_failed:
+        results[1] = results[1].model_copy(update={"duration_seconds": teardown_time})
+    return results
+
+
+def _result(
+    nodeid: str,
+    outcome: Outcome,
+    phase: str | None,
+    record: dict[str, Any] | None,
+    file: str | None,
+    line: int | None,
+    locator: Locator,
+) -> TestResult:
     message = longrepr = None
-    if phase is not None:
-        record = item.phases[phase]
+    if record is not None and phase is not None:
         message, longrepr, crash = _longrepr(record.get("longrepr"))
         if crash is not None:
             file, line = locator.relative(crash[0]), crash[1]
         if outcome is Outcome.XFAILED and record.get("wasxfail"):
             message = message or str(record["wasxfail"])
     return make_result(
-        nodeid=item.nodeid,
-        outcome=outcome,
-        duration=item.duration,
-        file=file,
-        line=line,
-        phase=phase,
-        message=message,
-        longrepr=longrepr,
-    )
+        nodeid=nodeid, outcome=outcome, duration=0.0, file=file, line=line,
+        phase=phase, message=message, longrepr=longrepr,
+    )  # fmt: skip
+
+
+def _with_subtest_failures(result: TestResult, failures: list[dict[str, Any]], locator: Locator) -> TestResult:
+    """A test failed by its subtests points at the first failing subtest, and says how many failed."""
+    message, longrepr, crash = _longrepr(failures[0].get("longrepr"))
+    update: dict[str, Any] = {
+        "message": trim(f"{len(failures)} subtest(s) failed; first: {message or 'failed'}", MAX_MESSAGE_CHARS),
+        "longrepr": trim(longrepr),
+    }
+    if crash is not None:
+        update["file"], update["line"] = locator.relative(crash[0]), crash[1] if crash[1] > 0 else None
+    return result.model_copy(update=update)
+
+
+def _duration(record: dict[str, Any] | None) -> float:
+    value = record.get("duration") if record else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else 0.0
 
 
 def _collect(record: dict[str, Any], where: str, source: str, locator: Locator) -> TestResult | None:

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 from tests.support.project import (
     ROOT,
     Checkout,
+    PytestRun,
     RunnerDirs,
     pull_request_event,
     run_pytest,
@@ -34,11 +34,17 @@ FORMATS = {
 
 
 @pytest.fixture(scope="module")
-def checkout(tmp_path_factory: pytest.TempPathFactory) -> Checkout:
+def pytest_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Checkout, PytestRun]:
     checkout = sample_checkout(tmp_path_factory.mktemp("project"))
     args = [arg for group in FORMATS.values() for arg in group]
-    assert run_pytest(checkout.path, *args) == 1  # the sample has failing tests on purpose
-    return checkout
+    run = run_pytest(checkout.path, *args)
+    assert run.exit_status == 1  # the sample has failing tests on purpose
+    return checkout, run
+
+
+@pytest.fixture
+def checkout(pytest_run: tuple[Checkout, PytestRun]) -> Checkout:
+    return pytest_run[0]
 
 
 def run_action(
@@ -59,28 +65,16 @@ def run_action(
     return done, env
 
 
-def pytest_counts(workspace: Path) -> dict[str, int]:
-    """pytest's own figures, from the JUnit XML attributes pytest writes."""
-    suite = ET.parse(workspace / "report.xml").getroot().find("testsuite")
-    assert suite is not None
-    total, failures, errors, skipped = (int(suite.get(k, "0")) for k in ("tests", "failures", "errors", "skipped"))
-    return {
-        "tests-total": total,
-        "tests-failed": failures,
-        "tests-errors": errors,
-        "tests-skipped": skipped,
-        "tests-passed": total - failures - errors - skipped,
-    }
-
-
 @pytest.mark.parametrize("report", list(FORMATS))
-def test_every_output_matches_pytest(checkout: Checkout, tmp_path: Path, report: str) -> None:
+def test_every_output_matches_pytest(pytest_run: tuple[Checkout, PytestRun], tmp_path: Path, report: str) -> None:
+    """The counts are the ones pytest printed in its terminal summary line."""
+    checkout, run = pytest_run
     done, env = run_action(checkout, tmp_path, report=report, ledger=f"ledgers/{report}.jsonl")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 
     outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
-    expected = pytest_counts(checkout.path)
+    expected = run.as_outputs()
     assert {k: int(outputs[k]) for k in expected} == expected
     assert outputs["conclusion"] == "failure"
     assert outputs["run-id"] == "9876543210"

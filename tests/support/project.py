@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,7 +56,26 @@ def sample_checkout(tmp: Path) -> Checkout:
     return Checkout(work, remote, base, head)
 
 
-def run_pytest(project: Path, *report_args: str) -> int:
+@dataclass
+class PytestRun:
+    """A real pytest run: its exit status and the counts of its terminal summary line."""
+
+    exit_status: int
+    counts: dict[str, int]
+
+    def as_outputs(self) -> dict[str, int]:
+        """The step outputs these counts must give, under the documented rules."""
+        get = self.counts.get
+        outputs = {
+            "tests-passed": get("passed", 0) + get("xpassed", 0),
+            "tests-failed": get("failed", 0),
+            "tests-errors": get("errors", 0) + get("error", 0),
+            "tests-skipped": get("skipped", 0) + get("xfailed", 0),
+        }
+        return {"tests-total": sum(outputs.values()), **outputs}
+
+
+def run_pytest(project: Path, *report_args: str) -> PytestRun:
     """Run the project's real test suite with the given report plugins' arguments."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *report_args],
@@ -64,7 +84,8 @@ def run_pytest(project: Path, *report_args: str) -> int:
         text=True,
         env={k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "PYTEST_"))},
     )
-    return done.returncode
+    last = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    return PytestRun(done.returncode, {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", last)})
 
 
 def pull_request_event(checkout: Checkout, number: int = 7) -> dict[str, object]:
