@@ -10,6 +10,7 @@ from provenance.reports.common import (
     OUTCOME_BY_NAME,
     ParsedReport,
     ReportError,
+    crash_location,
     error_message,
     file_of_nodeid,
     first_line,
@@ -147,12 +148,16 @@ def _collector(collector: Any, where: str, source: str, locator: Locator) -> Tes
             message=message,
             longrepr=longrepr,
         )
+    crash = crash_location(longrepr)  # the import line, from the traceback's text
+    line = None
+    if crash is not None:
+        file, line = locator.relative(crash[0]), crash[1]
     return make_result(
         nodeid=nodeid or "<session>",
         outcome=Outcome.ERROR,
         duration=0.0,
         file=file,
-        line=None,
+        line=line,
         phase="collect",
         message=error_message(longrepr) or "collection failed",
         longrepr=longrepr,

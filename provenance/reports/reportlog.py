@@ -17,6 +17,7 @@ from provenance.reports.common import (
     MAX_MESSAGE_CHARS,
     ParsedReport,
     ReportError,
+    crash_location,
     error_message,
     file_of_nodeid,
     first_line,
@@ -208,7 +209,9 @@ def _collect(record: dict[str, Any], where: str, source: str, locator: Locator) 
     message, longrepr, crash = _longrepr(record.get("longrepr"))
     file = locator.relative(file_of_nodeid(nodeid)) if nodeid else None
     line = None
-    if outcome == "skipped" and crash is not None:
+    if crash is None and outcome == "failed":
+        crash = crash_location(longrepr)  # the import line, from the traceback's text
+    if crash is not None:
         file, line = locator.relative(crash[0]), crash[1]
     return make_result(
         nodeid=nodeid or "<session>",

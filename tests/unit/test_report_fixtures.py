@@ -74,6 +74,7 @@ def test_collection_errors_point_at_their_module(report: str) -> None:
     assert sorted(errors) == ["tests/test_manylinux.py", "tests/test_musllinux.py"]
     for nodeid, test in errors.items():
         assert test.file == nodeid
+        assert test.line == {"tests/test_manylinux.py": 18, "tests/test_musllinux.py": 7}[nodeid]  # import pretend
         assert test.message and "pretend" in test.message
 
 
