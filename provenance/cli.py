@@ -19,6 +19,7 @@ _EXAMPLES = """\
 examples:
   pytest --json-report --json-report-file=report.json; provenance run --report report.json
   provenance run --report 'reports/**/*.xml' --fail-on none
+  provenance calibrate --predictions predictions.jsonl --bins 10
   provenance verify data/ci_runs.jsonl
 """
 
@@ -70,6 +71,30 @@ def _parser() -> argparse.ArgumentParser:
         description="Run as the GitHub Action: every setting comes from INPUT_<NAME> variables.",
     )
 
+    calibrate = commands.add_parser(
+        "calibrate",
+        help="score failure predictions: Brier, ECE, MCE, reliability diagram",
+        description='Read JSON lines {"p_fail": <0..1>, "failed": <bool>} and print one JSON object with '
+        "brier_score, ece, mce, n_samples, base_rate and the reliability diagram.",
+        epilog="example:\n  provenance calibrate --predictions predictions.jsonl --bins 10 --strategy quantile",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    calibrate.add_argument("--predictions", required=True, metavar="FILE", help="JSON lines of predictions")
+    calibrate.add_argument("--bins", type=int, default=10, metavar="N", help="number of bins (default 10)")
+    calibrate.add_argument(
+        "--strategy",
+        choices=["uniform", "quantile"],
+        default="uniform",
+        help="equal-width or equal-mass bins (default uniform)",
+    )
+    calibrate.add_argument(
+        "--min-bin-count",
+        type=int,
+        default=1,
+        metavar="K",
+        help="bins with fewer samples are left out of MCE (default 1)",
+    )
+
     verify = commands.add_parser(
         "verify",
         help="check a ledger's hash chain",
@@ -90,6 +115,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         if args.command == "verify":
             return _verify(args.ledger)
+        if args.command == "calibrate":
+            return _calibrate(args)
         settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
         return _run(settings, env, in_github)
     except ProvenanceError as exc:
@@ -123,6 +150,18 @@ def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     outcome = pipeline.record(inputs)
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
     return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from provenance.calibration import BinStrategy, calibrate, read_predictions
+
+    p, y = read_predictions(args.predictions)
+    report = calibrate(
+        p, y, n_bins=args.bins, strategy=BinStrategy(args.strategy), min_bin_count=args.min_bin_count,
+        source=args.predictions,
+    )  # fmt: skip
+    print(json.dumps(report.as_dict()))
+    return int(ExitCode.OK)
 
 
 def _verify(path: Path) -> int:
