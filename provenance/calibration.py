@@ -209,3 +209,32 @@ def read_predictions(path: str) -> tuple[FloatArray, FloatArray]:
             field=f"line {number}",
         ) from None
     return np.array(probabilities, dtype=np.float64), np.array(outcomes, dtype=np.float64)
+
+
+def read_test_predictions(path: str) -> dict[str, float]:
+    """Per-test predictions for a run: JSON lines `{"nodeid" (or "test"): str, "p_fail": float}`."""
+    import orjson
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=path, field="predictions") from None
+    predictions: dict[str, float] = {}
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+            nodeid = record.get("nodeid", record.get("test"))
+            p = record["p_fail"]
+        except (orjson.JSONDecodeError, AttributeError, KeyError):
+            nodeid = p = None
+        if not isinstance(nodeid, str) or type(p) not in _NUMBER or not 0.0 <= p <= 1.0:
+            raise InputError(
+                'expected an object {"nodeid": <test id>, "p_fail": <number in [0, 1]>}',
+                source=path,
+                field=f"line {number}",
+            )
+        predictions[nodeid] = float(p)
+    return predictions

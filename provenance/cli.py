@@ -59,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
     run.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
     run.add_argument(
+        "--predictions", metavar="FILE", help='JSON lines {"nodeid", "p_fail"} predicted before the run, to score'
+    )
+    run.add_argument(
+        "--calibration-window", type=int, metavar="N", help="runs the calibration covers, this one included (20)"
+    )
+    run.add_argument("--max-ece", type=float, metavar="X", help="fail when ECE over the window exceeds X")
+    run.add_argument("--max-brier", type=float, metavar="X", help="fail when the Brier score over the window exceeds X")
+    run.add_argument(
         "--no-summary", dest="summary", action="store_false", default=None, help="do not write the job summary"
     )
     run.add_argument(

@@ -163,3 +163,34 @@ def verify(path: Path) -> Verification:
             prev = entry.entry_hash
             count += 1
     return Verification(count, prev)
+
+
+def read_tail(path: Path, count: int) -> list[dict[str, Any]]:
+    """The last `count` whole entries, oldest first; reads backwards, so the cost follows `count`.
+
+    A torn last line is left out (the append that follows reports it).
+    """
+    if count <= 0 or not path.is_file():
+        return []
+    with path.open("rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        position = end
+        chunk = b""
+        while position > 0 and chunk.count(b"\n") <= count:
+            step = min(_TAIL_BLOCK, position)
+            position -= step
+            handle.seek(position)
+            chunk = handle.read(step) + chunk
+    lines = chunk.split(b"\n")
+    lines.pop()  # after the final newline: empty, or a torn entry
+    if position > 0:
+        lines = lines[1:]  # the first piece may start mid-line
+    entries = []
+    for raw in lines[-count:]:
+        try:
+            entries.append(json.loads(raw))
+        except ValueError:
+            raise IntegrityError(
+                "a recent entry is not valid JSON; run `provenance verify`", source=str(path)
+            ) from None
+    return entries

@@ -9,20 +9,24 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from provenance import __version__
+from provenance.calibration import CalibrationReport, calibrate, read_test_predictions
 from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
 from provenance.errors import InputError
 from provenance.files import atomic_write, share_with_workspace_owner
 from provenance.gitmeta import read_git
-from provenance.ledger import open_for_append
+from provenance.ledger import open_for_append, read_tail
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
+    CalibrationFigures,
+    CalibrationSummary,
     CIProvenance,
     CIRun,
     Conclusion,
@@ -30,6 +34,7 @@ from provenance.schemas import (
     GitInfo,
     LedgerPointer,
     LedgerTest,
+    Result,
     Retention,
     TestCounts,
     TestResult,
@@ -40,6 +45,9 @@ from provenance.schemas import (
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
 _NO_TESTS_COLLECTED = 5
+# With failure rates near 1%, a bin of a handful of samples swings MCE to anything; bins with fewer
+# samples than this are left out of the MCE the gate and the summary show (ECE keeps them).
+MCE_MIN_BIN_COUNT = 10
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,8 @@ class Inputs:
     reports: list[LoadedReport]
     unmatched: list[str]
     empty: list[str]
+    predictions: dict[str, float] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,16 @@ class RunOutcome:
             "ledger-head": self.entry.entry_hash,
             "provenance-path": self.provenance_path,
             "provenance-sha256": self.provenance_sha256,
+            **self._calibration_outputs(),
+        }
+
+    def _calibration_outputs(self) -> dict[str, str]:
+        window = self.provenance.calibration.window if self.provenance.calibration else None
+        return {
+            "brier-score": f"{window.brier_score:.6f}" if window else "",
+            "ece": f"{window.ece:.6f}" if window else "",
+            "mce": f"{window.mce:.6f}" if window else "",
+            "calibration-samples": str(window.n_samples) if window else "0",
         }
 
 
@@ -106,11 +126,68 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
             empty.append(display_path(path, workspace))
         else:
             reports.append(loaded)
-    return Inputs(settings, context, git, reports, unmatched, empty)
+    predictions = read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else {}
+    history = read_tail(workspace / settings.ledger, settings.calibration_window - 1)
+    return Inputs(settings, context, git, reports, unmatched, empty, predictions, history)
 
 
-def decide(inputs: Inputs, tests: list[TestResult]) -> Verdict:
-    """The gate: failures and errors fail; a missing report or an interrupted session never passes."""
+def _failed_by_test(tests: Iterable[tuple[str, str]]) -> dict[str, bool]:
+    """Per node id, whether any of its results failed or errored (a teardown error counts)."""
+    failed: dict[str, bool] = {}
+    for nodeid, result in tests:
+        failed[nodeid] = failed.get(nodeid, False) or result in (Result.FAIL, Result.ERROR)
+    return failed
+
+
+def calibrate_run(inputs: Inputs, tests: list[TestResult]) -> CalibrationSummary | None:
+    """Score the predictions made before this run, alone and over the rolling window (pure).
+
+    The window is this run plus the previous `calibration-window - 1` ledger entries; only tests
+    that had a prediction count. None when no prediction exists anywhere in the window.
+    """
+    outcomes = _failed_by_test((t.nodeid, t.result) for t in tests)
+    run_pairs = [(inputs.predictions[n], failed) for n, failed in outcomes.items() if n in inputs.predictions]
+    window_pairs = list(run_pairs)
+    runs = 1 if run_pairs else 0
+    for entry in inputs.history:
+        recorded = entry.get("tests") or []
+        predicted = {t["nodeid"]: t["p_fail"] for t in recorded if t.get("p_fail") is not None}
+        if not predicted:
+            continue
+        history_outcomes = _failed_by_test((t["nodeid"], t["result"]) for t in recorded)
+        window_pairs.extend((predicted[n], history_outcomes[n]) for n in predicted)
+        runs += 1
+    if not window_pairs:
+        return None
+
+    def figures(pairs: list[tuple[float, bool]]) -> tuple[CalibrationFigures, CalibrationReport]:
+        report = calibrate([p for p, _ in pairs], [f for _, f in pairs], min_bin_count=MCE_MIN_BIN_COUNT)
+        return CalibrationFigures(
+            brier_score=report.brier_score, ece=report.ece, mce=report.mce,
+            n_samples=report.n_samples, base_rate=report.base_rate,
+        ), report  # fmt: skip
+
+    window, report = figures(window_pairs)
+    diagram = report.reliability_diagram
+    return CalibrationSummary(
+        run=figures(run_pairs)[0] if run_pairs else None,
+        window=window,
+        window_runs=max(1, runs),
+        bins=report.n_bins,
+        mce_min_bin_count=report.mce_min_bin_count,
+        bin_centers=diagram.bin_centers,
+        mean_predicted=diagram.mean_predicted,
+        empirical_probs=diagram.empirical_probs,
+        bin_counts=diagram.bin_counts,
+    )
+
+
+def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSummary | None = None) -> Verdict:
+    """The gate: what fails the run, and why.
+
+    Failures and errors fail; a missing report or an interrupted session never passes; calibration
+    over the window beyond `max-ece` or `max-brier` fails.
+    """
     settings = inputs.settings
     counts = TestCounts.of(tests)
     reasons: list[str] = []
@@ -128,6 +205,17 @@ def decide(inputs: Inputs, tests: list[TestResult]) -> Verdict:
     if counts.failed or counts.errors:
         reasons.append(_plural(counts.failed, "test") + " failed, " + _plural(counts.errors, "error"))
         failed = True
+    if calibration is not None:
+        window = calibration.window
+        for name, value, limit in (
+            ("ECE", window.ece, settings.max_ece),
+            ("Brier score", window.brier_score, settings.max_brier),
+        ):
+            if limit is not None and value > limit:
+                reasons.append(
+                    f"{name} {value:.4f} over the last {calibration.window_runs} runs exceeds the limit {limit:g}"
+                )
+                failed = True
     if inputs.reports and counts.total == 0:
         reasons.append("the reports contain no tests")
         if settings.if_no_report is IfNoReport.FAIL:
@@ -207,7 +295,8 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
     now = now or utc_now()
     settings = inputs.settings
     run = build_run(inputs, now)
-    verdict = decide(inputs, run.tests)
+    calibration = calibrate_run(inputs, run.tests)
+    verdict = decide(inputs, run.tests, calibration)
     workspace = settings.workspace
     ledger_path = workspace / settings.ledger
     evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
@@ -222,6 +311,7 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
             run=run,
             verdict=verdict,
             reports=[loaded.source for loaded in inputs.reports],
+            calibration=calibration,
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )
@@ -240,7 +330,13 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
                 "counts": run.counts,
                 "walltime_seconds": run.walltime_seconds,
                 "tests": [
-                    LedgerTest(nodeid=t.nodeid, result=t.result, duration_seconds=t.duration_seconds) for t in run.tests
+                    LedgerTest(
+                        nodeid=t.nodeid,
+                        result=t.result,
+                        duration_seconds=t.duration_seconds,
+                        p_fail=inputs.predictions.get(t.nodeid),
+                    )
+                    for t in run.tests
                 ],
                 "changed_files": (
                     [f.path for f in inputs.git.changed_files] if inputs.git.changed_files is not None else None
@@ -249,6 +345,11 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
                 "provenance_path": evidence_rel.as_posix(),
                 "provenance_sha256": provenance_sha256,
                 "retention_until": retention.retain_until,
+                **(
+                    {"brier_score": calibration.run.brier_score, "ece": calibration.run.ece, "mce": calibration.run.mce}
+                    if calibration is not None and calibration.run is not None
+                    else {}
+                ),
             }
         )
     share_with_workspace_owner([ledger_path, workspace / evidence_rel], workspace)

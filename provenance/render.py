@@ -28,6 +28,13 @@ def render_text(outcome: RunOutcome) -> str:
         lines.append(printable(f"  {label} {test.nodeid}{where}{message}"))
     if len(failures) > MAX_LISTED:
         lines.append(f"  ... and {len(failures) - MAX_LISTED} more (all in the provenance file)")
+    calibration = outcome.provenance.calibration
+    if calibration is not None:
+        window = calibration.window
+        lines.append(
+            f"  calibration over {calibration.window_runs} run(s), {window.n_samples} predictions: "
+            f"Brier {window.brier_score:.4f}, ECE {window.ece:.4f}, MCE {window.mce:.4f}"
+        )
     for warning in outcome.warnings:
         lines.append(printable(f"  warning: {warning}"))
     lines.append(f"  provenance: {outcome.provenance_path} (sha256 {outcome.provenance_sha256})")

@@ -237,13 +237,28 @@ class ModelProvenance(Record):
     model_version: str
 
 
-class CalibrationSummary(Record):
-    """How well the predictions matched the outcomes (filled by the calibration stage)."""
+class CalibrationFigures(Record):
+    """How well failure predictions matched the outcomes over some set of tests."""
 
     brier_score: float = Field(ge=0, le=1)
     ece: float = Field(ge=0, le=1)
     mce: float = Field(ge=0, le=1)
-    n_samples: int = Field(ge=0)
+    n_samples: int = Field(ge=1)
+    base_rate: float = Field(ge=0, le=1)
+
+
+class CalibrationSummary(Record):
+    """The calibration stage's result: this run alone, and the rolling window the gate uses."""
+
+    run: CalibrationFigures | None
+    window: CalibrationFigures
+    window_runs: int = Field(ge=1, description="runs in the window, this one included")
+    bins: int = Field(ge=1)
+    mce_min_bin_count: int = Field(ge=1)
+    bin_centers: list[float]
+    mean_predicted: list[float]
+    empirical_probs: list[float]
+    bin_counts: list[int]
 
 
 class Retention(Record):
@@ -328,11 +343,15 @@ class CIProvenance(Record):
 
 
 class LedgerTest(Record):
-    """A test as the ledger keeps it: enough for the model to learn from, without the tracebacks."""
+    """A test as the ledger keeps it: enough for the model to learn from, without the tracebacks.
+
+    `p_fail` is the failure probability predicted before the outcome was known, when there was one.
+    """
 
     nodeid: str
     result: Result
     duration_seconds: float = Field(ge=0)
+    p_fail: float | None = Field(default=None, ge=0, le=1)
 
 
 class ExperimentLedgerEntry(Record):

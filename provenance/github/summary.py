@@ -23,7 +23,7 @@ _TITLES = {
 def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
     """The whole summary as Markdown, never larger than `limit_bytes` when encoded."""
     failures = [t for t in outcome.provenance.run.tests if t.result in (Result.FAIL, Result.ERROR)]
-    head = _verdict(outcome) + _counts(outcome)
+    head = _verdict(outcome) + _counts(outcome) + _calibration(outcome)
     tail = _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
     details: list[str] = []
@@ -92,6 +92,44 @@ def _counts(outcome: RunOutcome) -> str:
         f"| ⏱️ Time | {outcome.provenance.run.walltime_seconds or 0:.2f} s |",
     ]
     return "\n".join(rows) + "\n\n"
+
+
+def _calibration(outcome: RunOutcome) -> str:
+    """The prediction quality over the window, and a reliability chart GitHub renders (Mermaid)."""
+    summary = outcome.provenance.calibration
+    if summary is None:
+        return ""
+    rows = [
+        f"### Failure predictions: calibration over the last {summary.window_runs} run(s)\n",
+        "| | Brier | ECE | MCE | Predictions | Failure rate |",
+        "|:--|--:|--:|--:|--:|--:|",
+    ]
+    for label, figures in (("This run", summary.run), ("Window", summary.window)):
+        if figures is not None:
+            rows.append(
+                f"| {label} | {figures.brier_score:.4f} | {figures.ece:.4f} | {figures.mce:.4f} | "
+                f"{figures.n_samples} | {figures.base_rate:.2%} |"
+            )
+    rows.append(
+        f"\n{summary.bins} equal-width bins; MCE leaves out bins with fewer than {summary.mce_min_bin_count} "
+        "predictions. Bars: observed failure rate per bin; line: mean predicted probability (on the "
+        "diagonal when calibrated).\n"
+    )
+    labels = ", ".join(f'"{c:.2f}"' for c in summary.bin_centers)
+    observed = ", ".join(f"{v:.4f}" for v in summary.empirical_probs)
+    predicted = ", ".join(f"{v:.4f}" for v in summary.mean_predicted)
+    rows += [
+        "```mermaid",
+        "xychart-beta",
+        '    title "Reliability: observed vs predicted failure rate"',
+        f'    x-axis "Predicted failure probability (bin centre)" [{labels}]',
+        '    y-axis "Failure rate" 0 --> 1',
+        f"    bar [{observed}]",
+        f"    line [{predicted}]",
+        "```\n",
+        f"<sub>Predictions per bin: {', '.join(str(c) for c in summary.bin_counts)}</sub>\n\n",
+    ]
+    return "\n".join(rows)
 
 
 def _failure(test: TestResult) -> str:

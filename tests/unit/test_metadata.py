@@ -28,13 +28,12 @@ def test_every_setting_is_an_input_with_the_same_default() -> None:
     defaults = Settings(workspace=ROOT)
     for name, spec in ACTION["inputs"].items():
         value = getattr(defaults, name.replace("-", "_"))
-        shown = (
-            ",".join(value)
-            if isinstance(value, tuple)
-            else str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
-        )
+        if value is None:
+            shown = ""
+        elif isinstance(value, tuple):
+            shown = ",".join(value)
+        else:
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
         assert spec["default"] == shown, name
         assert spec["description"].strip(), name
 
@@ -43,7 +42,8 @@ def test_outputs_are_the_ones_the_run_produces() -> None:
     from provenance.pipeline import RunOutcome
 
     source = Path(sys.modules[RunOutcome.__module__].__file__ or "").read_text()
-    produced = set(re.findall(r'^\s+"([a-z0-9-]+)": ', source.split("def outputs")[1].split("def ")[0], re.M))
+    body = source.split("def outputs")[1].split("\n    @")[0].split("\ndef ")[0]
+    produced = set(re.findall(r'^\s+"([a-z0-9-]+)": ', body, re.M))
     assert set(ACTION["outputs"]) == produced
 
 

@@ -1,0 +1,115 @@
+"""The calibrate stage of `provenance run`: predictions scored, recorded, windowed and gated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+from provenance.config import Settings
+from provenance.github import summary
+from provenance.pipeline import gather, record
+
+REPORT = """<testsuite time="1.0">
+<testcase classname="tests.test_a" name="test_ok" time="0.1"/>
+<testcase classname="tests.test_a" name="test_also_ok" time="0.1"/>
+<testcase classname="tests.test_a" name="test_broken" time="0.1"><failure message="boom">E boom</failure></testcase>
+<testcase classname="tests.test_a" name="test_unpredicted" time="0.1"/>
+</testsuite>"""
+
+
+def write_predictions(path: Path, values: dict[str, float]) -> None:
+    path.write_text("".join(json.dumps({"nodeid": k, "p_fail": v}) + "\n" for k, v in values.items()))
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    (tmp_path / "report.xml").write_text(REPORT)
+    write_predictions(
+        tmp_path / "predictions.jsonl",
+        {
+            "tests/test_a.py::test_ok": 0.1,
+            "tests/test_a.py::test_also_ok": 0.2,
+            "tests/test_a.py::test_broken": 0.7,
+            "tests/test_a.py::test_not_in_this_run": 0.9,
+        },
+    )
+    return tmp_path
+
+
+def run(workspace: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[str, str]]:
+    code = main(["run", "--workspace", str(workspace), "--report", "report.xml", "--predictions", "predictions.jsonl",
+                 "--fail-on", "none", *extra], {})  # fmt: skip
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_predictions_are_scored_and_recorded(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, outputs = run(workspace, capsys)
+    assert code == 0
+    # (0.1-0)^2 + (0.2-0)^2 + (0.7-1)^2 over 3 predicted tests
+    assert float(outputs["brier-score"]) == pytest.approx((0.01 + 0.04 + 0.09) / 3, abs=1e-6)
+    assert outputs["calibration-samples"] == "3"
+    entry = json.loads((workspace / "data" / "ci_runs.jsonl").read_text())
+    assert {t["nodeid"].split("::")[1]: t["p_fail"] for t in entry["tests"]} == {
+        "test_ok": 0.1, "test_also_ok": 0.2, "test_broken": 0.7, "test_unpredicted": None,
+    }  # fmt: skip
+    assert entry["brier_score"] == pytest.approx(0.14 / 3)
+    provenance = json.loads((workspace / outputs["provenance-path"]).read_text())
+    assert provenance["calibration"]["window_runs"] == 1
+    assert provenance["calibration"]["run"] == provenance["calibration"]["window"]
+
+
+def test_the_window_spans_earlier_runs(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(workspace, capsys)
+    _, outputs = run(workspace, capsys)
+    assert outputs["calibration-samples"] == "6"
+    provenance = json.loads((workspace / outputs["provenance-path"]).read_text())
+    assert provenance["calibration"]["window_runs"] == 2
+    assert provenance["calibration"]["run"]["n_samples"] == 3
+    # A window of one run covers this run only.
+    _, narrow = run(workspace, capsys, "--calibration-window", "1")
+    assert narrow["calibration-samples"] == "3"
+
+
+def test_thresholds_join_the_gate(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["run", "--workspace", str(workspace), "--report", "report.xml", "--predictions", "predictions.jsonl",
+                 "--max-brier", "0.01"], {})  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "Brier score 0.0467 over the last 1 runs exceeds the limit 0.01" in err
+
+
+def test_a_passing_run_fails_on_calibration_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "report.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>')
+    write_predictions(tmp_path / "p.jsonl", {"t.py::ok": 0.95})
+    code = main(["run", "--workspace", str(tmp_path), "--report", "report.xml", "--predictions", "p.jsonl",
+                 "--max-ece", "0.5"], {})  # fmt: skip
+    assert code == 1
+    assert "ECE 0.9500" in capsys.readouterr().err
+
+
+def test_summary_draws_the_reliability_chart(workspace: Path) -> None:
+    settings = Settings(workspace=workspace, report=("report.xml",), predictions="predictions.jsonl")
+    text = summary.render(record(gather(settings, {})))
+    assert "### Failure predictions: calibration over the last 1 run(s)" in text
+    assert "```mermaid\nxychart-beta\n" in text
+    assert "    bar [0.0000, 0.0000, 1.0000]" in text
+    assert "    line [0.1000, 0.2000, 0.7000]" in text
+
+
+def test_no_predictions_no_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "report.xml").write_text(REPORT)
+    assert main(["run", "--workspace", str(tmp_path), "--report", "report.xml", "--fail-on", "none"], {}) == 0
+    outputs = json.loads(capsys.readouterr().out)
+    assert (outputs["ece"], outputs["calibration-samples"]) == ("", "0")
+
+
+@pytest.mark.parametrize("line", ['{"nodeid": "a", "p_fail": 1.5}', '{"p_fail": 0.5}', "not json"])
+def test_bad_predictions_are_bad_input(workspace: Path, capsys: pytest.CaptureFixture[str], line: str) -> None:
+    (workspace / "predictions.jsonl").write_text(line + "\n")
+    assert main(["run", "--workspace", str(workspace), "--report", "report.xml", "--predictions", "predictions.jsonl"],
+                {}) == 2  # fmt: skip
+    assert "predictions.jsonl: line 1: expected an object" in capsys.readouterr().err
+    assert not (workspace / "data" / "ci_runs.jsonl").exists()
