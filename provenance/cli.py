@@ -19,6 +19,7 @@ _EXAMPLES = """\
 examples:
   pytest --json-report --json-report-file=report.json; provenance run --report report.json
   provenance run --report 'reports/**/*.xml' --fail-on none
+  provenance validate --contracts data_contracts.yaml
   provenance calibrate --predictions predictions.jsonl --bins 10
   provenance verify data/ci_runs.jsonl
 """
@@ -58,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
     run.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
     run.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
+    run.add_argument("--contracts", metavar="FILE", help="dataset contracts (default data_contracts.yaml if present)")
+    run.add_argument("--contracts-audit-log", metavar="FILE", help="audit log (default data/contracts_audit.jsonl)")
     run.add_argument(
         "--predictions", metavar="FILE", help='JSON lines {"nodeid", "p_fail"} predicted before the run, to score'
     )
@@ -77,6 +80,26 @@ def _parser() -> argparse.ArgumentParser:
         "action",
         help="what the container runs: settings from the action's INPUT_* variables",
         description="Run as the GitHub Action: every setting comes from INPUT_<NAME> variables.",
+    )
+
+    check = commands.add_parser(
+        "validate",
+        help="check the datasets against data_contracts.yaml (or record new checksums)",
+        description="Hash every dataset the manifest names and compare with its recorded sha256; exit 1 when "
+        "a dataset fails and block_on_mismatch is set. --update writes the new checksums, sizes and the "
+        "commit into the manifest, keeping its comments and layout.",
+        epilog="examples:\n  provenance validate\n  provenance validate --update --dry-run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--contracts", default="data_contracts.yaml", metavar="FILE", help="the manifest")
+    check.add_argument("--workspace", type=Path, default=Path(), metavar="DIR", help="paths are relative to it")
+    check.add_argument("--update", action="store_true", help="write the new checksums into the manifest")
+    check.add_argument("--dry-run", action="store_true", help="with --update: show what would change, write nothing")
+    check.add_argument(
+        "--audit-log",
+        default="data/contracts_audit.jsonl",
+        metavar="FILE",
+        help="append-only audit trail (default data/contracts_audit.jsonl)",
     )
 
     calibrate = commands.add_parser(
@@ -125,6 +148,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _verify(args.ledger)
         if args.command == "calibrate":
             return _calibrate(args)
+        if args.command == "validate":
+            return _validate(args, env)
         settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
         return _run(settings, env, in_github)
     except ProvenanceError as exc:
@@ -158,6 +183,57 @@ def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     outcome = pipeline.record(inputs)
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
     return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
+
+
+def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from provenance import contracts
+    from provenance.files import append_lines
+    from provenance.gitmeta import read_git
+    from provenance.schemas import utc_now
+    from provenance.text import printable
+
+    workspace: Path = args.workspace
+    manifest_path = workspace / args.contracts
+    manifest = contracts.load_manifest(manifest_path)
+    validation = contracts.validate(manifest, workspace, args.contracts)
+    commit = read_git(workspace, compare_base=None, branch_hint=None).commit
+    actor = env.get("GITHUB_ACTOR") or env.get("USER")
+    at = utc_now().isoformat().replace("+00:00", "Z")
+    run_id = env.get("GITHUB_RUN_ID")
+    report: dict[str, Any] = {
+        "manifest": args.contracts,
+        "status": "failed" if validation.failures else "ok",
+        "blocks": validation.blocks,
+        "datasets": [
+            {"id": r.dataset_id, "path": r.path, "kind": r.kind, "status": r.status, "expected": r.expected,
+             "actual": r.actual, "size": r.size, "nfiles": r.nfiles, "problems": r.problems}
+            for r in validation.results
+        ],
+    }  # fmt: skip
+    if args.update:
+        changes = contracts.planned_updates(manifest, validation, commit)
+        report["changes"] = {k: {f: {"old": o, "new": n} for f, (o, n) in v.items()} for k, v in changes.items()}
+        if not args.dry_run:
+            contracts.write_updates(manifest_path, changes)
+            audit = contracts.audit_records(
+                validation, "update", actor=actor, commit=commit, run_id=run_id, at=at, changes=changes
+            )
+            append_lines(workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
+        print(json.dumps(report))
+        verb = "would change" if args.dry_run else "changed"
+        for dataset_id, fields in changes.items():
+            for name, (old, new) in fields.items():
+                print(printable(f"{dataset_id}: {name} {verb}: {old} -> {new}"), file=sys.stderr)
+        if not changes:
+            print("every dataset already matches the manifest", file=sys.stderr)
+        return int(ExitCode.OK)
+    audit = contracts.audit_records(validation, "validate", actor=actor, commit=commit, run_id=run_id, at=at)
+    append_lines(workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
+    print(json.dumps(report))
+    for result in validation.results:
+        mark = "ok" if result.status == "ok" else result.status.upper()
+        print(printable(f"{mark:10} {result.dataset_id}: {result.describe()}"), file=sys.stderr)
+    return int(ExitCode.GATE_FAILED if validation.blocks else ExitCode.OK)
 
 
 def _calibrate(args: argparse.Namespace) -> int:

@@ -45,6 +45,8 @@ class Settings(BaseModel):
     annotate: bool = True
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     retention_years: int = Field(default=5, ge=1, le=100)
+    contracts: str | None = None
+    contracts_audit_log: str = Field(default="data/contracts_audit.jsonl", min_length=1)
     predictions: str | None = None
     calibration_window: int = Field(default=20, ge=1, le=10_000)
     max_ece: float | None = Field(default=None, ge=0, le=1)

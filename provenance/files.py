@@ -60,3 +60,20 @@ def share_with_workspace_owner(paths: list[Path], workspace: Path) -> None:
                 if current.stat().st_uid == 0:
                     os.chown(current, owner.st_uid, owner.st_gid)
             current = current.parent
+
+
+def append_lines(path: Path, lines: list[bytes]) -> None:
+    """Append whole lines under an exclusive lock, in one write, then fsync: never half a line."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+        written = 0
+        while written < len(data):
+            written += os.write(fd, data[written:])
+        os.fsync(fd)
+    finally:
+        os.close(fd)

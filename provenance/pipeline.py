@@ -19,8 +19,9 @@ from provenance import __version__
 from provenance.calibration import CalibrationReport, calibrate, read_test_predictions
 from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
+from provenance.contracts import Validation, audit_records, load_manifest, validate
 from provenance.errors import InputError
-from provenance.files import atomic_write, share_with_workspace_owner
+from provenance.files import append_lines, atomic_write, share_with_workspace_owner
 from provenance.gitmeta import read_git
 from provenance.ledger import open_for_append, read_tail
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
@@ -30,6 +31,7 @@ from provenance.schemas import (
     CIProvenance,
     CIRun,
     Conclusion,
+    DatasetLineage,
     ExperimentLedgerEntry,
     GitInfo,
     LedgerPointer,
@@ -45,6 +47,7 @@ from provenance.schemas import (
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
 _NO_TESTS_COLLECTED = 5
+DEFAULT_CONTRACTS = "data_contracts.yaml"
 # With failure rates near 1%, a bin of a handful of samples swings MCE to anything; bins with fewer
 # samples than this are left out of the MCE the gate and the summary show (ECE keeps them).
 MCE_MIN_BIN_COUNT = 10
@@ -62,6 +65,7 @@ class Inputs:
     empty: list[str]
     predictions: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    contracts: Validation | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,15 @@ class RunOutcome:
             "provenance-path": self.provenance_path,
             "provenance-sha256": self.provenance_sha256,
             **self._calibration_outputs(),
+            **self._contract_outputs(),
         }
+
+    def _contract_outputs(self) -> dict[str, str]:
+        datasets = self.provenance.datasets
+        if self.provenance.contracts_manifest is None:
+            return {"contracts-status": "none", "contracts-failed": "0"}
+        failed = [d for d in datasets if d.status != "ok"]
+        return {"contracts-status": "failed" if failed else "ok", "contracts-failed": str(len(failed))}
 
     def _calibration_outputs(self) -> dict[str, str]:
         window = self.provenance.calibration.window if self.provenance.calibration else None
@@ -128,7 +140,16 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
             reports.append(loaded)
     predictions = read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else {}
     history = read_tail(workspace / settings.ledger, settings.calibration_window - 1)
-    return Inputs(settings, context, git, reports, unmatched, empty, predictions, history)
+    return Inputs(settings, context, git, reports, unmatched, empty, predictions, history, validate_contracts(settings))
+
+
+def validate_contracts(settings: Settings) -> Validation | None:
+    """The `validate` stage: hash every dataset of the manifest (skipped when the default one is absent)."""
+    name = settings.contracts or DEFAULT_CONTRACTS
+    path = settings.workspace / name
+    if settings.contracts is None and not path.exists():
+        return None
+    return validate(load_manifest(path), settings.workspace, name)
 
 
 def _failed_by_test(tests: Iterable[tuple[str, str]]) -> dict[str, bool]:
@@ -205,6 +226,12 @@ def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSumm
     if counts.failed or counts.errors:
         reasons.append(_plural(counts.failed, "test") + " failed, " + _plural(counts.errors, "error"))
         failed = True
+    if inputs.contracts is not None and inputs.contracts.blocks:
+        failures = inputs.contracts.failures
+        reasons.append(
+            f"{_plural(len(failures), 'dataset')} failed the contract: " + "; ".join(r.describe() for r in failures)
+        )
+        failed = True
     if calibration is not None:
         window = calibration.window
         for name, value, limit in (
@@ -243,6 +270,11 @@ def warnings_for(inputs: Inputs) -> list[str]:
         warnings.append(_no_report_reason(inputs))
     elif inputs.unmatched:
         warnings.append("no report matched " + ", ".join(inputs.unmatched))
+    if inputs.contracts is not None and inputs.contracts.failures and not inputs.contracts.blocks:
+        warnings.extend(
+            f"dataset {r.dataset_id} failed its contract (block_on_mismatch is off): {r.describe()}"
+            for r in inputs.contracts.failures
+        )
     if inputs.git.status == "unknown":
         warnings.append(f"git metadata unknown: {inputs.git.reason}")
     return warnings
@@ -304,6 +336,13 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
         retention_years=settings.retention_years,
         retain_until=_add_years(now, settings.retention_years),
     )
+    lineage = dataset_lineage(inputs.contracts)
+    if inputs.contracts is not None:
+        audit = audit_records(
+            inputs.contracts, "validate", actor=inputs.context.actor, commit=inputs.git.commit,
+            run_id=inputs.context.run_id, at=now.isoformat().replace("+00:00", "Z"),
+        )  # fmt: skip
+        append_lines(workspace / settings.contracts_audit_log, [json.dumps(r).encode() for r in audit])
     with open_for_append(ledger_path) as ledger:
         provenance = CIProvenance(
             tool="provenance",
@@ -311,6 +350,8 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
             run=run,
             verdict=verdict,
             reports=[loaded.source for loaded in inputs.reports],
+            contracts_manifest=inputs.contracts.manifest_path if inputs.contracts else None,
+            datasets=lineage,
             calibration=calibration,
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
@@ -345,6 +386,8 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
                 "provenance_path": evidence_rel.as_posix(),
                 "provenance_sha256": provenance_sha256,
                 "retention_until": retention.retain_until,
+                "dataset_id": [d.dataset_id for d in lineage],
+                "dataset_checksum": [d.dataset_checksum for d in lineage],
                 **(
                     {"brier_score": calibration.run.brier_score, "ece": calibration.run.ece, "mce": calibration.run.mce}
                     if calibration is not None and calibration.run is not None
@@ -352,7 +395,10 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
                 ),
             }
         )
-    share_with_workspace_owner([ledger_path, workspace / evidence_rel], workspace)
+    written = [ledger_path, workspace / evidence_rel]
+    if inputs.contracts is not None:
+        written.append(workspace / settings.contracts_audit_log)
+    share_with_workspace_owner(written, workspace)
     return RunOutcome(
         provenance=provenance,
         entry=entry,
@@ -361,6 +407,19 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
         ledger_path=settings.ledger,
         warnings=warnings_for(inputs),
     )
+
+
+def dataset_lineage(validation: Validation | None) -> list[DatasetLineage]:
+    """The validation's results as the provenance file records them."""
+    if validation is None:
+        return []
+    return [
+        DatasetLineage(
+            dataset_id=r.dataset_id, path=r.path, kind=r.kind, dataset_checksum=r.actual,
+            expected_checksum=r.expected, size=r.size, nfiles=r.nfiles, status=r.status, problems=r.problems,
+        )
+        for r in validation.results
+    ]  # fmt: skip
 
 
 def _no_report_reason(inputs: Inputs) -> str:

@@ -28,6 +28,9 @@ def render_text(outcome: RunOutcome) -> str:
         lines.append(printable(f"  {label} {test.nodeid}{where}{message}"))
     if len(failures) > MAX_LISTED:
         lines.append(f"  ... and {len(failures) - MAX_LISTED} more (all in the provenance file)")
+    for dataset in outcome.provenance.datasets:
+        detail = "; ".join(dataset.problems) if dataset.problems else (dataset.dataset_checksum or "")
+        lines.append(printable(f"  dataset {dataset.dataset_id} ({dataset.path}): {dataset.status} {detail}"))
     calibration = outcome.provenance.calibration
     if calibration is not None:
         window = calibration.window

@@ -226,8 +226,13 @@ class DatasetLineage(Record):
 
     dataset_id: str
     path: str
+    kind: Literal["file", "directory", "glob"]
     dataset_checksum: Sha256 | None
-    status: Literal["ok", "mismatch", "missing"]
+    expected_checksum: Sha256 | None
+    size: int | None = Field(default=None, ge=0)
+    nfiles: int | None = Field(default=None, ge=0)
+    status: Literal["ok", "mismatch", "missing", "unverified"]
+    problems: list[str] = Field(default_factory=list)
 
 
 class ModelProvenance(Record):
@@ -335,6 +340,7 @@ class CIProvenance(Record):
     run: CIRun
     verdict: Verdict
     reports: list[ReportSource]
+    contracts_manifest: str | None = None
     datasets: list[DatasetLineage] = Field(default_factory=list)
     model: ModelProvenance | None = None
     calibration: CalibrationSummary | None = None

@@ -23,7 +23,7 @@ _TITLES = {
 def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
     """The whole summary as Markdown, never larger than `limit_bytes` when encoded."""
     failures = [t for t in outcome.provenance.run.tests if t.result in (Result.FAIL, Result.ERROR)]
-    head = _verdict(outcome) + _counts(outcome) + _calibration(outcome)
+    head = _verdict(outcome) + _counts(outcome) + _datasets(outcome) + _calibration(outcome)
     tail = _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
     details: list[str] = []
@@ -92,6 +92,29 @@ def _counts(outcome: RunOutcome) -> str:
         f"| ⏱️ Time | {outcome.provenance.run.walltime_seconds or 0:.2f} s |",
     ]
     return "\n".join(rows) + "\n\n"
+
+
+def _datasets(outcome: RunOutcome) -> str:
+    """Each dataset of the contracts manifest: what it is, its digest, and whether it matched."""
+    record = outcome.provenance
+    if record.contracts_manifest is None:
+        return ""
+    icons = {"ok": "✅", "mismatch": "❌", "missing": "❓", "unverified": "⚠️"}
+    rows = [
+        f"### Datasets ({code(record.contracts_manifest)})\n",
+        "| | Dataset | Path | sha256 | Size | Files |",
+        "|:--|:--|:--|:--|--:|--:|",
+    ]
+    for d in record.datasets:
+        digest = code(d.dataset_checksum[:16]) + "…" if d.dataset_checksum else "—"
+        size = f"{d.size:,}" if d.size is not None else "—"
+        rows.append(
+            f"| {icons[d.status]} {d.status} | {inline(d.dataset_id, 100)} | {code(d.path, 200)} | {digest} | {size} "
+            f"| {d.nfiles if d.nfiles is not None else '—'} |"
+        )
+    problems = [f"- {inline(d.dataset_id, 100)}: {inline('; '.join(d.problems), 500)}" for d in record.datasets
+                if d.problems]  # fmt: skip
+    return "\n".join(rows + (["", *problems] if problems else [])) + "\n\n"
 
 
 def _calibration(outcome: RunOutcome) -> str:

@@ -77,6 +77,7 @@ def test_every_output_matches_pytest(pytest_run: tuple[Checkout, PytestRun], tmp
     expected = run.as_outputs()
     assert {k: int(outputs[k]) for k in expected} == expected
     assert outputs["conclusion"] == "failure"
+    assert (outputs["contracts-status"], outputs["contracts-failed"]) == ("ok", "0")  # the sample's dataset
     assert outputs["run-id"] == "9876543210"
     assert float(outputs["duration-seconds"]) > 0
     assert outputs["ledger-path"] == f"ledgers/{report}.jsonl"

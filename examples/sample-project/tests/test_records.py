@@ -26,3 +26,13 @@ def test_teardown_fails(leaky_resource):
 def test_prints(capsys):
     print("some output")
     assert capsys.readouterr().out == "some output\n"
+
+
+def test_labels_dataset():
+    """Reads the dataset that data_contracts.yaml keeps under contract."""
+    from pathlib import Path
+
+    rows = (Path(__file__).parent.parent / "datasets" / "labels.csv").read_text().splitlines()[1:]
+    for row in rows:
+        raw, expected = row.rsplit(",", 1)
+        assert normalise(raw) == expected
