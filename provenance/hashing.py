@@ -6,16 +6,14 @@ A directory's digest is the in-toto `dirHash`, which anyone can recompute with c
 
 that is, the sha256 of the `sha256sum` listing ("<hex>  <path>\n" per regular file, paths relative
 to the directory, in byte order). Symbolic links are not followed, as `find -type f` does not.
-Files are read once each, in 1 MiB chunks; many files are hashed on several threads (hashlib
-releases the GIL), while the listing is still fed in order, so memory stays flat however many
-files there are.
+Files are read once each; large ones in 1 MiB chunks on several threads (hashlib releases the
+GIL), while the listing is still fed in order, so memory stays flat however many files there are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import stat
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,7 +22,7 @@ from pathlib import Path
 
 CHUNK_BYTES = 1024 * 1024
 _WORKERS = max(2, (os.cpu_count() or 1) * 2)
-_IN_FLIGHT = _WORKERS * 8
+_IN_FLIGHT = _WORKERS * 4
 
 
 @dataclass(frozen=True)
@@ -47,19 +45,56 @@ class TreeDigest:
 
 def hash_file(path: Path, *, with_md5: bool = False) -> FileDigest:
     """Stream one file through sha256 (and md5) in a single pass."""
+    fd, size = _open(str(path))
+    return _hash_fd(fd, size, with_md5)
+
+
+def _open(path: str) -> tuple[int, int]:
+    """Open for reading and tell the size; the descriptor is closed again if that fails."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        return fd, os.fstat(fd).st_size
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _hash_fd(fd: int, size_hint: int, with_md5: bool = False) -> FileDigest:
+    """Hash an open file and close it.
+
+    A small file takes one read; a large one streams through a reused 1 MiB buffer (hashlib
+    releases the GIL on large updates, so threads help there).
+    """
     sha = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False) if with_md5 else None
     size = 0
-    with path.open("rb", buffering=0) as handle:
-        buffer = bytearray(CHUNK_BYTES)
-        view = memoryview(buffer)
-        while read := handle.readinto(buffer):
-            chunk = view[:read]
+    try:
+        if size_hint < CHUNK_BYTES:
+            chunks: Iterator[bytes | memoryview] = iter((os.read(fd, size_hint + 1),))
+        else:
+            chunks = _chunks(fd)
+        for chunk in chunks:
             sha.update(chunk)
             if md5 is not None:
                 md5.update(chunk)
-            size += read
+            size += len(chunk)
+        if size_hint < CHUNK_BYTES and size > size_hint:  # the file grew while we read it
+            for chunk in _chunks(fd):
+                sha.update(chunk)
+                if md5 is not None:
+                    md5.update(chunk)
+                size += len(chunk)
+    finally:
+        os.close(fd)
     return FileDigest(sha.hexdigest(), size, md5.hexdigest() if md5 is not None else None)
+
+
+def _chunks(fd: int) -> Iterator[memoryview]:
+    """Read the rest of a file in fixed 1 MiB chunks into one reused buffer."""
+    buffer = bytearray(CHUNK_BYTES)
+    view = memoryview(buffer)
+    while read := os.readv(fd, [buffer]):
+        yield view[:read]
 
 
 def sha256_file(path: Path) -> str:
@@ -92,37 +127,46 @@ def walk_files(root: Path) -> Iterator[str]:
 def _sorted_entries(directory: Path) -> list[tuple[bytes, str, bool]]:
     found = []
     with os.scandir(directory) as scan:
-        for entry in scan:
-            mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISDIR(mode):
+        for entry in scan:  # the entry's type comes with the listing: no stat per file
+            if entry.is_dir(follow_symlinks=False):
                 found.append((os.fsencode(entry.name) + b"/", entry.name, True))
-            elif stat.S_ISREG(mode):
+            elif entry.is_file(follow_symlinks=False):
                 found.append((os.fsencode(entry.name), entry.name, False))
     found.sort()
     return found
 
 
 def hash_listing(root: Path, relatives: Iterator[str]) -> TreeDigest:
-    """The dirHash of the given files (relative to `root`, already in byte order), hashed in parallel."""
+    """The dirHash of the given files (relative to `root`, already in byte order).
+
+    Small files are hashed right here: for them Python's per-file cost is the bottleneck and
+    threads only contend for the GIL. Files of 1 MiB and more go to a thread pool, where hashing
+    runs in parallel. The listing is still fed in order, with a bounded number of files in flight.
+    """
     outer = hashlib.sha256()
     size = nfiles = 0
-    pending: deque[tuple[str, Future[FileDigest]]] = deque()
+    pending: deque[tuple[str, FileDigest | Future[FileDigest]]] = deque()
+    base = str(root)
 
-    def drain_one() -> None:
+    def emit() -> None:
         nonlocal size, nfiles
-        relative, future = pending.popleft()
-        digest = future.result()
+        relative, result = pending.popleft()
+        digest = result.result() if isinstance(result, Future) else result
         outer.update(_listing_line(digest.sha256, relative))
         size += digest.size
         nfiles += 1
 
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         for relative in relatives:
-            pending.append((relative, pool.submit(hash_file, root / relative)))
-            if len(pending) >= _IN_FLIGHT:
-                drain_one()
+            fd, file_size = _open(f"{base}/{relative}")
+            if file_size < CHUNK_BYTES:
+                pending.append((relative, _hash_fd(fd, file_size)))
+            else:
+                pending.append((relative, pool.submit(_hash_fd, fd, file_size)))
+            while pending and (len(pending) > _IN_FLIGHT or not isinstance(pending[0][1], Future)):
+                emit()
         while pending:
-            drain_one()
+            emit()
     return TreeDigest(outer.hexdigest(), size, nfiles)
 
 
