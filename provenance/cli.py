@@ -21,6 +21,7 @@ examples:
   provenance run --report 'reports/**/*.xml' --fail-on none
   provenance validate --contracts data_contracts.yaml
   provenance calibrate --predictions predictions.jsonl --bins 10
+  provenance backtest --history data/ci_runs.jsonl
   provenance verify data/ci_runs.jsonl
 """
 
@@ -126,6 +127,37 @@ def _parser() -> argparse.ArgumentParser:
         help="bins with fewer samples are left out of MCE (default 1)",
     )
 
+    backtest = commands.add_parser(
+        "backtest",
+        help="replay a test history: what prediction and selection would have caught and saved",
+        description="Replay a history in order (predictions for each cycle use only the cycles before it) and "
+        "print Brier, log loss, ECE, MCE, APFD, APFDc, recall and detection at each budget, and the time "
+        "saved at 95%%, 99%% and 100%% failing-cycle detection.",
+        epilog="examples:\n  provenance backtest --history data/ci_runs.jsonl\n"
+        "  provenance backtest --history history.csv --format atcs --emit-predictions predictions.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    backtest.add_argument("--history", required=True, type=Path, metavar="FILE", help="the ledger or an ATCS CSV")
+    backtest.add_argument(
+        "--format",
+        choices=["auto", "ledger", "atcs"],
+        default="auto",
+        help="history format (default: from the content)",
+    )
+    backtest.add_argument(
+        "--emit-predictions",
+        type=Path,
+        metavar="FILE",
+        help="write one JSON line per (cycle, test): cycle, test, p_fail, rank, failed, duration",
+    )
+    backtest.add_argument(
+        "--budgets",
+        default="0.1,0.2,0.3,0.4,0.5,0.6,0.7",
+        metavar="LIST",
+        help="fractions of each cycle's time (default 0.1,...,0.7)",
+    )
+    backtest.add_argument("--warmup", type=int, default=10, metavar="N", help="cycles learnt from, not scored (10)")
+
     verify = commands.add_parser(
         "verify",
         help="check a ledger's hash chain",
@@ -150,6 +182,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _calibrate(args)
         if args.command == "validate":
             return _validate(args, env)
+        if args.command == "backtest":
+            return _backtest(args)
         settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
         return _run(settings, env, in_github)
     except ProvenanceError as exc:
@@ -234,6 +268,39 @@ def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         mark = "ok" if result.status == "ok" else result.status.upper()
         print(printable(f"{mark:10} {result.dataset_id}: {result.describe()}"), file=sys.stderr)
     return int(ExitCode.GATE_FAILED if validation.blocks else ExitCode.OK)
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from provenance import backtest, history
+    from provenance.files import atomic_write
+    from provenance.model import MODEL_VERSION, Model
+
+    budgets = _fractions(args.budgets)
+    if args.warmup < 0:
+        raise InputError(f"expected a number of cycles >= 0, got {args.warmup}", field="--warmup")
+    path: Path = args.history
+    fmt = args.format if args.format != "auto" else history.detect_format(path)
+    cycles = history.read_atcs(path) if fmt == "atcs" else history.read_ledger(path)
+    figures, scored = backtest.run_backtest(cycles, Model, args.warmup, budgets)
+    if args.emit_predictions is not None:
+        import orjson
+
+        atomic_write(
+            args.emit_predictions, b"".join(orjson.dumps(row) + b"\n" for row in backtest.predictions_rows(scored))
+        )
+    print(json.dumps({"history": str(path), "format": fmt, "model": MODEL_VERSION, "cycles": len(cycles),
+                      "warmup": args.warmup, **figures}))  # fmt: skip
+    return int(ExitCode.OK)
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or not all(0.0 < v <= 1.0 for v in values):
+        raise InputError(f"expected fractions in (0, 1] separated by commas, got {text!r}", field="--budgets")
+    return values
 
 
 def _calibrate(args: argparse.Namespace) -> int:

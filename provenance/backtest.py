@@ -1,0 +1,209 @@
+"""Backtest: replay a history in order and measure what prediction and selection would have done.
+
+Prequential: the predictions for cycle t use only cycles before t. The first `warmup` cycles
+teach the model and are not scored. A budget of x% means: walk the ranking and run each test that
+still fits in x% of that cycle's actual total time, skipping those that no longer fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from provenance.calibration import calibrate
+from provenance.epistemic import rank
+from provenance.history import Cycle
+from provenance.model import seconds_floor
+
+FloatArray = npt.NDArray[np.float64]
+DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+DETECTION_TARGETS = (0.95, 0.99, 1.0)
+_GRID = np.round(np.arange(0, 1.0001, 0.005), 3)
+
+
+class Predictor(Protocol):
+    """What the backtest needs of a model."""
+
+    def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
+        """Failure probabilities for the coming cycle."""
+
+    def expected_seconds(self, tests: list[str]) -> FloatArray:
+        """Cost estimates from past durations only."""
+
+    def update(
+        self,
+        tests: list[str],
+        failed: npt.NDArray[np.bool_],
+        durations: FloatArray,
+        changed_files: list[str] | None = None,
+    ) -> None:
+        """Learn from the finished cycle."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One replayed cycle: the predictions made before it, the order chosen, and what happened."""
+
+    cycle: Cycle
+    p_fail: FloatArray
+    order: npt.NDArray[np.intp]
+    transitions: npt.NDArray[np.bool_]
+
+
+def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[Scored]:
+    """Predict each cycle from the ones before it, then learn from it; yield the scored cycles."""
+    previous: dict[str, bool] = {}
+    for position, cycle in enumerate(cycles):
+        p = model.predict(cycle.tests, cycle.changed_files)
+        seconds = seconds_floor(model.expected_seconds(cycle.tests))
+        order = rank(p / seconds)
+        transitions = np.fromiter(
+            (failed and not previous.get(name, False) for name, failed in zip(cycle.tests, cycle.failed, strict=True)),
+            dtype=bool,
+            count=len(cycle.tests),
+        )
+        if position >= warmup:
+            yield Scored(cycle, p, order, transitions)
+        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+        previous.update(zip(cycle.tests, (bool(f) for f in cycle.failed), strict=True))
+
+
+def select_within(order: npt.NDArray[np.intp], durations: FloatArray, budget_seconds: float) -> npt.NDArray[np.bool_]:
+    """Walk the ranking; run each test that still fits in the budget, skip those that do not."""
+    chosen = np.zeros(len(durations), dtype=bool)
+    used = 0.0
+    for i in order:
+        cost = durations[i]
+        if used + cost <= budget_seconds + 1e-12:
+            chosen[i] = True
+            used += cost
+    return chosen
+
+
+def apfd(order: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_]) -> float | None:
+    """Average percentage of faults detected: 1 - ΣTF/(n·m) + 1/(2n); None without failures."""
+    n, m = len(order), int(failed.sum())
+    if m == 0 or n == 0:
+        return None
+    positions = np.nonzero(failed[order])[0] + 1
+    return float(1.0 - positions.sum() / (n * m) + 1.0 / (2 * n))
+
+
+def apfdc(order: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], durations: FloatArray) -> float | None:
+    """Cost-cognizant APFD (unit fault severity): Σ_i (Σ_{j≥TF_i} t_j − t_{TF_i}/2) / (Σ t · m)."""
+    m = int(failed.sum())
+    t = durations[order]
+    total = float(t.sum())
+    if m == 0 or total <= 0:
+        return None
+    remaining = np.cumsum(t[::-1])[::-1]  # time from each position to the end
+    positions = np.nonzero(failed[order])[0]
+    return float((remaining[positions] - t[positions] / 2.0).sum() / (total * m))
+
+
+def evaluate(scored: list[Scored], budgets: tuple[float, ...] = DEFAULT_BUDGETS) -> dict[str, Any]:
+    """Every figure of the backtest over the scored cycles."""
+    p = np.concatenate([s.p_fail for s in scored]) if scored else np.zeros(0)
+    y = np.concatenate([s.cycle.failed for s in scored]).astype(np.float64) if scored else np.zeros(0)
+    calibration = calibrate(p, y, min_bin_count=10) if p.size else None
+    clipped = np.clip(p, 1e-15, 1 - 1e-15)
+    failing = [s for s in scored if s.cycle.failed.any()]
+    apfds = [v for s in failing if (v := apfd(s.order, s.cycle.failed)) is not None]
+    apfdcs = [v for s in failing if (v := apfdc(s.order, s.cycle.failed, s.cycle.durations)) is not None]
+    grid = _detection_grid(failing)
+    return {
+        "cycles_scored": len(scored),
+        "failing_cycles": len(failing),
+        "predictions": int(p.size),
+        "failures": int(y.sum()),
+        "brier_score": float(np.mean((p - y) ** 2)) if p.size else None,
+        "log_loss": float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped))) if p.size else None,
+        "ece": calibration.ece if calibration else None,
+        "mce": calibration.mce if calibration else None,
+        "mce_min_bin_count": 10,
+        "apfd": float(np.mean(apfds)) if apfds else None,
+        "apfdc": float(np.mean(apfdcs)) if apfdcs else None,
+        "budgets": [_at_budget(scored, b) for b in budgets],
+        "time_saved_at_detection": {f"{target:g}": _time_saved(grid, target) for target in DETECTION_TARGETS},
+    }
+
+
+def _at_budget(scored: list[Scored], budget: float) -> dict[str, float]:
+    caught = failures = transitions = transitions_caught = 0
+    detected = failing_cycles = 0
+    tests_run = tests_total = 0
+    time_used = time_total = 0.0
+    for s in scored:
+        durations = s.cycle.durations
+        chosen = select_within(s.order, durations, budget * float(durations.sum()))
+        failed = s.cycle.failed
+        caught += int((chosen & failed).sum())
+        failures += int(failed.sum())
+        transitions += int(s.transitions.sum())
+        transitions_caught += int((chosen & s.transitions).sum())
+        if failed.any():
+            failing_cycles += 1
+            detected += bool((chosen & failed).any())
+        tests_run += int(chosen.sum())
+        tests_total += len(chosen)
+        time_used += float(durations[chosen].sum())
+        time_total += float(durations.sum())
+
+    def share(a: float, b: float) -> float:
+        return a / b if b else 1.0
+
+    return {
+        "budget": budget,
+        "failure_recall": share(caught, failures),
+        "failing_cycle_detection": share(detected, failing_cycles),
+        "transition_recall": share(transitions_caught, transitions),
+        "tests_run": share(tests_run, tests_total),
+        "time_used": share(time_used, time_total),
+    }
+
+
+def _detection_grid(failing: list[Scored]) -> FloatArray:
+    """Failing-cycle detection at each budget of a fine grid (0 to 100% in steps of 0.5%)."""
+    detection = np.zeros(len(_GRID))
+    if not failing:
+        return np.ones(len(_GRID))
+    for s in failing:
+        durations = s.cycle.durations
+        total = float(durations.sum())
+        for k, budget in enumerate(_GRID):
+            chosen = select_within(s.order, durations, budget * total)
+            detection[k] += bool((chosen & s.cycle.failed).any())
+    return detection / len(failing)
+
+
+def _time_saved(grid: FloatArray, target: float) -> float | None:
+    """1 − the smallest budget whose failing-cycle detection reaches the target."""
+    reached = np.nonzero(grid >= target - 1e-12)[0]
+    return None if reached.size == 0 else float(1.0 - _GRID[reached[0]])
+
+
+def predictions_rows(scored: list[Scored]) -> Iterator[dict[str, Any]]:
+    """One row per (cycle, test) for `--emit-predictions`: enough to recompute every figure."""
+    for s in scored:
+        ranks = np.empty(len(s.order), dtype=np.intp)
+        ranks[s.order] = np.arange(1, len(s.order) + 1)
+        for i, name in enumerate(s.cycle.tests):
+            yield {
+                "cycle": s.cycle.cycle,
+                "test": name,
+                "p_fail": float(s.p_fail[i]),
+                "rank": int(ranks[i]),
+                "failed": bool(s.cycle.failed[i]),
+                "duration": float(s.cycle.durations[i]),
+            }
+
+
+def run_backtest(cycles: list[Cycle], make_model: Callable[[], Predictor], warmup: int = 10,
+                 budgets: tuple[float, ...] = DEFAULT_BUDGETS) -> tuple[dict[str, Any], list[Scored]]:  # fmt: skip
+    """Replay and evaluate."""
+    scored = list(replay(cycles, make_model(), warmup))
+    return evaluate(scored, budgets), scored

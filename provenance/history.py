@@ -1,0 +1,106 @@
+"""Test histories the model learns from: the ledger, and the ATCS CSV format of the literature.
+
+Both become a list of `Cycle`s in order: one per CI run (or ATCS `Cycle`), with each test once.
+A test that ran several times in a cycle (several builds) is collapsed to "failed if any run
+failed", its durations summed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from provenance.errors import InputError
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One run of the suite: which tests ran, which failed, how long each took."""
+
+    cycle: int
+    tests: list[str]
+    failed: npt.NDArray[np.bool_]
+    durations: npt.NDArray[np.float64]
+    changed_files: list[str] | None = None
+
+
+def _collapse(cycle: int, rows: list[tuple[str, bool, float]], changed: list[str] | None) -> Cycle:
+    merged: dict[str, tuple[bool, float]] = {}
+    for name, failed, duration in rows:
+        before = merged.get(name)
+        merged[name] = (failed, duration) if before is None else (before[0] or failed, before[1] + duration)
+    names = list(merged)
+    return Cycle(
+        cycle=cycle,
+        tests=names,
+        failed=np.fromiter((merged[n][0] for n in names), dtype=bool, count=len(names)),
+        durations=np.fromiter((merged[n][1] for n in names), dtype=np.float64, count=len(names)),
+        changed_files=changed,
+    )
+
+
+def read_atcs(path: Path) -> list[Cycle]:
+    """`Id;Name;Duration;LastRun;LastResults;Verdict;Cycle`, `;`-separated; extra columns ignored."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read ({exc})", source=str(path)) from None
+    reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    missing = {"Name", "Duration", "Verdict", "Cycle"} - set(reader.fieldnames or [])
+    if missing:
+        raise InputError(f"expected the ATCS columns; missing {', '.join(sorted(missing))}", source=str(path))
+    by_cycle: dict[int, list[tuple[str, bool, float]]] = {}
+    for row in reader:
+        line = reader.line_num
+        try:
+            cycle = int(row["Cycle"])
+            duration = float(row["Duration"])
+            verdict = int(row["Verdict"])
+        except (TypeError, ValueError):
+            raise InputError("expected integer Cycle and Verdict and a number Duration", source=str(path),
+                             field=f"line {line}") from None  # fmt: skip
+        if verdict not in (0, 1) or not math.isfinite(duration) or duration < 0:
+            raise InputError("expected Verdict 0 or 1 and a non-negative Duration", source=str(path),
+                             field=f"line {line}")  # fmt: skip
+        by_cycle.setdefault(cycle, []).append((row["Name"], verdict == 1, duration))
+    return [_collapse(cycle, by_cycle[cycle], None) for cycle in sorted(by_cycle)]
+
+
+def read_ledger(path: Path) -> list[Cycle]:
+    """Every ledger entry as a cycle, in ledger order (`seq`)."""
+    import orjson
+
+    cycles = []
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                entry = orjson.loads(line)
+                rows = [(t["nodeid"], t["result"] in ("fail", "error"), float(t["duration_seconds"]))
+                        for t in entry["tests"]]  # fmt: skip
+                seq = int(entry["seq"])
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
+            cycles.append(_collapse(seq, rows, entry.get("changed_files")))
+    return cycles
+
+
+def detect_format(path: Path) -> str:
+    """`atcs` when the first line is a `;`-separated header naming `Cycle`, else `ledger`."""
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(65536)
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
+    return "atcs" if b";" in first and b"Cycle" in first else "ledger"

@@ -1,0 +1,161 @@
+"""History readers, the model and the backtest's figures, on hand-made histories with known answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from provenance.backtest import apfd, apfdc, evaluate, replay, run_backtest, select_within
+from provenance.cli import main
+from provenance.errors import InputError
+from provenance.history import Cycle, detect_format, read_atcs, read_ledger
+from provenance.model import Model
+
+HEADER = "Id;Name;BuildId;Duration;CalcPrio;LastRun;Verdict;Cycle;LastResults\n"
+
+
+def atcs(tmp_path: Path, rows: list[tuple[str, float, int, int]]) -> Path:
+    path = tmp_path / "history.csv"
+    lines = [
+        f"{i};{name};1;{duration};0;2020-01-01 00:00:00;{verdict};{cycle};[]"
+        for i, (name, duration, verdict, cycle) in enumerate(rows, start=1)
+    ]
+    path.write_text(HEADER + "\n".join(lines) + "\n")
+    return path
+
+
+def test_atcs_rows_collapse_per_cycle(tmp_path: Path) -> None:
+    path = atcs(tmp_path, [("a", 1.0, 0, 2), ("a", 0.5, 1, 2), ("b", 2.0, 0, 2), ("a", 1.0, 0, 1)])
+    cycles = read_atcs(path)
+    assert [c.cycle for c in cycles] == [1, 2]
+    assert cycles[1].tests == ["a", "b"]
+    assert cycles[1].failed.tolist() == [True, False]  # failed if any build failed
+    assert cycles[1].durations.tolist() == [1.5, 2.0]  # durations summed
+    assert detect_format(path) == "atcs"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("Id;Name;Verdict\n1;a;0\n", "missing Cycle, Duration"),
+        (HEADER + "1;a;1;x;0;;0;1;[]\n", "line 2: expected integer Cycle and Verdict"),
+        (HEADER + "1;a;1;1.0;0;;2;1;[]\n", "line 2: expected Verdict 0 or 1"),
+        (HEADER + "1;a;1;-1;0;;0;1;[]\n", "non-negative Duration"),
+    ],
+)
+def test_bad_atcs(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(content)
+    with pytest.raises(InputError) as caught:
+        read_atcs(path)
+    assert message in caught.value.diagnosis()
+
+
+def test_hand_checked_apfd_and_apfdc() -> None:
+    order = np.array([2, 0, 1, 3])  # run test 2 first, then 0, 1, 3
+    failed = np.array([False, True, False, True])
+    # failing tests at positions 3 (test 1) and 4 (test 3): 1 - 7/(4*2) + 1/8
+    assert apfd(order, failed) == pytest.approx(1 - 7 / 8 + 1 / 8)
+    durations = np.array([1.0, 2.0, 3.0, 4.0])
+    # in order the times are 3, 1, 2, 4 (total 10); failing at positions 3 and 4:
+    # (2 + 4 - 2/2) + (4 - 4/2) = 5 + 2 = 7, over 10 * 2
+    assert apfdc(order, failed, durations) == pytest.approx(7 / 20)
+    assert apfd(order, np.zeros(4, dtype=bool)) is None
+
+
+def test_budget_skips_what_no_longer_fits() -> None:
+    order = np.array([0, 1, 2])
+    chosen = select_within(order, np.array([3.0, 5.0, 1.0]), budget_seconds=4.5)
+    assert chosen.tolist() == [True, False, True]
+
+
+def test_model_predicts_the_shrunk_rate_and_round_trips(tmp_path: Path) -> None:
+    model = Model()
+    model.update(["a", "b"], np.array([True, False]), np.array([1.0, 2.0]))
+    model.update(["a", "b"], np.array([False, False]), np.array([1.0, 2.0]))
+    g = model.global_rate
+    assert g == pytest.approx(1.01 / 5)
+    p = model.predict(["a", "b", "new"])
+    assert p.tolist() == pytest.approx([(1 + 2 * g) / 4, (0 + 2 * g) / 4, g])
+    assert model.expected_seconds(["a", "new"]).tolist() == [1.0, 1.5]  # a new test costs the median
+    model.save(tmp_path / "model.npz")
+    loaded = Model.load(tmp_path / "model.npz")
+    assert loaded.digest == model.digest
+    assert loaded.predict(["a", "b"]).tolist() == model.predict(["a", "b"]).tolist()
+    (tmp_path / "bad.npz").write_bytes(b"not a model")
+    with pytest.raises(InputError, match="not a model state"):
+        Model.load(tmp_path / "bad.npz")
+
+
+def _cycles(pattern: list[list[int]]) -> list[Cycle]:
+    names = [f"t{i}" for i in range(len(pattern[0]))]
+    return [
+        Cycle(k, list(names), np.array(row, dtype=bool), np.ones(len(names))) for k, row in enumerate(pattern, start=1)
+    ]
+
+
+def test_predictions_never_see_their_own_cycle() -> None:
+    history = _cycles([[0, 1, 0], [0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    flipped = _cycles([[0, 1, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]])  # only cycle 3's outcomes differ
+    a = list(replay(history, Model(), warmup=0))
+    b = list(replay(flipped, Model(), warmup=0))
+    for k in range(3):  # cycles 1-3 are predicted identically: nothing of cycle 3 leaks into its own
+        assert a[k].p_fail.tolist() == b[k].p_fail.tolist()
+    assert a[3].p_fail.tolist() != b[3].p_fail.tolist()
+
+
+def test_a_recurring_failure_is_ranked_first_and_detected() -> None:
+    history = _cycles([[0, 1, 0, 0]] * 12)
+    figures, scored = run_backtest(history, Model, warmup=10, budgets=(0.25,))
+    assert figures["cycles_scored"] == 2 and figures["failing_cycles"] == 2
+    assert all(s.order[0] == 1 for s in scored)
+    assert figures["budgets"][0]["failing_cycle_detection"] == 1.0
+    assert figures["time_saved_at_detection"]["1"] == pytest.approx(0.75)
+    assert figures["apfd"] == pytest.approx(1 - 1 / 4 + 1 / 8)
+
+
+def test_transitions_are_tests_that_newly_fail() -> None:
+    history = _cycles([[0, 0], [1, 0], [1, 1]])
+    scored = list(replay(history, Model(), warmup=0))
+    assert [s.transitions.tolist() for s in scored] == [[False, False], [True, False], [False, True]]
+
+
+def test_cli_backtest_on_atcs_and_ledger(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [(name, 1.0, int(name == "b" and cycle % 2 == 0), cycle) for cycle in range(1, 16) for name in "abc"]
+    path = atcs(tmp_path, rows)
+    out = tmp_path / "predictions.jsonl"
+    assert main(["backtest", "--history", str(path), "--emit-predictions", str(out), "--budgets", "0.34,1"], {}) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["format"], figures["cycles"], figures["cycles_scored"]) == ("atcs", 15, 5)
+    assert [b["budget"] for b in figures["budgets"]] == [0.34, 1.0]
+    emitted = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(emitted) == 15
+    assert {r["cycle"] for r in emitted} == {11, 12, 13, 14, 15}
+    for cycle in {r["cycle"] for r in emitted}:
+        assert sorted(r["rank"] for r in emitted if r["cycle"] == cycle) == [1, 2, 3]
+    assert all(isinstance(r["test"], str) and 0 <= r["p_fail"] <= 1 for r in emitted)
+    # Recompute one figure from the emitted rows alone: the share of failures ranked first.
+    failing = [r for r in emitted if r["failed"]]
+    assert failing and all(r["rank"] == 1 for r in failing)
+
+    assert main(["backtest", "--history", str(path), "--budgets", "0,2"], {}) == 2
+
+
+def test_ledger_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.5"/></testsuite>')
+    for _ in range(3):
+        assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 0
+    capsys.readouterr()
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    assert [c.tests for c in read_ledger(ledger)] == [["t.py::ok"]] * 3
+    assert main(["backtest", "--history", str(ledger), "--warmup", "1"], {}) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert (figures["format"], figures["cycles_scored"], figures["failing_cycles"]) == ("ledger", 2, 0)
+
+
+def test_empty_scored_history_reports_nothing_rather_than_failing() -> None:
+    figures = evaluate([])
+    assert figures["brier_score"] is None and figures["apfd"] is None
