@@ -160,12 +160,38 @@ def _parser() -> argparse.ArgumentParser:
 
     verify = commands.add_parser(
         "verify",
-        help="check a ledger's hash chain",
-        description="Recompute every entry's hash and link; exit 1 at the first entry that does not verify.",
-        epilog="example:\n  provenance verify data/ci_runs.jsonl",
+        help="check a ledger's hash chain (and, with a checkpoint, that nothing was cut or rewritten)",
+        description="Recompute every entry's hash, link and the Merkle root; exit 1 at the first entry that does "
+        "not verify. With --checkpoint (written by an earlier run), also detect a truncated ledger or one "
+        "rewritten with a consistent chain.",
+        epilog="examples:\n  provenance verify data/ci_runs.jsonl\n"
+        "  provenance verify data/ci_runs.jsonl --checkpoint evidence/ledger_checkpoint_123.json",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("ledger", type=Path, metavar="LEDGER")
+    verify.add_argument("--checkpoint", type=Path, metavar="FILE", help="a checkpoint from an earlier run")
+
+    prove = commands.add_parser(
+        "prove",
+        help="an inclusion proof for one ledger entry, checkable without the other entries",
+        description="Print the entry, its RFC 6962 audit path and the Merkle root of the ledger: an auditor checks "
+        "the one run against a published root with `provenance check-proof` and never sees the others.",
+        epilog="example:\n  provenance prove data/ci_runs.jsonl --seq 41 > proof.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    prove.add_argument("ledger", type=Path, metavar="LEDGER")
+    prove.add_argument("--seq", type=int, required=True, metavar="N", help="the entry's seq")
+
+    check_proof = commands.add_parser(
+        "check-proof",
+        help="check an inclusion proof (from `provenance prove`), optionally against a checkpoint",
+        description="Recompute the entry's hash and, from the audit path, the Merkle root; exit 1 when they do "
+        "not match the proof's root, or the checkpoint's root when one is given.",
+        epilog="example:\n  provenance check-proof proof.json --checkpoint ledger_checkpoint_123.json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check_proof.add_argument("proof", type=Path, metavar="PROOF")
+    check_proof.add_argument("--checkpoint", type=Path, metavar="FILE", help="the published checkpoint to trust")
     return parser
 
 
@@ -177,7 +203,11 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     debug = bool(args.debug) or env.get("RUNNER_DEBUG") == "1"
     try:
         if args.command == "verify":
-            return _verify(args.ledger)
+            return _verify(args.ledger, args.checkpoint)
+        if args.command == "prove":
+            return _prove(args.ledger, args.seq)
+        if args.command == "check-proof":
+            return _check_proof(args.proof, args.checkpoint)
         if args.command == "calibrate":
             return _calibrate(args)
         if args.command == "validate":
@@ -315,28 +345,55 @@ def _calibrate(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _verify(path: Path) -> int:
-    from provenance.ledger import verify
+def _verify(path: Path, checkpoint_file: Path | None) -> int:
+    from provenance.ledger import load_checkpoint, verify
 
     if not path.is_file():
         raise InputError("expected an existing ledger file", source=str(path))
-    result = verify(path)
-    print(
-        json.dumps(
-            {
-                "ledger": str(path),
-                "entries": result.entries,
-                "head": result.head,
-                "ok": result.problem is None,
-                "problem": result.problem,
-                "line": result.line,
-            }
-        )
-    )
+    checkpoint = load_checkpoint(checkpoint_file) if checkpoint_file is not None else None
+    result = verify(path, checkpoint)
+    report = {
+        "ledger": str(path),
+        "entries": result.entries,
+        "head": result.head,
+        "merkle_root": result.merkle_root,
+        "ok": result.problem is None,
+        "problem": result.problem,
+        "line": result.line,
+        "checkpoint": str(checkpoint_file) if checkpoint_file else None,
+    }
+    print(json.dumps(report))
     if result.problem:
-        print(f"{path}: line {result.line}: {result.problem}", file=sys.stderr)
+        where = f"line {result.line}: " if result.line else ""
+        print(f"{path}: {where}{result.problem}", file=sys.stderr)
         return int(ExitCode.GATE_FAILED)
-    print(f"{path}: {result.entries} entries verified; head {result.head}", file=sys.stderr)
+    print(f"{path}: {result.entries} entries verified; Merkle root {result.merkle_root}", file=sys.stderr)
+    return int(ExitCode.OK)
+
+
+def _prove(path: Path, seq: int) -> int:
+    from provenance.ledger import prove
+
+    print(json.dumps(prove(path, seq), indent=2))
+    return int(ExitCode.OK)
+
+
+def _check_proof(path: Path, checkpoint_file: Path | None) -> int:
+    from provenance.ledger import check_proof, load_checkpoint
+
+    try:
+        proof = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
+    except ValueError:
+        raise InputError("not valid JSON", source=str(path)) from None
+    checkpoint = load_checkpoint(checkpoint_file) if checkpoint_file is not None else None
+    problem = check_proof(proof, checkpoint, source=str(path))
+    if problem:
+        print(f"{path}: {problem}", file=sys.stderr)
+        return int(ExitCode.GATE_FAILED)
+    print(f"{path}: entry {proof['entry']['seq']} is in the ledger whose Merkle root is {proof['merkle_root']}",
+          file=sys.stderr)  # fmt: skip
     return int(ExitCode.OK)
 
 

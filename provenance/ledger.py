@@ -14,15 +14,18 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import rfc8785
 from pydantic import ValidationError
 
+from provenance import merkle
 from provenance.errors import InputError, IntegrityError
 from provenance.files import fsync_dir
-from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry
+from provenance.merkle import Frontier
+from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry, utc_now
 
 _TAIL_BLOCK = 64 * 1024
 
@@ -47,15 +50,46 @@ class Head:
 
 
 class Appender:
-    """Handed out under the lock: knows the head and appends exactly one entry."""
+    """Handed out under the lock: knows the head and appends exactly one entry.
 
-    def __init__(self, path: Path, fd: int, head: Head) -> None:
+    `quarantined` names the file a torn tail was moved to before this append, if there was one.
+    """
+
+    def __init__(self, path: Path, fd: int, head: Head, quarantined: Path | None = None) -> None:
         self.path = path
         self.head = head
+        self.quarantined = quarantined
         self._fd = fd
+        self._frontier: Frontier | None = None
+
+    @property
+    def frontier(self) -> Frontier:
+        """The Merkle frontier of the entries so far.
+
+        Taken from the checkpoint beside the ledger when it matches the head, else rebuilt once
+        from the entry hashes.
+        """
+        if self._frontier is None:
+            self._frontier = _frontier_for(self.path, self.head)
+        return self._frontier
+
+    def checkpoint(self, created_at: datetime, run_id: str | None = None) -> dict[str, Any]:
+        """The checkpoint after the appends so far: size, head and Merkle root (and the frontier)."""
+        frontier = self.frontier
+        return {
+            "type": CHECKPOINT_TYPE,
+            "ledger": self.path.name,
+            "size": frontier.size,
+            "head": self.head.prev,
+            "merkle_root": frontier.root(),
+            "created_at": created_at.isoformat().replace("+00:00", "Z"),
+            "run_id": run_id,
+            "frontier": frontier.to_json(),
+        }
 
     def append(self, fields: dict[str, Any]) -> ExperimentLedgerEntry:
         """Chain, hash, validate and durably write one entry; `fields` omits seq, prev and hash."""
+        frontier = self.frontier  # loaded before the write, so it holds exactly the entries before
         draft = {**fields, "seq": self.head.next_seq, "prev": self.head.prev, "entry_hash": ZERO_HASH}
         entry = ExperimentLedgerEntry.model_validate(draft)
         dumped = entry.model_dump(mode="json")
@@ -65,6 +99,7 @@ class Appender:
         while written < len(line):
             written += os.write(self._fd, line[written:])
         os.fsync(self._fd)
+        frontier.append(bytes.fromhex(entry.entry_hash))
         self.head = Head(next_seq=entry.seq + 1, prev=entry.entry_hash)
         return entry
 
@@ -82,7 +117,8 @@ def open_for_append(path: Path) -> Iterator[Appender]:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if created:
             fsync_dir(path.parent)
-        yield Appender(path, fd, _read_head(fd, path))
+        quarantined = _quarantine_torn_tail(fd, path)
+        yield Appender(path, fd, _read_head(fd, path), quarantined)
     finally:
         os.close(fd)  # closing releases the lock
 
@@ -110,6 +146,81 @@ def _read_head(fd: int, path: Path) -> Head:
     return Head(next_seq=seq + 1, prev=claimed)
 
 
+CHECKPOINT_TYPE = "provenance-ledger-checkpoint/v1"
+
+
+def checkpoint_path(ledger: Path) -> Path:
+    """The latest checkpoint, kept beside the ledger."""
+    return ledger.with_name(ledger.name + ".checkpoint.json")
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint file; anything malformed is bad input naming the file and the field."""
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
+    except ValueError:
+        raise InputError("not valid JSON", source=str(path)) from None
+    if not isinstance(data, dict) or data.get("type") != CHECKPOINT_TYPE:
+        raise InputError(f"expected a ledger checkpoint ({CHECKPOINT_TYPE})", source=str(path), field="type")
+    for key, kind in (("size", int), ("head", str), ("merkle_root", str)):
+        if not isinstance(data.get(key), kind):
+            raise InputError(f"expected {kind.__name__}", source=str(path), field=key)
+    return data
+
+
+def _frontier_for(path: Path, head: Head) -> Frontier:
+    beside = checkpoint_path(path)
+    if beside.is_file():
+        try:
+            saved = json.loads(beside.read_bytes())
+            frontier = Frontier.from_json(saved.get("frontier"))
+            if frontier.size == head.next_seq and saved.get("head") == head.prev:
+                return frontier
+        except ValueError:
+            pass  # rebuilt below from the ledger itself
+    frontier = Frontier()
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.endswith(b"\n"):
+                frontier.append(bytes.fromhex(json.loads(line)["entry_hash"]))
+    return frontier
+
+
+def _quarantine_torn_tail(fd: int, path: Path) -> Path | None:
+    """Move a torn last line aside so the ledger ends with a whole entry again.
+
+    A write killed half-way leaves a partial last line. It is copied, whole, to a file of its own
+    (`<ledger>.torn-<time>`) and fsynced, then the ledger is cut back to its last complete entry.
+    Nothing is lost or silently mended: the caller reports where the torn bytes went.
+    """
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return None
+    end = size
+    start = size
+    while start > 0:
+        step = min(_TAIL_BLOCK, start)
+        block = os.pread(fd, step, start - step)
+        cut = block.rfind(b"\n")
+        if cut >= 0:
+            start = start - step + cut + 1
+            break
+        start -= step
+    torn = os.pread(fd, end - start, start)
+    stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+    keep = path.with_name(f"{path.name}.torn-{stamp}")
+    with keep.open("xb") as handle:
+        handle.write(torn)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.ftruncate(fd, start)
+    os.fsync(fd)
+    fsync_dir(path.parent)
+    return keep
+
+
 def _last_line(fd: int, size: int, path: Path) -> bytes:
     """The final line, reading backwards from the end in blocks; a torn tail is refused."""
     if os.pread(fd, 1, size - 1) != b"\n":
@@ -132,37 +243,68 @@ def _last_line(fd: int, size: int, path: Path) -> bytes:
 
 @dataclass(frozen=True)
 class Verification:
-    """What `verify` found: the number of good entries and the first problem, if any."""
+    """What `verify` found: the number of good entries, their Merkle root, and the first problem."""
 
     entries: int
     head: str
+    merkle_root: str
     problem: str | None = None
     line: int | None = None
 
 
-def verify(path: Path) -> Verification:
-    """Recompute every hash and link; stop at the first entry that does not verify."""
+def verify(path: Path, checkpoint: dict[str, Any] | None = None) -> Verification:
+    """Recompute every hash, link and the Merkle root; stop at the first entry that does not verify.
+
+    With a checkpoint from an earlier run, the ledger must still hold at least that many entries
+    and its first `size` entries must give the checkpoint's head and Merkle root, which detects a
+    truncated ledger and one rewritten with a consistent chain.
+    """
+    frontier = Frontier()
+    result = _verify_chain(path, frontier, checkpoint)
+    if result.problem is not None or checkpoint is None:
+        return result
+    if result.entries < checkpoint["size"]:
+        return Verification(
+            result.entries, result.head, result.merkle_root,
+            f"the ledger has {result.entries} entries but the checkpoint recorded {checkpoint['size']}: truncated",
+        )  # fmt: skip
+    return result
+
+
+def _verify_chain(path: Path, frontier: Frontier, checkpoint: dict[str, Any] | None) -> Verification:
     prev = ZERO_HASH
     count = 0
+    expected_size = checkpoint["size"] if checkpoint is not None else -1
+    expected = (checkpoint["head"], checkpoint["merkle_root"]) if checkpoint is not None else None
+
+    def bad(problem: str, line: int) -> Verification:
+        return Verification(count, prev, frontier.root(), problem, line)
+
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.endswith(b"\n"):
-                return Verification(count, prev, "the last line is incomplete (a torn write)", number)
+                return bad("the last line is incomplete (a torn write)", number)
             try:
                 fields = json.loads(raw)
                 entry = ExperimentLedgerEntry.model_validate(fields)
             except (ValueError, ValidationError) as exc:
                 detail = str(exc).splitlines()[0]
-                return Verification(count, prev, f"not a valid ledger entry ({detail})", number)
+                return bad(f"not a valid ledger entry ({detail})", number)
             if entry.seq != count:
-                return Verification(count, prev, f"seq is {entry.seq}, expected {count} (missing or reordered)", number)
+                return bad(f"seq is {entry.seq}, expected {count} (missing or reordered)", number)
             if entry.prev != prev:
-                return Verification(count, prev, "prev does not match the previous entry's hash", number)
+                return bad("prev does not match the previous entry's hash", number)
             if entry_hash(fields) != entry.entry_hash:
-                return Verification(count, prev, "entry_hash does not match the entry's content (edited)", number)
+                return bad("entry_hash does not match the entry's content (edited)", number)
             prev = entry.entry_hash
             count += 1
-    return Verification(count, prev)
+            frontier.append(bytes.fromhex(prev))
+            if count == expected_size and (prev, frontier.root()) != expected:
+                return bad(
+                    f"the first {count} entries do not match the checkpoint's head and Merkle root: "
+                    "the ledger was rewritten", number,
+                )  # fmt: skip
+    return Verification(count, prev, frontier.root())
 
 
 def read_tail(path: Path, count: int) -> list[dict[str, Any]]:
@@ -194,3 +336,57 @@ def read_tail(path: Path, count: int) -> list[dict[str, Any]]:
                 "a recent entry is not valid JSON; run `provenance verify`", source=str(path)
             ) from None
     return entries
+
+
+def prove(path: Path, seq: int) -> dict[str, Any]:
+    """An inclusion proof for entry `seq`: the entry, its audit path and the root of the whole ledger."""
+    result = verify(path)
+    if result.problem is not None:
+        raise IntegrityError(f"line {result.line}: {result.problem}; no proof from a ledger that does not verify",
+                             source=str(path))  # fmt: skip
+    if not 0 <= seq < result.entries:
+        raise InputError(f"no entry with seq {seq}; the ledger holds 0 to {result.entries - 1}", field="--seq")
+    leaves: list[bytes] = []
+    entry: dict[str, Any] = {}
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle):
+            fields = json.loads(line)
+            leaves.append(bytes.fromhex(fields["entry_hash"]))
+            if number == seq:
+                entry = fields
+    return {
+        "type": "provenance-inclusion-proof/v1",
+        "ledger": path.name,
+        "tree_size": len(leaves),
+        "leaf_index": seq,
+        "merkle_root": result.merkle_root,
+        "audit_path": merkle.inclusion_proof(leaves, seq),
+        "entry": entry,
+    }
+
+
+def check_proof(proof: Any, checkpoint: dict[str, Any] | None, source: str = "proof") -> str | None:
+    """What is wrong with an inclusion proof, or None when the entry is provably in the ledger."""
+    try:
+        entry = proof["entry"]
+        index, size, path = int(proof["leaf_index"]), int(proof["tree_size"]), list(proof["audit_path"])
+        claimed_root = str(proof["merkle_root"])
+        claimed_hash = str(entry["entry_hash"])
+    except (KeyError, TypeError, ValueError):
+        raise InputError("expected a proof from `provenance prove`", source=source) from None
+    if entry_hash(entry) != claimed_hash:
+        return "the entry does not match its entry_hash: it was edited"
+    if entry.get("seq") != index:
+        return f"the entry's seq {entry.get('seq')} is not the proof's leaf index {index}"
+    try:
+        computed = merkle.root_from_proof(bytes.fromhex(claimed_hash), index, size, path)
+    except ValueError as exc:
+        return f"the audit path does not fit the tree: {exc}"
+    if computed != claimed_root:
+        return "the audit path does not lead to the proof's Merkle root"
+    if checkpoint is not None and (checkpoint["size"], checkpoint["merkle_root"]) != (size, claimed_root):
+        return (
+            f"the proof is for a tree of {size} entries with root {claimed_root}, the checkpoint records "
+            f"{checkpoint['size']} entries with root {checkpoint['merkle_root']}"
+        )
+    return None

@@ -23,7 +23,7 @@ from provenance.contracts import Validation, audit_records, load_manifest, valid
 from provenance.errors import InputError
 from provenance.files import append_lines, atomic_write, share_with_workspace_owner
 from provenance.gitmeta import read_git
-from provenance.ledger import open_for_append, read_tail
+from provenance.ledger import checkpoint_path, open_for_append, read_tail
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
     CalibrationFigures,
@@ -77,6 +77,8 @@ class RunOutcome:
     provenance_path: str
     provenance_sha256: str
     ledger_path: str
+    checkpoint_path: str
+    checkpoint: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -101,6 +103,8 @@ class RunOutcome:
             "ledger-head": self.entry.entry_hash,
             "provenance-path": self.provenance_path,
             "provenance-sha256": self.provenance_sha256,
+            "checkpoint-path": self.checkpoint_path,
+            "merkle-root": self.checkpoint["merkle_root"],
             **self._calibration_outputs(),
             **self._contract_outputs(),
         }
@@ -312,10 +316,10 @@ def build_run(inputs: Inputs, now: datetime) -> CIRun:
     )
 
 
-def evidence_name(context: RunContext) -> str:
+def evidence_name(context: RunContext, kind: str = "ci_provenance") -> str:
     """`ci_provenance_<run_id>.json`; a re-run attempt gets `-<attempt>` so it never overwrites."""
     suffix = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
-    return f"ci_provenance_{context.run_id}{suffix}.json"
+    return f"{kind}_{context.run_id}{suffix}.json"
 
 
 def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
@@ -395,7 +399,15 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
                 ),
             }
         )
-    written = [ledger_path, workspace / evidence_rel]
+        # The latest checkpoint stays beside the ledger (the next run extends its Merkle frontier);
+        # a copy goes with the evidence, so a later truncation or rewrite of the ledger shows.
+        checkpoint = ledger.checkpoint(now, run.run_id)
+        checkpoint_bytes = (json.dumps(checkpoint, indent=2) + "\n").encode()
+        atomic_write(checkpoint_path(ledger_path), checkpoint_bytes)
+        checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
+        atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
+        quarantined = ledger.quarantined
+    written = [ledger_path, workspace / evidence_rel, checkpoint_path(ledger_path), workspace / checkpoint_rel]
     if inputs.contracts is not None:
         written.append(workspace / settings.contracts_audit_log)
     share_with_workspace_owner(written, workspace)
@@ -405,7 +417,17 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
         provenance_path=evidence_rel.as_posix(),
         provenance_sha256=provenance_sha256,
         ledger_path=settings.ledger,
-        warnings=warnings_for(inputs),
+        checkpoint_path=checkpoint_rel.as_posix(),
+        checkpoint=checkpoint,
+        warnings=warnings_for(inputs)
+        + (
+            [
+                f"the ledger ended with a torn write; its bytes were moved to {quarantined.name} and the ledger cut "
+                "back to its last whole entry"
+            ]
+            if quarantined is not None
+            else []
+        ),
     )
 
 

@@ -71,3 +71,31 @@ def test_files_go_to_the_workspace_owner(tmp_path: Path) -> None:
     for path in ("data", "data/ci_runs.jsonl", "evidence", "evidence/ci_provenance_7.json"):
         assert (tmp_path / path).stat().st_uid == 1001, path
     assert (tmp_path / "r.xml").stat().st_uid == 0  # what we did not create is left alone
+
+
+def test_checkpoints_and_proofs_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An auditor's view: a checkpoint kept from run 2, a proof of run 1, a ledger cut back later."""
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>')
+    outputs = []
+    for run_id in ("1", "2", "3"):
+        assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--run-id", run_id], {}) == 0
+        outputs.append(json.loads(capsys.readouterr().out))
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    checkpoint = tmp_path / outputs[1]["checkpoint-path"]
+    assert json.loads(checkpoint.read_text())["merkle_root"] == outputs[1]["merkle-root"]
+
+    assert main(["verify", str(ledger), "--checkpoint", str(checkpoint)], {}) == 0
+    assert json.loads(capsys.readouterr().out)["merkle_root"] == outputs[2]["merkle-root"]
+
+    assert main(["prove", str(ledger), "--seq", "0"], {}) == 0
+    proof = tmp_path / "proof.json"
+    proof.write_text(capsys.readouterr().out)
+    latest = tmp_path / outputs[2]["checkpoint-path"]
+    assert main(["check-proof", str(proof), "--checkpoint", str(latest)], {}) == 0
+    assert main(["check-proof", str(proof), "--checkpoint", str(checkpoint)], {}) == 1  # another tree
+    capsys.readouterr()
+
+    ledger.write_text(ledger.read_text().splitlines(keepends=True)[0])
+    assert main(["verify", str(ledger)], {}) == 0  # the chain alone cannot tell
+    assert main(["verify", str(ledger), "--checkpoint", str(checkpoint)], {}) == 1
+    assert "truncated" in capsys.readouterr().err

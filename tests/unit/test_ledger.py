@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from provenance.errors import IntegrityError
-from provenance.ledger import canonical, entry_hash, open_for_append, verify
+from provenance import merkle
+from provenance.errors import InputError, IntegrityError
+from provenance.ledger import canonical, check_proof, checkpoint_path, entry_hash, open_for_append, prove, verify
 from provenance.schemas import Conclusion, TestCounts
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -78,17 +79,21 @@ def test_verify_finds_the_first_bad_entry(tmp_path: Path, tamper: Any, problem: 
     assert problem in (found.problem or "")
 
 
-def test_append_refuses_a_torn_tail_and_keeps_it(tmp_path: Path) -> None:
+def test_a_torn_tail_is_kept_aside_and_reported(tmp_path: Path) -> None:
     path = tmp_path / "l.jsonl"
     append(path, "0")
+    whole = path.read_bytes()
     with path.open("ab") as handle:
         handle.write(b'{"seq":1,"prev":')
-    before = path.read_bytes()
-    with pytest.raises(IntegrityError, match="partial entry"):
-        append(path, "1")
-    assert path.read_bytes() == before
     assert verify(path).problem == "the last line is incomplete (a torn write)"
     assert verify(path).entries == 1
+    with open_for_append(path) as ledger:
+        assert ledger.quarantined is not None
+        assert ledger.quarantined.read_bytes() == b'{"seq":1,"prev":'
+        assert ledger.head.next_seq == 1
+        ledger.append(fields("1"))
+    assert path.read_bytes().startswith(whole)
+    assert verify(path).problem is None and verify(path).entries == 2
 
 
 def test_append_refuses_an_edited_head(tmp_path: Path) -> None:
@@ -118,3 +123,65 @@ def test_concurrent_appends_keep_every_entry(tmp_path: Path) -> None:
     assert result.entries == 80
     run_ids = {json.loads(line)["run_id"] for line in path.read_text().splitlines()}
     assert len(run_ids) == 80
+
+
+def test_checkpoints_catch_truncation_and_rewrites(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    for i in range(5):
+        append(path, str(i))
+    with open_for_append(path) as ledger:
+        checkpoint = ledger.checkpoint(NOW)
+    assert checkpoint["size"] == 5
+    assert checkpoint["merkle_root"] == merkle.root([bytes.fromhex(json.loads(x)["entry_hash"]) for x in
+                                                     path.read_text().splitlines()])  # fmt: skip
+    assert verify(path, checkpoint).problem is None
+    append(path, "5")
+    assert verify(path, checkpoint).problem is None  # growing is fine
+
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:3]))
+    truncated = verify(path, checkpoint)
+    assert truncated.problem == "the ledger has 3 entries but the checkpoint recorded 5: truncated"
+
+    # Rewritten from entry 2 on with a chain that verifies on its own: only the checkpoint tells.
+    path.write_text("".join(lines[:2]))
+    for i in range(4):
+        append(path, f"forged-{i}")
+    assert verify(path).problem is None
+    rewritten = verify(path, checkpoint)
+    assert rewritten.problem is not None and "rewritten" in rewritten.problem
+    assert rewritten.line == 5
+
+
+def test_checkpoint_beside_the_ledger_is_extended_not_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    for i in range(3):
+        with open_for_append(path) as ledger:
+            ledger.append(fields(str(i)))
+            checkpoint_path(path).write_text(json.dumps(ledger.checkpoint(NOW)))
+    saved = json.loads(checkpoint_path(path).read_text())
+    assert saved["size"] == 3 and saved["merkle_root"] == verify(path).merkle_root
+
+
+def test_inclusion_proofs(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    for i in range(7):
+        append(path, str(i))
+    with open_for_append(path) as ledger:
+        checkpoint = ledger.checkpoint(NOW)
+    for seq in range(7):
+        proof = prove(path, seq)
+        assert proof["entry"]["seq"] == seq and proof["tree_size"] == 7
+        assert check_proof(proof, checkpoint) is None
+    proof = prove(path, 3)
+    edited = json.loads(json.dumps(proof))
+    edited["entry"]["run_id"] = "forged"
+    assert check_proof(edited, checkpoint) == "the entry does not match its entry_hash: it was edited"
+    wrong_path = json.loads(json.dumps(proof))
+    wrong_path["audit_path"][0] = "00" * 32
+    assert check_proof(wrong_path, None) == "the audit path does not lead to the proof's Merkle root"
+    append(path, "7")
+    newer = prove(path, 3)
+    assert check_proof(newer, checkpoint) is not None  # a different tree than the one published
+    with pytest.raises(InputError):
+        prove(path, 99)
