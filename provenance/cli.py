@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
     run.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
     run.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
+    run.add_argument("--artifacts", action="append", metavar="GLOB", help="build outputs to attest (repeatable)")
     run.add_argument("--contracts", metavar="FILE", help="dataset contracts (default data_contracts.yaml if present)")
     run.add_argument("--contracts-audit-log", metavar="FILE", help="audit log (default data/contracts_audit.jsonl)")
     run.add_argument(
@@ -171,6 +172,17 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("ledger", type=Path, metavar="LEDGER")
     verify.add_argument("--checkpoint", type=Path, metavar="FILE", help="a checkpoint from an earlier run")
 
+    determinism = commands.add_parser(
+        "determinism",
+        help="compare two builds' digests; exit 1 on any difference, naming the files",
+        description="Each build is a directory (every file is hashed) or a sha256sum-format file such as the "
+        "run's subject-checksums. Files present in one build only, or with different bytes, fail the check.",
+        epilog="example:\n  provenance determinism build-1/dist build-2/dist",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    determinism.add_argument("a", type=Path, metavar="A")
+    determinism.add_argument("b", type=Path, metavar="B")
+
     prove = commands.add_parser(
         "prove",
         help="an inclusion proof for one ledger entry, checkable without the other entries",
@@ -204,6 +216,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         if args.command == "verify":
             return _verify(args.ledger, args.checkpoint)
+        if args.command == "determinism":
+            return _determinism(args.a, args.b)
         if args.command == "prove":
             return _prove(args.ledger, args.seq)
         if args.command == "check-proof":
@@ -234,7 +248,7 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
     for name in Settings.model_fields:
         value = getattr(args, name, None)
         if value is not None:
-            raw[name] = tuple(value) if name == "report" else value
+            raw[name] = tuple(value) if name in ("report", "artifacts") else value
     return Settings.build(raw, source="command line", spell=lambda n: "--" + n.replace("_", "-"))
 
 
@@ -369,6 +383,26 @@ def _verify(path: Path, checkpoint_file: Path | None) -> int:
         return int(ExitCode.GATE_FAILED)
     print(f"{path}: {result.entries} entries verified; Merkle root {result.merkle_root}", file=sys.stderr)
     return int(ExitCode.OK)
+
+
+def _determinism(a: Path, b: Path) -> int:
+    from provenance.attestation import compare_builds, read_digests
+    from provenance.text import printable
+
+    for path in (a, b):
+        if not path.exists():
+            raise InputError("no such file or directory", source=str(path))
+    first, second = read_digests(a), read_digests(b)
+    differences = compare_builds(first, second)
+    identical = not any(differences.values())
+    print(json.dumps({"a": str(a), "b": str(b), "files": len(first), "identical": identical, **differences}))
+    labels = {"only_in_a": f"only in {a}", "only_in_b": f"only in {b}", "differing": "different bytes"}
+    for key, names in differences.items():
+        for name in names:
+            print(printable(f"{labels[key]}: {name}"), file=sys.stderr)
+    if identical:
+        print(f"{len(first)} files identical in both builds", file=sys.stderr)
+    return int(ExitCode.OK if identical else ExitCode.GATE_FAILED)
 
 
 def _prove(path: Path, seq: int) -> int:

@@ -45,6 +45,7 @@ class Settings(BaseModel):
     annotate: bool = True
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     retention_years: int = Field(default=5, ge=1, le=100)
+    artifacts: tuple[str, ...] = ()
     contracts: str | None = None
     contracts_audit_log: str = Field(default="data/contracts_audit.jsonl", min_length=1)
     predictions: str | None = None
@@ -68,7 +69,7 @@ class Settings(BaseModel):
             value = env.get("INPUT_" + name.replace("_", "-").upper(), "").strip()
             if not value:
                 continue
-            if name == "report":
+            if name in ("report", "artifacts"):
                 raw[name] = split_list(value)
             elif cls.model_fields[name].annotation is bool:
                 raw[name] = parse_bool(value, name)

@@ -28,6 +28,7 @@ class RunContext(BaseModel):
     run_attempt: int = 1
     repository: str | None = None
     workflow: str | None = None
+    workflow_ref: str | None = None
     job: str | None = None
     event_name: str | None = None
     actor: str | None = None
@@ -86,6 +87,7 @@ def read_context(env: Mapping[str, str], run_id: str | None = None) -> RunContex
         run_attempt=_int(get("GITHUB_RUN_ATTEMPT"), "GITHUB_RUN_ATTEMPT") or 1,
         repository=get("GITHUB_REPOSITORY"),
         workflow=get("GITHUB_WORKFLOW"),
+        workflow_ref=get("GITHUB_WORKFLOW_REF"),
         job=get("GITHUB_JOB"),
         event_name=get("GITHUB_EVENT_NAME"),
         actor=get("GITHUB_ACTOR"),

@@ -16,6 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from provenance import __version__
+from provenance.attestation import (
+    LINEAGE_PREDICATE,
+    TEST_RESULT_PREDICATE,
+    Subject,
+    artifact_subjects,
+    lineage_predicate,
+    statement,
+    subject_checksums,
+    subjects_of,
+    test_result_predicate,
+)
 from provenance.calibration import CalibrationReport, calibrate, read_test_predictions
 from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
@@ -23,6 +34,7 @@ from provenance.contracts import Validation, audit_records, load_manifest, valid
 from provenance.errors import InputError
 from provenance.files import append_lines, atomic_write, share_with_workspace_owner
 from provenance.gitmeta import read_git
+from provenance.hashing import sha256_file
 from provenance.ledger import checkpoint_path, open_for_append, read_tail
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
@@ -66,6 +78,8 @@ class Inputs:
     predictions: dict[str, float] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
     contracts: Validation | None = None
+    artifacts: list[Subject] = field(default_factory=list)
+    configuration: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,7 @@ class RunOutcome:
     ledger_path: str
     checkpoint_path: str
     checkpoint: dict[str, Any]
+    attestations: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -105,6 +120,11 @@ class RunOutcome:
             "provenance-sha256": self.provenance_sha256,
             "checkpoint-path": self.checkpoint_path,
             "merkle-root": self.checkpoint["merkle_root"],
+            "attestation-path": self.attestations["statement"],
+            "lineage-attestation-path": self.attestations["lineage"],
+            "predicate-path": self.attestations["predicate"],
+            "predicate-type": TEST_RESULT_PREDICATE,
+            "subject-checksums": self.attestations["subjects"],
             **self._calibration_outputs(),
             **self._contract_outputs(),
         }
@@ -144,7 +164,21 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
             reports.append(loaded)
     predictions = read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else {}
     history = read_tail(workspace / settings.ledger, settings.calibration_window - 1)
-    return Inputs(settings, context, git, reports, unmatched, empty, predictions, history, validate_contracts(settings))
+    contracts = validate_contracts(settings)
+    artifacts = artifact_subjects(settings.artifacts, workspace) if settings.artifacts else []
+    return Inputs(settings, context, git, reports, unmatched, empty, predictions, history, contracts, artifacts,
+                  test_configuration(settings, context, contracts))  # fmt: skip
+
+
+def test_configuration(settings: Settings, context: RunContext, contracts: Validation | None) -> list[dict[str, Any]]:
+    """What configured the test run, as in-toto resource descriptors: the workflow and our inputs."""
+    described: list[dict[str, Any]] = []
+    if context.workflow_ref:
+        described.append({"name": context.workflow_ref, "uri": f"{context.server_url}/{context.workflow_ref}"})
+    for name in (contracts.manifest_path if contracts else None, settings.predictions):
+        if name and (settings.workspace / name).is_file():
+            described.append({"name": name, "digest": {"sha256": sha256_file(settings.workspace / name)}})
+    return described
 
 
 def validate_contracts(settings: Settings) -> Validation | None:
@@ -316,10 +350,10 @@ def build_run(inputs: Inputs, now: datetime) -> CIRun:
     )
 
 
-def evidence_name(context: RunContext, kind: str = "ci_provenance") -> str:
+def evidence_name(context: RunContext, kind: str = "ci_provenance", extension: str = ".json") -> str:
     """`ci_provenance_<run_id>.json`; a re-run attempt gets `-<attempt>` so it never overwrites."""
-    suffix = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
-    return f"{kind}_{context.run_id}{suffix}.json"
+    attempt = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
+    return f"{kind}_{context.run_id}{attempt}{extension}"
 
 
 def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
@@ -407,7 +441,11 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
         checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
         atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
         quarantined = ledger.quarantined
+    attestations = write_attestations(
+        inputs, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_rel, checkpoint_bytes
+    )
     written = [ledger_path, workspace / evidence_rel, checkpoint_path(ledger_path), workspace / checkpoint_rel]
+    written += [workspace / p for p in attestations.values()]
     if inputs.contracts is not None:
         written.append(workspace / settings.contracts_audit_log)
     share_with_workspace_owner(written, workspace)
@@ -419,6 +457,7 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
         ledger_path=settings.ledger,
         checkpoint_path=checkpoint_rel.as_posix(),
         checkpoint=checkpoint,
+        attestations=attestations,
         warnings=warnings_for(inputs)
         + (
             [
@@ -429,6 +468,42 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
             else []
         ),
     )
+
+
+def write_attestations(
+    inputs: Inputs,
+    record: CIProvenance,
+    provenance_sha256: str,
+    entry_hash: str,
+    checkpoint: dict[str, Any],
+    checkpoint_rel: Path,
+    checkpoint_bytes: bytes,
+) -> dict[str, str]:
+    """The in-toto statements, the bare predicate and the subject checksums `actions/attest` takes."""
+    settings = inputs.settings
+    checkpoint_subject = Subject(checkpoint_rel.as_posix(), "sha256", hashlib.sha256(checkpoint_bytes).hexdigest())
+    subjects = subjects_of(record, checkpoint_subject, inputs.artifacts)
+    predicate = test_result_predicate(record, inputs.configuration)
+    paths = {
+        "statement": Path(settings.evidence_dir) / evidence_name(inputs.context, "test_result.intoto"),
+        "lineage": Path(settings.evidence_dir) / evidence_name(inputs.context, "lineage.intoto"),
+        "predicate": Path(settings.evidence_dir) / evidence_name(inputs.context, "test_result_predicate"),
+        "subjects": Path(settings.evidence_dir) / evidence_name(inputs.context, "subject_checksums", ".txt"),
+    }
+    lineage = lineage_predicate(record, provenance_sha256, checkpoint, entry_hash)
+    documents: dict[str, bytes] = {
+        "statement": _json(statement(subjects, TEST_RESULT_PREDICATE, predicate)),
+        "lineage": _json(statement(subjects, LINEAGE_PREDICATE, lineage)),
+        "predicate": _json(predicate),
+        "subjects": subject_checksums(subjects).encode(),
+    }
+    for key, data in documents.items():
+        atomic_write(settings.workspace / paths[key], data)
+    return {key: path.as_posix() for key, path in paths.items()}
+
+
+def _json(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def dataset_lineage(validation: Validation | None) -> list[DatasetLineage]:
