@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a missing or empty report: warn (neutral) or fail (default warn)",
     )
     run.add_argument("--ledger", metavar="FILE", help="ledger file (default data/ci_runs.jsonl)")
+    run.add_argument("--ledger-branch", metavar="BRANCH", help="keep the ledger on this branch of origin (pushed)")
     run.add_argument("--evidence-dir", metavar="DIR", help="where provenance files go (default evidence)")
     run.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
     run.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
@@ -258,7 +259,7 @@ def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     from provenance.github import publish
 
     inputs = pipeline.gather(settings, env)
-    outcome = pipeline.record(inputs)
+    outcome = pipeline.execute(inputs)
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
     return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
 

@@ -39,6 +39,7 @@ class Settings(BaseModel):
     fail_on: FailOn = FailOn.TEST_FAILURES
     if_no_report: IfNoReport = IfNoReport.WARN
     ledger: str = Field(default="data/ci_runs.jsonl", min_length=1)
+    ledger_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
     evidence_dir: str = Field(default="evidence", min_length=1)
     workspace: Path = Field(default_factory=Path.cwd)
     summary: bool = True
@@ -60,6 +61,17 @@ class Settings(BaseModel):
         if not patterns:
             raise ValueError("at least one report path or glob is required")
         return patterns
+
+    @field_validator("ledger_branch")
+    @classmethod
+    def _branch_name(cls, value: str | None) -> str | None:
+        """What `git check-ref-format --branch` refuses, refused up front with a clear message."""
+        if value is None:
+            return value
+        bad = ".." in value or "//" in value or value.startswith(("/", "-", ".")) or value.endswith(("/", ".", ".lock"))
+        if bad:
+            raise ValueError("expected a git branch name such as provenance-ledger")
+        return value
 
     @classmethod
     def from_inputs(cls, env: Mapping[str, str]) -> Settings:

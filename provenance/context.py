@@ -40,6 +40,7 @@ class RunContext(BaseModel):
     pr_number: int | None = None
     pr_base_sha: str | None = None
     pr_head_sha: str | None = None
+    pr_head_repo: str | None = None
     push_before: str | None = None
     runner_os: str | None = None
     runner_arch: str | None = None
@@ -60,6 +61,14 @@ class RunContext(BaseModel):
         if self.ref and self.ref.startswith("refs/heads/"):
             return self.ref_name or self.ref.removeprefix("refs/heads/")
         return None
+
+    @property
+    def read_only_token(self) -> bool:
+        """A pull request from a fork, or opened by Dependabot, runs with a read-only token."""
+        from_fork = (
+            self.pr_head_repo is not None and self.repository is not None and self.pr_head_repo != self.repository
+        )
+        return from_fork or (self.actor or "").startswith("dependabot")
 
     @property
     def compare_base(self) -> str | None:
@@ -99,6 +108,7 @@ def read_context(env: Mapping[str, str], run_id: str | None = None) -> RunContex
         pr_number=_nested_int(pr, "number"),
         pr_base_sha=_sha(_nested_str(pr, "base", "sha"), event_path, "pull_request.base.sha"),
         pr_head_sha=_sha(_nested_str(pr, "head", "sha"), event_path, "pull_request.head.sha"),
+        pr_head_repo=_nested_str(pr, "head", "repo", "full_name"),
         push_before=_sha(_nested_str(event, "before"), event_path, "before"),
         runner_os=get("RUNNER_OS"),
         runner_arch=get("RUNNER_ARCH"),

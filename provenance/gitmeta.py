@@ -15,29 +15,44 @@ _TIMEOUT_SECONDS = 60
 
 
 class GitUnavailable(Exception):
-    """git is missing, the directory is no repository, or an object is not in a shallow clone."""
+    """git is missing, the directory is no repository, or an object is not in a shallow clone.
+
+    The message is git's last line of stderr; `stderr` keeps all of it.
+    """
+
+    def __init__(self, message: str, stderr: str = "") -> None:
+        super().__init__(message)
+        self.stderr = stderr or message
 
 
-def _git(workspace: Path, *args: str) -> str:
+def git_bytes(workspace: Path, *args: str, env: dict[str, str] | None = None) -> bytes:
+    """Run git in `workspace` (any owner: safe.directory is set for this command only); its stdout."""
     try:
         done = subprocess.run(
             ["git", "-c", "safe.directory=*", "-C", str(workspace), *args],
             capture_output=True,
             check=False,
             timeout=_TIMEOUT_SECONDS,
+            env=env,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise GitUnavailable(f"git could not run: {exc}") from None
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitUnavailable(detail[-1] if detail else f"git {args[0]} failed")
-    return done.stdout.decode("utf-8", "surrogateescape")
+        stderr = done.stderr.decode("utf-8", "replace").strip()
+        lines = stderr.splitlines()
+        raise GitUnavailable(lines[-1] if lines else f"git {args[0]} failed", stderr)
+    return done.stdout
+
+
+def git(workspace: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """`git_bytes`, decoded."""
+    return git_bytes(workspace, *args, env=env).decode("utf-8", "surrogateescape")
 
 
 def read_git(workspace: Path, *, compare_base: str | None, branch_hint: str | None) -> GitInfo:
     """Describe HEAD and its change; never raises: what git cannot tell is recorded as unknown."""
     try:
-        commit = _git(workspace, "rev-parse", "--verify", "HEAD").strip()
+        commit = git(workspace, "rev-parse", "--verify", "HEAD").strip()
     except GitUnavailable as exc:
         return GitInfo(status="unknown", reason=str(exc), branch=branch_hint)
     branch = branch_hint or _current_branch(workspace)
@@ -59,7 +74,7 @@ def read_git(workspace: Path, *, compare_base: str | None, branch_hint: str | No
 
 def _current_branch(workspace: Path) -> str | None:
     try:
-        name = _git(workspace, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
+        name = git(workspace, "symbolic-ref", "--quiet", "--short", "HEAD").strip()
     except GitUnavailable:
         return None  # detached HEAD, as in a pull request checkout
     return name or None
@@ -68,13 +83,13 @@ def _current_branch(workspace: Path) -> str | None:
 def _resolve_base(workspace: Path, compare_base: str | None) -> str:
     """The PR base or pushed-from commit when the clone has it, else the first parent."""
     if compare_base:
-        merge_base = _git(workspace, "merge-base", compare_base, "HEAD").strip()
+        merge_base = git(workspace, "merge-base", compare_base, "HEAD").strip()
         return merge_base
-    return _git(workspace, "rev-parse", "--verify", "HEAD^1^{commit}").strip()
+    return git(workspace, "rev-parse", "--verify", "HEAD^1^{commit}").strip()
 
 
 def _changed_files(workspace: Path, base: str) -> list[ChangedFile]:
-    out = _git(workspace, "diff", "--numstat", "-z", "--no-renames", base, "HEAD")
+    out = git(workspace, "diff", "--numstat", "-z", "--no-renames", base, "HEAD")
     fields = out.split("\0")
     changed: list[ChangedFile] = []
     for record in fields:

@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import random
+import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,11 +34,12 @@ from provenance.calibration import CalibrationReport, calibrate, read_test_predi
 from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
 from provenance.contracts import Validation, audit_records, load_manifest, validate
-from provenance.errors import InputError
+from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, share_with_workspace_owner
-from provenance.gitmeta import read_git
+from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
 from provenance.ledger import checkpoint_path, open_for_append, read_tail
+from provenance.ledger_branch import LedgerBranch
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
     CalibrationFigures,
@@ -82,7 +86,7 @@ class Inputs:
     configuration: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass
 class RunOutcome:
     """What a run produced: the records, where they were written, and what to warn about."""
 
@@ -95,6 +99,7 @@ class RunOutcome:
     checkpoint: dict[str, Any]
     attestations: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    ledger_commit: str = ""
 
     @property
     def verdict(self) -> Verdict:
@@ -116,6 +121,7 @@ class RunOutcome:
             "ledger-path": self.ledger_path,
             "ledger-seq": str(self.entry.seq),
             "ledger-head": self.entry.entry_hash,
+            "ledger-commit": self.ledger_commit,
             "provenance-path": self.provenance_path,
             "provenance-sha256": self.provenance_sha256,
             "checkpoint-path": self.checkpoint_path,
@@ -356,7 +362,76 @@ def evidence_name(context: RunContext, kind: str = "ci_provenance", extension: s
     return f"{kind}_{context.run_id}{attempt}{extension}"
 
 
-def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
+def execute(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
+    """The writing half of `run`: the contracts audit trail, then the records.
+
+    The records go to the ledger branch when one is configured, else to the workspace ledger.
+    """
+    now = now or utc_now()
+    audit_contracts(inputs, now)
+    if inputs.settings.ledger_branch:
+        return record_on_branch(inputs, now)
+    return record(inputs, now)
+
+
+def audit_contracts(inputs: Inputs, now: datetime) -> None:
+    """One audit line per dataset validated in this run (written once, whatever happens after)."""
+    if inputs.contracts is None:
+        return
+    settings = inputs.settings
+    audit = audit_records(
+        inputs.contracts, "validate", actor=inputs.context.actor, commit=inputs.git.commit,
+        run_id=inputs.context.run_id, at=now.isoformat().replace("+00:00", "Z"),
+    )  # fmt: skip
+    append_lines(settings.workspace / settings.contracts_audit_log, [json.dumps(r).encode() for r in audit])
+
+
+LEDGER_PUSH_ATTEMPTS = 8
+
+
+def record_on_branch(inputs: Inputs, now: datetime) -> RunOutcome:
+    """Append to the ledger kept on a git branch.
+
+    Fetch, append on top, push; on a rejected push (another job got there first) fetch again and
+    append on the new tip. A pull request from a fork, or one by Dependabot, gets a read-only token: nothing is pushed,
+    the entry goes to the workspace ledger only, and the run says so.
+    """
+    settings, context = inputs.settings, inputs.context
+    assert settings.ledger_branch is not None
+    if context.read_only_token:
+        outcome = record(inputs, now)
+        outcome.warnings.append(
+            f"the ledger branch {settings.ledger_branch} was not updated: a pull request from a fork or by "
+            "Dependabot gets a read-only token; this entry is in the workspace ledger only"
+        )
+        return outcome
+    branch = LedgerBranch(settings.workspace, settings.ledger_branch)
+    files = [settings.ledger, checkpoint_path(Path(settings.ledger)).as_posix()]
+    for attempt in range(LEDGER_PUSH_ATTEMPTS):
+        with tempfile.TemporaryDirectory() as temp:
+            root = Path(temp)
+            try:
+                tip = branch.fetch()
+                branch.materialize(tip, files, root)
+                outcome = record(inputs, now, ledger_root=root)
+                message = f"ledger: run {context.run_id} (seq {outcome.entry.seq})"
+                commit = branch.commit(tip, files, root, message)
+                pushed = branch.push(commit)
+            except GitUnavailable as exc:
+                raise ExternalServiceError(f"cannot update the ledger branch {settings.ledger_branch}: {exc}") from None
+            if pushed:
+                for name in files:  # later steps (uploads, commits) find the ledger where it always is
+                    if (root / name).is_file():
+                        atomic_write(settings.workspace / name, (root / name).read_bytes())
+                outcome.ledger_commit = commit
+                return outcome
+        time.sleep(min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+    raise ExternalServiceError(
+        f"the ledger branch {settings.ledger_branch} kept moving: {LEDGER_PUSH_ATTEMPTS} pushes were rejected"
+    )
+
+
+def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None = None) -> RunOutcome:
     """Decide, then write the provenance file and append the ledger entry under the ledger's lock.
 
     The provenance file names the ledger position it will occupy (`seq`, `prev`), and the ledger
@@ -368,19 +443,13 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
     calibration = calibrate_run(inputs, run.tests)
     verdict = decide(inputs, run.tests, calibration)
     workspace = settings.workspace
-    ledger_path = workspace / settings.ledger
+    ledger_path = (ledger_root or workspace) / settings.ledger
     evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
     retention = Retention(
         retention_years=settings.retention_years,
         retain_until=_add_years(now, settings.retention_years),
     )
     lineage = dataset_lineage(inputs.contracts)
-    if inputs.contracts is not None:
-        audit = audit_records(
-            inputs.contracts, "validate", actor=inputs.context.actor, commit=inputs.git.commit,
-            run_id=inputs.context.run_id, at=now.isoformat().replace("+00:00", "Z"),
-        )  # fmt: skip
-        append_lines(workspace / settings.contracts_audit_log, [json.dumps(r).encode() for r in audit])
     with open_for_append(ledger_path) as ledger:
         provenance = CIProvenance(
             tool="provenance",
@@ -448,7 +517,7 @@ def record(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
     written += [workspace / p for p in attestations.values()]
     if inputs.contracts is not None:
         written.append(workspace / settings.contracts_audit_log)
-    share_with_workspace_owner(written, workspace)
+    share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
     return RunOutcome(
         provenance=provenance,
         entry=entry,
