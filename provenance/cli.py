@@ -184,6 +184,23 @@ def _parser() -> argparse.ArgumentParser:
     determinism.add_argument("a", type=Path, metavar="A")
     determinism.add_argument("b", type=Path, metavar="B")
 
+    fetch = commands.add_parser(
+        "fetch",
+        help="download a past run's provenance artifacts through the GitHub API and verify them",
+        description="List the run's artifacts, download each (or --name) through GitHub's short-lived redirect, "
+        "unpack it safely into --dest, then verify every ledger (and checkpoint) and every provenance file. "
+        "Exit 1 when anything does not verify.",
+        epilog="example:\n  provenance fetch --repo acme/app --run-id 9876543210 --name provenance --dest audit/",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fetch.add_argument("--repo", required=True, metavar="OWNER/NAME")
+    fetch.add_argument("--run-id", required=True, type=int, metavar="N")
+    fetch.add_argument("--name", metavar="ARTIFACT", help="only this artifact (default: all of the run's)")
+    fetch.add_argument("--token", metavar="T", help="API token (default: GITHUB_TOKEN)")
+    fetch.add_argument("--api-url", metavar="URL", help="API base, for GitHub Enterprise Server (default: "
+                       "GITHUB_API_URL or https://api.github.com)")  # fmt: skip
+    fetch.add_argument("--dest", type=Path, default=Path("provenance-download"), metavar="DIR")
+
     prove = commands.add_parser(
         "prove",
         help="an inclusion proof for one ledger entry, checkable without the other entries",
@@ -219,6 +236,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _verify(args.ledger, args.checkpoint)
         if args.command == "determinism":
             return _determinism(args.a, args.b)
+        if args.command == "fetch":
+            return _fetch(args, env)
         if args.command == "prove":
             return _prove(args.ledger, args.seq)
         if args.command == "check-proof":
@@ -404,6 +423,28 @@ def _determinism(a: Path, b: Path) -> int:
     if identical:
         print(f"{len(first)} files identical in both builds", file=sys.stderr)
     return int(ExitCode.OK if identical else ExitCode.GATE_FAILED)
+
+
+def _fetch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    import re
+
+    from provenance.github.api import DEFAULT_API_URL, GitHubApi
+    from provenance.github.fetch import fetch_run
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.repo):
+        raise InputError(f"expected OWNER/NAME, got {args.repo!r}", field="--repo")
+    api = GitHubApi(
+        api_url=args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL,
+        token=args.token or env.get("GITHUB_TOKEN") or None,
+    )
+    report = fetch_run(api, args.repo, args.run_id, args.dest, args.name)
+    print(json.dumps({"repo": args.repo, "run_id": args.run_id, "dest": str(args.dest), "ok": report.ok,
+                      "artifacts": report.artifacts, "checks": report.checks}))  # fmt: skip
+    for check in report.checks:
+        mark = "ok" if check["ok"] else "FAILED"
+        print(f"{mark:7} {check['check']}: {check['path']}" + (f": {check['problem']}" if check["problem"] else ""),
+              file=sys.stderr)  # fmt: skip
+    return int(ExitCode.OK if report.ok else ExitCode.GATE_FAILED)
 
 
 def _prove(path: Path, seq: int) -> int:

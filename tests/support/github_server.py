@@ -1,0 +1,192 @@
+"""A loopback GitHub REST server for the tests, checked against GitHub's own OpenAPI description.
+
+Every request our code sends and every response this server returns is validated with
+openapi-core against `tests/github_api/operations.json` (vendored from `@octokit/openapi`); any
+mismatch is recorded in `violations`, which the tests require to be empty. It listens on an
+ephemeral port of 127.0.0.1 (never a fixed one) and serves, like GitHub, artifact downloads as a
+302 to a short-lived URL on another host name (`localhost`), where the token must not follow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from openapi_core import OpenAPI
+from openapi_core.datatypes import RequestParameters
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+SPEC = Path(__file__).resolve().parents[1] / "github_api" / "operations.json"
+_API = OpenAPI.from_dict(json.loads(SPEC.read_text()))
+
+
+class _Request:
+    def __init__(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes | None) -> None:
+        self.host_url = "https://api.github.com"
+        self.path = path
+        self.method = method.lower()
+        self.parameters = RequestParameters(
+            query=ImmutableMultiDict(parse_qsl(query)), header=Headers(headers), cookie=ImmutableMultiDict({})
+        )
+        self.content_type = headers.get("Content-Type", "application/json").split(";")[0]
+        self.body = body
+
+
+class _Response:
+    def __init__(self, status: int, data: bytes, headers: dict[str, str]) -> None:
+        self.status_code = status
+        self.data = data
+        self.headers = Headers(headers)
+        self.content_type = headers.get("Content-Type", "application/json")
+
+
+@dataclass
+class Artifact:
+    """An artifact of a run, with the zip it downloads as."""
+
+    id: int
+    name: str
+    data: bytes
+    run_id: int
+    expired: bool = False
+
+
+@dataclass
+class Recorded:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class GitHubServer:
+    """Start with `start()`, stop with `stop()`; `api_url` is what our code is pointed at."""
+
+    prefix: str = ""  # "/api/v3" for GitHub Enterprise Server
+    artifacts: list[Artifact] = field(default_factory=list)
+    requests: list[Recorded] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers to give first
+    page_size: int | None = None
+
+    def start(self) -> GitHubServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _serve(self) -> None:
+                server._handle(self)
+
+            do_GET = do_POST = do_PATCH = _serve
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._httpd.server_address[1]
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
+
+    # --- routing ------------------------------------------------------------------------------
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        split = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        raw = handler.rfile.read(length) if length else None
+        headers = dict(handler.headers.items())
+        if split.path.startswith("/blobs/"):
+            self._blob(handler, split.path, headers)
+            return
+        path = split.path.removeprefix(self.prefix) if self.prefix else split.path
+        body = json.loads(raw) if raw else None
+        self.requests.append(Recorded(handler.command, path, headers, body))
+        request = _Request(handler.command, path, split.query, headers, raw)
+        try:
+            _API.validate_request(request)
+        except Exception as exc:  # noqa: BLE001 - every validation failure is a finding
+            self.violations.append(f"request {handler.command} {path}: {exc}")
+        if self.failures:
+            # Outages and rate limits: GitHub answers them on every operation, though its description
+            # lists them for few, so these injected answers are not checked against it.
+            status, extra = self.failures.pop(0)
+            body = {"message": "injected failure", "documentation_url": "x"}
+            self._send(handler, request, status, body, extra, validate=False)
+            return
+        status, payload, extra = self._route(handler.command, path, dict(parse_qsl(split.query)))
+        self._send(handler, request, status, payload, extra)
+
+    def _route(self, method: str, path: str, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/actions/runs/(\d+)/artifacts", path)
+        if method == "GET" and match:
+            owner, repo, run_id = match.group(1), match.group(2), int(match.group(3))
+            found = [a for a in self.artifacts if a.run_id == run_id]
+            per_page = self.page_size or int(query.get("per_page", 30))
+            page = int(query.get("page", 1))
+            chosen = found[(page - 1) * per_page : page * per_page]
+            return 200, {"total_count": len(found), "artifacts": [self._artifact(owner, repo, a) for a in chosen]}, {}
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/actions/artifacts/(\d+)/zip", path)
+        if method == "GET" and match:
+            artifact = next((a for a in self.artifacts if a.id == int(match.group(3))), None)
+            if artifact is None:
+                return 404, {"message": "Not Found", "documentation_url": "x"}, {}
+            return 302, None, {"Location": f"http://localhost:{self.port}/blobs/{artifact.id}?sig=short-lived"}
+        return 404, {"message": "Not Found", "documentation_url": "x"}, {}
+
+    def _artifact(self, owner: str, repo: str, artifact: Artifact) -> dict[str, Any]:
+        base = f"{self.api_url}/repos/{owner}/{repo}/actions/artifacts/{artifact.id}"
+        return {
+            "id": artifact.id,
+            "node_id": f"MDg6QXJ0aWZhY3Q{artifact.id}",
+            "name": artifact.name,
+            "size_in_bytes": len(artifact.data),
+            "url": base,
+            "archive_download_url": f"{base}/zip",
+            "expired": artifact.expired,
+            "created_at": "2026-11-28T09:00:00Z",
+            "expires_at": "2027-02-26T09:00:00Z",
+            "updated_at": "2026-11-28T09:00:00Z",
+            "workflow_run": {"id": artifact.run_id, "head_branch": "main"},
+        }
+
+    def _send(self, handler: BaseHTTPRequestHandler, request: _Request, status: int, payload: Any,
+              extra: dict[str, str], validate: bool = True) -> None:  # fmt: skip
+        data = b"" if payload is None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8", **extra} if payload is not None else dict(extra)
+        try:
+            if validate:
+                _API.validate_response(request, _Response(status, data, headers))
+        except Exception as exc:  # noqa: BLE001
+            self.violations.append(f"response {status} to {request.method.upper()} {request.path}: {exc}")
+        handler.send_response(status)
+        for key, value in headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _blob(self, handler: BaseHTTPRequestHandler, path: str, headers: dict[str, str]) -> None:
+        if any(k.lower() == "authorization" and v for k, v in headers.items()):
+            self.violations.append("the token was sent to the download URL")
+        artifact = next((a for a in self.artifacts if a.id == int(path.rsplit("/", 1)[1])), None)
+        data = artifact.data if artifact else b""
+        handler.send_response(200 if artifact else 404)
+        handler.send_header("Content-Type", "application/zip")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
