@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--evidence-dir", metavar="DIR", help="where provenance files go (default evidence)")
     run.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
     run.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
+    run.add_argument(
+        "--supersedes",
+        type=int,
+        metavar="SEQ",
+        help="record this run as a correction of ledger entry SEQ (which stays as it was)",
+    )
+    run.add_argument("--correction-reason", metavar="TEXT", help="why the correction is made (required with it)")
     run.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
     run.add_argument("--artifacts", action="append", metavar="GLOB", help="build outputs to attest (repeatable)")
     run.add_argument("--contracts", metavar="FILE", help="dataset contracts (default data_contracts.yaml if present)")

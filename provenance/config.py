@@ -50,6 +50,8 @@ class Settings(BaseModel):
     contracts: str | None = None
     contracts_audit_log: str = Field(default="data/contracts_audit.jsonl", min_length=1)
     predictions: str | None = None
+    supersedes: int | None = Field(default=None, ge=0)
+    correction_reason: str | None = Field(default=None, min_length=1, max_length=2000)
     calibration_window: int = Field(default=20, ge=1, le=10_000)
     max_ece: float | None = Field(default=None, ge=0, le=1)
     max_brier: float | None = Field(default=None, ge=0, le=1)

@@ -493,6 +493,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                 "provenance_path": evidence_rel.as_posix(),
                 "provenance_sha256": provenance_sha256,
                 "retention_until": retention.retain_until,
+                **_correction(settings, ledger.head.next_seq, ledger_path),
                 "dataset_id": [d.dataset_id for d in lineage],
                 "dataset_checksum": [d.dataset_checksum for d in lineage],
                 **(
@@ -573,6 +574,18 @@ def write_attestations(
 
 def _json(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _correction(settings: Settings, next_seq: int, ledger_path: Path) -> dict[str, Any]:
+    """A correction is a new entry naming the one it supersedes; the earlier entry stays as it was."""
+    if settings.supersedes is None:
+        return {}
+    if settings.supersedes >= next_seq:
+        raise InputError(f"there is no entry {settings.supersedes} to supersede yet (next is {next_seq})",
+                         source=str(ledger_path), field="--supersedes")  # fmt: skip
+    if not settings.correction_reason:
+        raise InputError("a correction needs a reason (--correction-reason)", field="--supersedes")
+    return {"supersedes": settings.supersedes, "correction_reason": settings.correction_reason}
 
 
 def dataset_lineage(validation: Validation | None) -> list[DatasetLineage]:

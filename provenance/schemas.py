@@ -389,6 +389,8 @@ class ExperimentLedgerEntry(Record):
     ece: float | None = None
     mce: float | None = None
     retention_until: datetime
+    supersedes: int | None = Field(default=None, ge=0, description="seq of the entry this one corrects")
+    correction_reason: str | None = None
 
     _utc = field_validator("recorded_at", "retention_until")(_require_utc)
     _commit = field_validator("commit")(_check_git_sha)

@@ -185,3 +185,22 @@ def test_inclusion_proofs(tmp_path: Path) -> None:
     assert check_proof(newer, checkpoint) is not None  # a different tree than the one published
     with pytest.raises(InputError):
         prove(path, 99)
+
+
+def test_a_correction_supersedes_without_rewriting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from provenance.cli import main
+
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 0
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    first = ledger.read_text()
+    args = ["run", "--workspace", str(tmp_path), "--report", "r.xml", "--supersedes", "0"]
+    assert main(args, {}) == 2  # a correction needs its reason
+    assert main([*args, "--correction-reason", "report of the wrong commit attached"], {}) == 0
+    assert main([*args[:-1], "5", "--correction-reason", "x"], {}) == 2  # nothing to supersede
+    capsys.readouterr()
+    lines = ledger.read_text().splitlines()
+    assert ledger.read_text().startswith(first)  # the corrected entry is untouched
+    correction = json.loads(lines[1])
+    assert (correction["supersedes"], correction["correction_reason"]) == (0, "report of the wrong commit attached")
+    assert verify(ledger).problem is None

@@ -15,7 +15,8 @@ from provenance.config import Settings
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 README = (ROOT / "README.md").read_text()
-CLI_ONLY = {"workspace", "run_id"}  # the action always runs in the checkout, under GITHUB_RUN_ID
+# The action always runs in the checkout, under GITHUB_RUN_ID; corrections are an auditor's act.
+CLI_ONLY = {"workspace", "run_id", "supersedes", "correction_reason"}
 
 
 def kebab(name: str) -> str:
