@@ -9,11 +9,14 @@ import sys
 import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance import __version__
-from provenance.config import FailOn, IfNoReport, Settings
+from provenance.choices import FailOn, IfNoReport
 from provenance.errors import ExitCode, InputError, ProvenanceError, one_line
+
+if TYPE_CHECKING:
+    from provenance.config import Settings
 
 _EXAMPLES = """\
 examples:
@@ -255,6 +258,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _validate(args, env)
         if args.command == "backtest":
             return _backtest(args)
+        from provenance.config import Settings
+
         settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
         return _run(settings, env, in_github)
     except ProvenanceError as exc:
@@ -271,6 +276,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:
+    from provenance.config import Settings
+
     raw: dict[str, Any] = {}
     for name in Settings.model_fields:
         value = getattr(args, name, None)

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from provenance.choices import FailOn, IfNoReport
 from provenance.errors import InputError
 
-
-class FailOn(StrEnum):
-    """What makes the step fail (exit 1)."""
-
-    TEST_FAILURES = "test-failures"
-    NONE = "none"
-
-
-class IfNoReport(StrEnum):
-    """What a missing or empty report means."""
-
-    WARN = "warn"
-    FAIL = "fail"
+__all__ = ["FailOn", "IfNoReport", "Settings"]
 
 
 class Settings(BaseModel):

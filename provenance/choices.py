@@ -1,0 +1,19 @@
+"""The settings' choices, as enums light enough for `--help` and `--version` to load instantly."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class FailOn(StrEnum):
+    """What makes the step fail (exit 1)."""
+
+    TEST_FAILURES = "test-failures"
+    NONE = "none"
+
+
+class IfNoReport(StrEnum):
+    """What a missing or empty report means."""
+
+    WARN = "warn"
+    FAIL = "fail"
