@@ -30,7 +30,8 @@ class Cycle:
     changed_files: list[str] | None = None
 
 
-def _collapse(cycle: int, rows: list[tuple[str, bool, float]], changed: list[str] | None) -> Cycle:
+def collapse(cycle: int, rows: list[tuple[str, bool, float]], changed: list[str] | None) -> Cycle:
+    """One cycle from (test, failed, duration) rows: failed if any row failed, durations summed."""
     merged: dict[str, tuple[bool, float]] = {}
     for name, failed, duration in rows:
         before = merged.get(name)
@@ -69,7 +70,7 @@ def read_atcs(path: Path) -> list[Cycle]:
             raise InputError("expected Verdict 0 or 1 and a non-negative Duration", source=str(path),
                              field=f"line {line}")  # fmt: skip
         by_cycle.setdefault(cycle, []).append((row["Name"], verdict == 1, duration))
-    return [_collapse(cycle, by_cycle[cycle], None) for cycle in sorted(by_cycle)]
+    return [collapse(cycle, by_cycle[cycle], None) for cycle in sorted(by_cycle)]
 
 
 def read_ledger(path: Path) -> list[Cycle]:
@@ -92,7 +93,7 @@ def read_ledger(path: Path) -> list[Cycle]:
                 seq = int(entry["seq"])
             except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
                 raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
-            cycles.append(_collapse(seq, rows, entry.get("changed_files")))
+            cycles.append(collapse(seq, rows, entry.get("changed_files")))
     return cycles
 
 

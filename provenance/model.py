@@ -14,6 +14,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +42,7 @@ class Model:
     total_runs: float = 0.0
     total_fails: float = 0.0
     cycles: int = 0
+    ledger_head: str = ""
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -70,6 +72,10 @@ class Model:
         """Failure probability of each test in the coming run: (failures + 2g) / (runs + 2)."""
         idx = self._indices(tests)
         return (self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT)
+
+    def is_new(self, tests: list[str]) -> npt.NDArray[np.bool_]:
+        """Which tests the model has never seen run."""
+        return np.asarray(self.runs[self._indices(tests)] == 0)
 
     def expected_seconds(self, tests: list[str]) -> FloatArray:
         """Each test's cost from past durations only: its last one, or the median for new tests."""
@@ -104,6 +110,7 @@ class Model:
             names=np.frombuffer(json.dumps(self.names).encode(), dtype=np.uint8),
             stats=np.vstack([self.runs, self.fails, self.last_duration]),
             totals=np.array([self.total_runs, self.total_fails, float(self.cycles)]),
+            ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
         )
         return buffer.getvalue()
 
@@ -129,6 +136,7 @@ class Model:
                     total_runs=float(totals[0]),
                     total_fails=float(totals[1]),
                     cycles=int(totals[2]),
+                    ledger_head=bytes(archive["ledger_head"]).decode(),
                 )
         except (OSError, ValueError, KeyError, IndexError) as exc:
             raise InputError(f"not a model state ({exc})", source=source) from None
@@ -143,6 +151,19 @@ class Model:
     def load(cls, path: Path) -> Model:
         """Read a state file."""
         return cls.from_bytes(path.read_bytes(), str(path))
+
+
+def test_file(nodeid: str) -> str:
+    """The file a test lives in (its node id up to the first `::`)."""
+    return nodeid.split("::", 1)[0]
+
+
+def rebuild(cycles: list[Any]) -> Model:
+    """The state after learning from every cycle of a history, in order."""
+    model = Model()
+    for cycle in cycles:
+        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+    return model
 
 
 def seconds_floor(seconds: FloatArray) -> FloatArray:

@@ -6,6 +6,7 @@ provenance file and the ledger entry. Publishing (outputs, summary, annotations)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -38,8 +39,10 @@ from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
+from provenance.history import collapse, read_ledger
 from provenance.ledger import checkpoint_path, open_for_append, read_tail
 from provenance.ledger_branch import LedgerBranch
+from provenance.model import MODEL_VERSION, Model, rebuild
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
     CalibrationFigures,
@@ -52,6 +55,7 @@ from provenance.schemas import (
     GitInfo,
     LedgerPointer,
     LedgerTest,
+    ModelProvenance,
     Result,
     Retention,
     TestCounts,
@@ -204,14 +208,41 @@ def _failed_by_test(tests: Iterable[tuple[str, str]]) -> dict[str, bool]:
     return failed
 
 
-def calibrate_run(inputs: Inputs, tests: list[TestResult]) -> CalibrationSummary | None:
+def load_model(ledger_path: Path, head: str) -> Model:
+    """The model state beside the ledger when it was saved at the ledger's head, else rebuilt from it."""
+    path = model_path(ledger_path)
+    if path.is_file():
+        with contextlib.suppress(InputError):
+            model = Model.load(path)
+            if model.ledger_head == head:
+                return model
+    model = rebuild(read_ledger(ledger_path)) if ledger_path.is_file() and ledger_path.stat().st_size else Model()
+    model.ledger_head = head
+    return model
+
+
+def model_path(ledger_path: Path) -> Path:
+    """Where the model state lives: beside the ledger (and on the ledger branch with it)."""
+    return ledger_path.with_name(ledger_path.name + ".model.npz")
+
+
+def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
+    """Each test's failure probability, from the history before this run only."""
+    names = list(dict.fromkeys(t.nodeid for t in tests))
+    return dict(zip(names, (float(p) for p in model.predict(names)), strict=True))
+
+
+def calibrate_run(
+    inputs: Inputs, tests: list[TestResult], predictions: dict[str, float] | None = None
+) -> CalibrationSummary | None:
     """Score the predictions made before this run, alone and over the rolling window (pure).
 
     The window is this run plus the previous `calibration-window - 1` ledger entries; only tests
     that had a prediction count. None when no prediction exists anywhere in the window.
     """
+    predicted = inputs.predictions if predictions is None else predictions
     outcomes = _failed_by_test((t.nodeid, t.result) for t in tests)
-    run_pairs = [(inputs.predictions[n], failed) for n, failed in outcomes.items() if n in inputs.predictions]
+    run_pairs = [(predicted[n], failed) for n, failed in outcomes.items() if n in predicted]
     window_pairs = list(run_pairs)
     runs = 1 if run_pairs else 0
     for entry in inputs.history:
@@ -406,7 +437,11 @@ def record_on_branch(inputs: Inputs, now: datetime) -> RunOutcome:
         )
         return outcome
     branch = LedgerBranch(settings.workspace, settings.ledger_branch)
-    files = [settings.ledger, checkpoint_path(Path(settings.ledger)).as_posix()]
+    files = [
+        settings.ledger,
+        checkpoint_path(Path(settings.ledger)).as_posix(),
+        model_path(Path(settings.ledger)).as_posix(),
+    ]
     for attempt in range(LEDGER_PUSH_ATTEMPTS):
         with tempfile.TemporaryDirectory() as temp:
             root = Path(temp)
@@ -440,8 +475,6 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
     now = now or utc_now()
     settings = inputs.settings
     run = build_run(inputs, now)
-    calibration = calibrate_run(inputs, run.tests)
-    verdict = decide(inputs, run.tests, calibration)
     workspace = settings.workspace
     ledger_path = (ledger_root or workspace) / settings.ledger
     evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
@@ -451,6 +484,13 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
     )
     lineage = dataset_lineage(inputs.contracts)
     with open_for_append(ledger_path) as ledger:
+        # The model learnt from every entry before this one predicts this run; its predictions are
+        # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
+        model = load_model(ledger_path, ledger.head.prev)
+        predictions = inputs.predictions or predict_run(model, run.tests)
+        model_used = ModelProvenance(model_hash=model.digest, model_version=MODEL_VERSION)
+        calibration = calibrate_run(inputs, run.tests, predictions)
+        verdict = decide(inputs, run.tests, calibration)
         provenance = CIProvenance(
             tool="provenance",
             tool_version=__version__,
@@ -459,6 +499,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
             reports=[loaded.source for loaded in inputs.reports],
             contracts_manifest=inputs.contracts.manifest_path if inputs.contracts else None,
             datasets=lineage,
+            model=model_used,
             calibration=calibration,
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
@@ -482,7 +523,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                         nodeid=t.nodeid,
                         result=t.result,
                         duration_seconds=t.duration_seconds,
-                        p_fail=inputs.predictions.get(t.nodeid),
+                        p_fail=predictions.get(t.nodeid),
                     )
                     for t in run.tests
                 ],
@@ -493,6 +534,8 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                 "provenance_path": evidence_rel.as_posix(),
                 "provenance_sha256": provenance_sha256,
                 "retention_until": retention.retain_until,
+                "model_hash": model_used.model_hash,
+                "model_version": model_used.model_version,
                 **_correction(settings, ledger.head.next_seq, ledger_path),
                 "dataset_id": [d.dataset_id for d in lineage],
                 "dataset_checksum": [d.dataset_checksum for d in lineage],
@@ -511,10 +554,17 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
         atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
         quarantined = ledger.quarantined
+        rows = [(t.nodeid, t.result in (Result.FAIL, Result.ERROR), t.duration_seconds) for t in run.tests]
+        changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
+        cycle = collapse(entry.seq, rows, changed)
+        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+        model.ledger_head = entry.entry_hash
+        model.save(model_path(ledger_path))
     attestations = write_attestations(
         inputs, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_rel, checkpoint_bytes
     )
-    written = [ledger_path, workspace / evidence_rel, checkpoint_path(ledger_path), workspace / checkpoint_rel]
+    written = [ledger_path, workspace / evidence_rel, checkpoint_path(ledger_path), workspace / checkpoint_rel,
+               model_path(ledger_path)]  # fmt: skip
     written += [workspace / p for p in attestations.values()]
     if inputs.contracts is not None:
         written.append(workspace / settings.contracts_audit_log)

@@ -99,11 +99,44 @@ def test_summary_draws_the_reliability_chart(workspace: Path) -> None:
     assert "    line [0.1000, 0.2000, 0.7000]" in text
 
 
-def test_no_predictions_no_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_without_a_predictions_file_the_model_predicts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The model learnt from the ledger makes the predictions, before the outcomes are known."""
     (tmp_path / "report.xml").write_text(REPORT)
-    assert main(["run", "--workspace", str(tmp_path), "--report", "report.xml", "--fail-on", "none"], {}) == 0
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    for _ in range(3):
+        capsys.readouterr()
+        assert main(["run", "--workspace", str(tmp_path), "--report", "report.xml", "--fail-on", "none"], {}) == 0
     outputs = json.loads(capsys.readouterr().out)
-    assert (outputs["ece"], outputs["calibration-samples"]) == ("", "0")
+    entries = [json.loads(line) for line in ledger.read_text().splitlines()]
+    p = {t["nodeid"]: t["p_fail"] for t in entries[2]["tests"]}
+    # After two runs in which test_broken failed and the others passed, the shrunk rates say so:
+    assert p["tests/test_a.py::test_broken"] > 0.5 > p["tests/test_a.py::test_ok"]
+    assert outputs["calibration-samples"] == str(3 * 4)  # the window: every prediction of the 3 runs
+    assert entries[2]["model_version"] == "provenance-shrunk-rate-1"
+    assert len({e["model_hash"] for e in entries}) == 3  # a new state for every run
+    assert (tmp_path / "data" / "ci_runs.jsonl.model.npz").is_file()
+
+
+def test_the_model_state_is_rebuilt_when_it_does_not_match(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "report.xml").write_text(REPORT)
+    for _ in range(2):
+        assert main(["run", "--workspace", str(tmp_path), "--report", "report.xml", "--fail-on", "none"], {}) == 0
+    state = tmp_path / "data" / "ci_runs.jsonl.model.npz"
+    kept = state.read_bytes()
+    state.write_bytes(b"garbage")
+    assert main(["run", "--workspace", str(tmp_path), "--report", "report.xml", "--fail-on", "none"], {}) == 0
+    rebuilt = state.read_bytes()
+    state.write_bytes(kept)
+    state.unlink()
+    capsys.readouterr()
+    # Rebuilding from the ledger gives the very state that incremental updates give.
+    from provenance.history import read_ledger
+    from provenance.model import Model, rebuild
+
+    from_ledger = rebuild(read_ledger(tmp_path / "data" / "ci_runs.jsonl"))
+    assert Model.from_bytes(rebuilt).predict(["tests/test_a.py::test_broken"]).tolist() == (
+        from_ledger.predict(["tests/test_a.py::test_broken"]).tolist()
+    )
 
 
 @pytest.mark.parametrize("line", ['{"nodeid": "a", "p_fail": 1.5}', '{"p_fail": 0.5}', "not json"])

@@ -1,0 +1,144 @@
+"""Test selection: the tests worth running within a budget, and what skipping the rest risks.
+
+Tests are ranked by expected failures per second; a slice of the budget (10% by default) goes to the
+tests the model is least sure of (entropy per second), so it keeps learning; new tests and tests
+whose own file changed always run. The budget is a fraction of the suite's expected time, a number
+of seconds, or a target confidence: the probability, under the model, that no skipped test would
+have failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from provenance.epistemic import rank_by_failure_probability, rank_by_information
+from provenance.model import seconds_floor, test_file
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Exactly one of: a fraction of the suite's expected time, seconds, or a target confidence."""
+
+    fraction: float | None = None
+    seconds: float | None = None
+    confidence: float | None = None
+
+    def seconds_for(self, total_seconds: float) -> float | None:
+        """The time budget in seconds (None for a confidence target)."""
+        if self.seconds is not None:
+            return self.seconds
+        if self.fraction is not None:
+            return self.fraction * total_seconds
+        return None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The decision, with everything an auditor needs to see why."""
+
+    tests: list[str]
+    selected: npt.NDArray[np.bool_]
+    p_fail: FloatArray
+    seconds: FloatArray
+    reasons: list[str]
+    full_run: bool
+
+    @property
+    def selected_tests(self) -> list[str]:
+        """Node ids to run, in the order the ranking chose them."""
+        return [t for t, chosen in zip(self.tests, self.selected, strict=True) if chosen]
+
+    @property
+    def expected_seconds(self) -> float:
+        """Expected time of the selection, from past durations."""
+        return float(self.seconds[self.selected].sum())
+
+    @property
+    def confidence(self) -> float:
+        """The probability, under the model, that none of the skipped tests would fail."""
+        return float(np.prod(1.0 - self.p_fail[~self.selected]))
+
+    def audit(self) -> dict[str, Any]:
+        """The record of the decision: every skipped test with its predicted probability."""
+        skipped = [
+            {"test": t, "p_fail": float(p), "expected_seconds": float(s)}
+            for t, p, s, chosen in zip(self.tests, self.p_fail, self.seconds, self.selected, strict=True)
+            if not chosen
+        ]
+        return {
+            "full_run": self.full_run,
+            "selected": int(self.selected.sum()),
+            "skipped": skipped,
+            "expected_seconds": self.expected_seconds,
+            "suite_expected_seconds": float(self.seconds.sum()),
+            "confidence": self.confidence,
+            "reasons": {t: r for t, r in zip(self.tests, self.reasons, strict=True) if r},
+        }
+
+
+def select(
+    tests: list[str],
+    p_fail: FloatArray,
+    seconds: FloatArray,
+    budget: Budget,
+    *,
+    new: npt.NDArray[np.bool_],
+    changed_files: list[str] | None = None,
+    exploration: float = 0.1,
+    full_run: bool = False,
+) -> Selection:
+    """Choose the tests to run."""
+    n = len(tests)
+    costs = seconds_floor(seconds)
+    chosen = np.zeros(n, dtype=bool)
+    reasons = [""] * n
+    if full_run:
+        return Selection(tests, np.ones(n, dtype=bool), p_fail, seconds, ["full run"] * n, True)
+    changed = set(changed_files or ())
+    for i, test in enumerate(tests):
+        if new[i]:
+            chosen[i], reasons[i] = True, "new test"
+        elif test_file(test) in changed:
+            chosen[i], reasons[i] = True, "its file changed"
+    if budget.confidence is not None:
+        _fill_to_confidence(chosen, reasons, p_fail, costs, budget.confidence)
+    else:
+        limit = budget.seconds_for(float(seconds.sum())) or 0.0
+        used = float(seconds[chosen].sum())
+        main_limit = limit * (1.0 - exploration)
+        used = _fill(chosen, reasons, rank_by_failure_probability(p_fail, costs), seconds, used, main_limit,
+                     "likely to fail")  # fmt: skip
+        _fill(chosen, reasons, rank_by_information(p_fail, costs), seconds, used, limit, "uncertain")
+    return Selection(tests, chosen, p_fail, seconds, reasons, False)
+
+
+def _fill(chosen: npt.NDArray[np.bool_], reasons: list[str], order: npt.NDArray[np.intp], seconds: FloatArray,
+          used: float, limit: float, why: str) -> float:  # fmt: skip
+    """Walk the ranking, taking each test that still fits; returns the time used."""
+    for i in order:
+        if chosen[i]:
+            continue
+        if used + seconds[i] <= limit + 1e-12:
+            chosen[i], reasons[i] = True, why
+            used += float(seconds[i])
+    return used
+
+
+def _fill_to_confidence(chosen: npt.NDArray[np.bool_], reasons: list[str], p_fail: FloatArray, costs: FloatArray,
+                        target: float) -> None:  # fmt: skip
+    """Add tests by expected failures per second until the skipped ones would all pass with `target` probability."""
+    log_keep = np.log1p(-np.clip(p_fail, 0.0, 1.0 - 1e-12))
+    skipped = float(log_keep[~chosen].sum())
+    goal = float(np.log(target)) if target > 0 else -np.inf
+    for i in rank_by_failure_probability(p_fail, costs):
+        if skipped >= goal:
+            return
+        if not chosen[i]:
+            chosen[i], reasons[i] = True, "needed for the confidence target"
+            skipped -= float(log_keep[i])
