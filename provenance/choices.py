@@ -17,3 +17,10 @@ class IfNoReport(StrEnum):
 
     WARN = "warn"
     FAIL = "fail"
+
+
+class Mode(StrEnum):
+    """What the action does: record a finished run, or choose the tests for a coming one."""
+
+    RUN = "run"
+    SELECT = "select"

@@ -89,6 +89,34 @@ def _parser() -> argparse.ArgumentParser:
         "--no-annotations", dest="annotate", action="store_false", default=None, help="do not annotate failing tests"
     )
 
+    chooser = commands.add_parser(
+        "select",
+        help="before the tests: choose the ones worth running within a budget, from the ledger's history",
+        description="Predict each test's failure from the ledger (the model state beside it, rebuilt when stale), "
+        "rank by expected failures per second (with a slice of the budget for the least certain tests), always "
+        "keep new tests and tests whose file changed, and write the node ids to run, one per line.",
+        epilog="examples:\n  provenance select --ledger data/ci_runs.jsonl --budget 0.3 --out selected.txt\n"
+        "  pytest --collect-only -q > all.txt; provenance select --tests all.txt --confidence 0.99\n"
+        "  pytest @selected.txt",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    chooser.add_argument("--ledger", metavar="FILE", help="the ledger (default data/ci_runs.jsonl)")
+    chooser.add_argument("--tests", metavar="FILE", help="node ids to choose from (default: the last run's tests)")
+    chooser.add_argument("--budget", type=float, metavar="FRACTION", help="share of the suite's expected time")
+    chooser.add_argument("--budget-seconds", type=float, metavar="S", help="seconds of expected time")
+    chooser.add_argument(
+        "--confidence",
+        type=float,
+        metavar="P",
+        help="keep adding tests until the skipped ones would all pass with probability P",
+    )
+    chooser.add_argument("--changed-files", type=Path, metavar="FILE", help="changed paths, one per line "
+                         "(default: from git, against the PR base or the previous commit)")  # fmt: skip
+    chooser.add_argument("--exploration", type=float, metavar="X", help="share of the budget for uncertain tests")
+    chooser.add_argument("--full-run-every", type=int, metavar="N", help="run everything every N-th run (10)")
+    chooser.add_argument("--out", dest="selection_out", metavar="FILE", help="default selected_tests.txt")
+    chooser.add_argument("--workspace", type=Path, metavar="DIR", help="the repository checkout (default .)")
+
     commands.add_parser(
         "action",
         help="what the container runs: settings from the action's INPUT_* variables",
@@ -258,9 +286,12 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             return _validate(args, env)
         if args.command == "backtest":
             return _backtest(args)
-        from provenance.config import Settings
+        from provenance.config import Mode, Settings
 
         settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
+        if args.command == "select" or settings.mode is Mode.SELECT:
+            changed = _read_lines(args.changed_files) if getattr(args, "changed_files", None) else None
+            return _select(settings, env, in_github, changed)
         return _run(settings, env, in_github)
     except ProvenanceError as exc:
         _report_error(exc.diagnosis(), in_github)
@@ -284,6 +315,49 @@ def _settings_from_args(args: argparse.Namespace) -> Settings:
         if value is not None:
             raw[name] = tuple(value) if name in ("report", "artifacts") else value
     return Settings.build(raw, source="command line", spell=lambda n: "--" + n.replace("_", "-"))
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read ({exc})", source=str(path)) from None
+
+
+def _select(settings: Settings, env: Mapping[str, str], in_github: bool, changed: list[str] | None) -> int:
+    from provenance.context import read_context
+    from provenance.github.commands import append_file, format_outputs
+    from provenance.gitmeta import read_git
+    from provenance.planning import plan, read_test_list, write_plan
+    from provenance.selection import Budget
+
+    workspace = settings.workspace
+    if changed is None:
+        context = read_context(env)
+        git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
+        changed = [f.path for f in git.changed_files] if git.changed_files is not None else None
+    budget = Budget(settings.budget, settings.budget_seconds, settings.confidence)
+    if budget == Budget():
+        budget = Budget(fraction=0.5)
+    tests = read_test_list(workspace / settings.tests) if settings.tests else None
+    chosen = plan(workspace / settings.ledger, tests, budget, changed_files=changed,
+                  exploration=settings.exploration, full_run_every=settings.full_run_every)  # fmt: skip
+    out = workspace / settings.selection_out
+    audit = out.with_name(out.name + ".audit.json")
+    write_plan(chosen, out, audit, budget)
+    outputs = chosen.outputs(settings.selection_out)
+    if env.get("GITHUB_OUTPUT"):
+        append_file(Path(env["GITHUB_OUTPUT"]), format_outputs(outputs))
+    else:
+        print(json.dumps(outputs, indent=2))
+    selection = chosen.selection
+    what = (
+        "full run: every test" if selection.full_run else f"{outputs['selected-count']} of {len(selection.tests)} tests"
+    )
+    print(f"selected {what}, {selection.expected_seconds:.1f} s of {float(selection.seconds.sum()):.1f} s expected; "
+          f"P(no skipped test fails) = {selection.confidence:.4f}; written to {settings.selection_out}",
+          file=sys.stdout if in_github else sys.stderr)  # fmt: skip
+    return int(ExitCode.OK)
 
 
 def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from provenance.choices import FailOn, IfNoReport
+from provenance.choices import FailOn, IfNoReport, Mode
 from provenance.errors import InputError
 
-__all__ = ["FailOn", "IfNoReport", "Settings"]
+__all__ = ["FailOn", "IfNoReport", "Mode", "Settings"]
 
 
 class Settings(BaseModel):
@@ -23,6 +24,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    mode: Mode = Mode.RUN
     report: tuple[str, ...] = Field(default=("report.json",), min_length=1)
     fail_on: FailOn = FailOn.TEST_FAILURES
     if_no_report: IfNoReport = IfNoReport.WARN
@@ -40,6 +42,13 @@ class Settings(BaseModel):
     predictions: str | None = None
     supersedes: int | None = Field(default=None, ge=0)
     correction_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    budget: float | None = Field(default=None, gt=0, le=1)
+    budget_seconds: float | None = Field(default=None, gt=0)
+    confidence: float | None = Field(default=None, gt=0, lt=1)
+    tests: str | None = None
+    selection_out: str = Field(default="selected_tests.txt", min_length=1)
+    full_run_every: int = Field(default=10, ge=0)
+    exploration: float = Field(default=0.1, ge=0, le=1)
     calibration_window: int = Field(default=20, ge=1, le=10_000)
     max_ece: float | None = Field(default=None, ge=0, le=1)
     max_brier: float | None = Field(default=None, ge=0, le=1)
@@ -51,6 +60,13 @@ class Settings(BaseModel):
         if not patterns:
             raise ValueError("at least one report path or glob is required")
         return patterns
+
+    @model_validator(mode="after")
+    def _one_budget(self) -> Settings:
+        given = [n for n in ("budget", "budget_seconds", "confidence") if getattr(self, n) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one budget, not {' and '.join(given)}")
+        return self
 
     @field_validator("ledger_branch")
     @classmethod
@@ -89,12 +105,12 @@ class Settings(BaseModel):
             name = str(error["loc"][0]) if error["loc"] else "settings"
             shown = spell(name) if spell else name
             given = raw.get(name)
-            expected = _expected(name, error["msg"])
+            expected = _expected(name, error["msg"].removeprefix("Value error, "))
             raise InputError(f"{expected} (got {given!r})", source=source, field=shown) from None
 
 
 def _expected(name: str, pydantic_message: str) -> str:
-    choices = {"fail_on": FailOn, "if_no_report": IfNoReport}
+    choices: dict[str, type[StrEnum]] = {"fail_on": FailOn, "if_no_report": IfNoReport, "mode": Mode}
     if name in choices:
         return "expected one of " + ", ".join(m.value for m in choices[name])
     return pydantic_message

@@ -241,3 +241,19 @@ def test_runs_locally_without_github(checkout: Checkout, tmp_path: Path) -> None
     assert done.stderr.startswith("FAILED: 5 tests failed, 2 errors")
     assert "::" not in done.stdout
     assert (tmp_path / "ev" / f"ci_provenance_{outputs['run-id']}.json").is_file()
+
+
+def test_select_mode_before_the_tests(checkout: Checkout, tmp_path: Path) -> None:
+    """mode: select reads the ledger the run mode kept and writes the node ids to run."""
+    for attempt in ("a", "b"):
+        run_action(checkout, tmp_path / attempt, report="report.json", ledger="sel.jsonl", fail_on="none")
+    done, env = run_action(checkout, tmp_path / "select", mode="select", ledger="sel.jsonl", budget="0.2",
+                           selection_out="chosen.txt", full_run_every="0")  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
+    chosen = (checkout.path / "chosen.txt").read_text().splitlines()
+    assert outputs["selected-count"] == str(len(chosen)) and outputs["selection-path"] == "chosen.txt"
+    assert int(outputs["skipped-count"]) > 0
+    # The tests that failed in both earlier runs are chosen first.
+    assert "tests/test_stats.py::test_mean_of_empty_is_zero" in chosen
+    assert 0.0 < float(outputs["confidence"]) < 1.0

@@ -44,7 +44,11 @@ def test_outputs_are_the_ones_the_run_produces(tmp_path: Path) -> None:
 
     (tmp_path / "report.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
     outcome = record(gather(Settings(workspace=tmp_path, report=("report.xml",)), {}))
-    assert set(ACTION["outputs"]) == set(outcome.outputs())
+    from provenance.planning import plan
+    from provenance.selection import Budget
+
+    chosen = plan(tmp_path / "data" / "ci_runs.jsonl", None, Budget(fraction=0.5))
+    assert set(ACTION["outputs"]) == set(outcome.outputs()) | set(chosen.outputs("selected_tests.txt"))
 
 
 def test_readme_documents_every_input_and_output() -> None:

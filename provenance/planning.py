@@ -1,0 +1,103 @@
+"""The `select` mode: before the tests run, choose which ones to run from the ledger's history.
+
+Reads the ledger's head and the model state beside it (rebuilt from the ledger when missing or
+stale), predicts every test, selects within the budget, and writes the node ids to run plus the
+audit record of the decision.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from provenance.errors import InputError
+from provenance.files import atomic_write
+from provenance.ledger import read_tail
+from provenance.model import MODEL_VERSION
+from provenance.selection import Budget, Selection, select
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A selection and what it rests on."""
+
+    selection: Selection
+    model_hash: str
+    ledger_size: int
+
+    def outputs(self, selection_path: str) -> dict[str, str]:
+        """The step outputs of select mode."""
+        selected = int(self.selection.selected.sum())
+        return {
+            "selected-count": str(selected),
+            "skipped-count": str(len(self.selection.tests) - selected),
+            "expected-seconds": f"{self.selection.expected_seconds:.3f}",
+            "confidence": f"{self.selection.confidence:.6f}",
+            "full-run": "true" if self.selection.full_run else "false",
+            "selection-path": selection_path,
+        }
+
+
+def read_test_list(path: Path) -> list[str]:
+    """Node ids, one per line, as `pytest --collect-only -q` prints them (other lines are ignored)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot be read ({exc})", source=str(path)) from None
+    tests = [line.strip() for line in lines if "::" in line and not line.startswith((" ", "<", "="))]
+    if not tests:
+        raise InputError("no test node ids (`path::name` lines) found", source=str(path))
+    return list(dict.fromkeys(tests))
+
+
+def plan(
+    ledger_path: Path,
+    tests: list[str] | None,
+    budget: Budget,
+    *,
+    changed_files: list[str] | None = None,
+    exploration: float = 0.1,
+    full_run_every: int = 0,
+) -> Plan:
+    """Choose the tests for the coming run from everything the ledger knows."""
+    from provenance.pipeline import load_model
+
+    last = read_tail(ledger_path, 1)
+    head = last[0]["entry_hash"] if last else "0" * 64
+    size = int(last[0]["seq"]) + 1 if last else 0
+    model = load_model(ledger_path, head)
+    if tests is None:
+        if not last:
+            raise InputError("the ledger is empty: give the tests to choose from (--tests)", source=str(ledger_path))
+        tests = list(dict.fromkeys(t["nodeid"] for t in last[0]["tests"]))
+    digest = model.digest
+    full_run = full_run_every > 0 and (size + 1) % full_run_every == 0
+    selection = select(
+        tests,
+        model.predict(tests),
+        model.expected_seconds(tests),
+        budget,
+        new=model.is_new(tests),
+        changed_files=changed_files,
+        exploration=exploration,
+        full_run=full_run or size == 0,
+    )
+    return Plan(selection, digest, size)
+
+
+def write_plan(plan_: Plan, out: Path, audit: Path, budget: Budget) -> None:
+    """The node ids to run (usable as `pytest @FILE`) and the decision's audit record."""
+    atomic_write(out, "".join(f"{t}\n" for t in plan_.selection.selected_tests).encode())
+    record: dict[str, Any] = {
+        "model_version": MODEL_VERSION,
+        "model_hash": plan_.model_hash,
+        "ledger_size": plan_.ledger_size,
+        "budget": {"fraction": budget.fraction, "seconds": budget.seconds, "confidence": budget.confidence},
+        **plan_.selection.audit(),
+        "max_skipped_p_fail": float(np.max(plan_.selection.p_fail[~plan_.selection.selected], initial=0.0)),
+    }
+    atomic_write(audit, (json.dumps(record, indent=2) + "\n").encode())
