@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--correction-reason", metavar="TEXT", help="why the correction is made (required with it)")
     run.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
+    run.add_argument("--check-name", metavar="NAME", help="also publish a check run of this name (needs a token)")
+    run.add_argument("--github-token", metavar="TOKEN", help="token for the check run (default: GITHUB_TOKEN)")
     run.add_argument("--artifacts", action="append", metavar="GLOB", help="build outputs to attest (repeatable)")
     run.add_argument("--contracts", metavar="FILE", help="dataset contracts (default data_contracts.yaml if present)")
     run.add_argument("--contracts-audit-log", metavar="FILE", help="audit log (default data/contracts_audit.jsonl)")
@@ -365,10 +367,45 @@ def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     from provenance import pipeline
     from provenance.github import publish
 
+    token = settings.github_token.get_secret_value() if settings.github_token else env.get("GITHUB_TOKEN")
+    if in_github and token:
+        print(f"::add-mask::{token}", flush=True)  # the runner hides it from every later log line
     inputs = pipeline.gather(settings, env)
     outcome = pipeline.execute(inputs)
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
+    if settings.check_name:
+        _check_run(settings.check_name, token, inputs.context, outcome, env, in_github)
     return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
+
+
+def _check_run(
+    name: str, token: str | None, context: Any, outcome: Any, env: Mapping[str, str], in_github: bool
+) -> None:
+    """Publish the check run after everything local is written; problems are warnings, an outage an error."""
+    from provenance.github.api import DEFAULT_API_URL, GitHubApi
+    from provenance.github.checks import publish_check
+    from provenance.github.commands import command
+
+    def warn(message: str) -> None:
+        print(command("warning", message, title="provenance") if in_github else f"provenance: warning: {message}",
+              file=sys.stdout if in_github else sys.stderr, flush=True)  # fmt: skip
+
+    head = context.pr_head_sha or context.sha
+    if context.read_only_token:
+        warn("no check run: a pull request from a fork or by Dependabot gets a read-only token; use the "
+             "workflow_run recipe in the README")  # fmt: skip
+        return
+    if not token or not context.repository or not head:
+        warn("no check run: it needs a token (github-token or GITHUB_TOKEN), GITHUB_REPOSITORY and a commit")
+        return
+    api = GitHubApi(api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, token=token)
+    result = publish_check(api, context.repository, head, name, outcome)
+    for warning in result.warnings:
+        warn(warning)
+    if result.check_run_id is not None:
+        where = f" {result.html_url}" if result.html_url else ""
+        print(f"check run {name!r} published with {result.annotations} annotations{where}",
+              file=sys.stdout if in_github else sys.stderr)  # fmt: skip
 
 
 def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:

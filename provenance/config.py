@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from provenance.choices import FailOn, IfNoReport, Mode
 from provenance.errors import InputError
@@ -37,6 +37,8 @@ class Settings(BaseModel):
     run_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
     retention_years: int = Field(default=5, ge=1, le=100)
     artifacts: tuple[str, ...] = ()
+    check_name: str | None = Field(default=None, min_length=1, max_length=200)
+    github_token: SecretStr | None = None
     contracts: str | None = None
     contracts_audit_log: str = Field(default="data/contracts_audit.jsonl", min_length=1)
     predictions: str | None = None
@@ -104,7 +106,7 @@ class Settings(BaseModel):
             error = exc.errors()[0]
             name = str(error["loc"][0]) if error["loc"] else "settings"
             shown = spell(name) if spell else name
-            given = raw.get(name)
+            given = "***" if name == "github_token" else raw.get(name)
             expected = _expected(name, error["msg"].removeprefix("Value error, "))
             raise InputError(f"{expected} (got {given!r})", source=source, field=shown) from None
 
