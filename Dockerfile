@@ -7,6 +7,9 @@ ARG BASE_IMAGE=python:3.11.13-slim-bookworm
 # the commands we run (rev-parse, diff, merge-base, symbolic-ref) are built into the one binary,
 # which needs only libc, zlib and pcre2, all in the base. So only that binary is kept.
 FROM ${BASE_IMAGE} AS git
+# The base image's tag fixes the Debian release; pinning the package's exact version would break the
+# build each time Debian's archive moves on. Only the binary is kept (below).
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git \
     && rm -rf /var/lib/apt/lists/*

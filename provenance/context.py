@@ -107,7 +107,10 @@ def read_context(env: Mapping[str, str], run_id: str | None = None) -> RunContex
         server_url=get("GITHUB_SERVER_URL") or "https://github.com",
         pr_number=_nested_int(pr, "number"),
         pr_base_sha=_sha(_nested_str(pr, "base", "sha"), event_path, "pull_request.base.sha"),
-        pr_head_sha=_sha(_nested_str(pr, "head", "sha"), event_path, "pull_request.head.sha"),
+        # On `workflow_run` (the fork recipe) the commit under test is the triggering run's head.
+        pr_head_sha=_sha(
+            _nested_str(pr, "head", "sha") or _nested_str(event, "workflow_run", "head_sha"), event_path, "head_sha"
+        ),
         pr_head_repo=_nested_str(pr, "head", "repo", "full_name"),
         push_before=_sha(_nested_str(event, "before"), event_path, "before"),
         runner_os=get("RUNNER_OS"),

@@ -109,3 +109,18 @@ def test_image_tag_and_package_version_agree() -> None:
     assert 'test "$TAG" = "v$version"' in check["run"]
     push = next(s for s in steps if str(s.get("uses", "")).startswith("docker/build-push-action"))
     assert "ghcr.io/${{ github.repository }}:${{ env.VERSION }}" in push["with"]["tags"]
+
+
+def test_example_workflows_use_only_real_inputs() -> None:
+    """Every `with:` given to this action in the examples and in our own CI is an input it has."""
+    files = [*sorted((ROOT / "examples" / "workflows").glob("*.yml")), ROOT / ".github" / "workflows" / "ci.yml"]
+    seen = 0
+    for path in files:
+        workflow = yaml.safe_load(path.read_text())
+        for job in workflow["jobs"].values():
+            for step in job.get("steps", []):
+                uses = str(step.get("uses", ""))
+                if uses == "./" or uses.startswith("OWNER/provenance-action@"):
+                    seen += 1
+                    assert set(step.get("with", {})) <= set(ACTION["inputs"]), (path.name, step.get("with"))
+    assert seen == 6  # quickstart, ledger-and-attest, select (twice), fork-publish, and our own CI
