@@ -227,7 +227,9 @@ def model_path(ledger_path: Path) -> Path:
 
 
 def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
-    """Each test's failure probability, from the history before this run only."""
+    """Each test's failure probability, from the history before this run only (none without history)."""
+    if model.cycles == 0:
+        return {}  # nothing learnt yet: a prior is not a prediction worth scoring
     names = list(dict.fromkeys(t.nodeid for t in tests))
     return dict(zip(names, (float(p) for p in model.predict(names)), strict=True))
 

@@ -50,7 +50,7 @@ def _verdict(outcome: RunOutcome) -> str:
     verdict = outcome.verdict
     run = outcome.provenance.run
     lines = [f"## {_ICONS[verdict.conclusion]} {_TITLES[verdict.conclusion]}\n"]
-    lines.append("**" + inline("; ".join(verdict.reasons)) + "**")
+    lines.append("**" + inline("; ".join(verdict.reasons)) + "**\n")
     where = [f"{run.counts.total} tests in {run.walltime_seconds or 0:.2f} s"]
     if run.git.commit:
         where.append("commit " + code(run.git.commit[:12]))
@@ -197,5 +197,13 @@ def _provenance(outcome: RunOutcome) -> str:
     rows.append(
         f"| Ledger | {code(outcome.ledger_path)}, entry {outcome.entry.seq}, hash {code(outcome.entry.entry_hash)} |"
     )
+    rows.append(
+        f"| Merkle root | {code(outcome.checkpoint['merkle_root'])} over {outcome.checkpoint['size']} entries |"
+    )
+    if record.model is not None:
+        rows.append(f"| Model | {code(record.model.model_version)}, state {code(record.model.model_hash[:16])}… |")
+    if record.datasets:
+        ok = sum(d.status == "ok" for d in record.datasets)
+        rows.append(f"| Datasets | {ok} of {len(record.datasets)} match {code(record.contracts_manifest or '')} |")
     rows.append(f"| Retention | until {record.retention.retain_until.date().isoformat()} |")
     return "\n".join(rows) + "\n"

@@ -111,7 +111,9 @@ def test_without_a_predictions_file_the_model_predicts(tmp_path: Path, capsys: p
     p = {t["nodeid"]: t["p_fail"] for t in entries[2]["tests"]}
     # After two runs in which test_broken failed and the others passed, the shrunk rates say so:
     assert p["tests/test_a.py::test_broken"] > 0.5 > p["tests/test_a.py::test_ok"]
-    assert outputs["calibration-samples"] == str(3 * 4)  # the window: every prediction of the 3 runs
+    # The window: the predictions of runs 2 and 3 (the first run had no history to predict from).
+    assert outputs["calibration-samples"] == str(2 * 4)
+    assert all(t["p_fail"] is None for t in entries[0]["tests"])
     assert entries[2]["model_version"] == "provenance-shrunk-rate-1"
     assert len({e["model_hash"] for e in entries}) == 3  # a new state for every run
     assert (tmp_path / "data" / "ci_runs.jsonl.model.npz").is_file()
