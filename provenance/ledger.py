@@ -296,6 +296,9 @@ def _verify_chain(path: Path, frontier: Frontier, checkpoint: dict[str, Any] | N
                 return bad("prev does not match the previous entry's hash", number)
             if entry_hash(fields) != entry.entry_hash:
                 return bad("entry_hash does not match the entry's content (edited)", number)
+            if canonical(fields) + b"\n" != raw:
+                # Same content, other bytes (a number or an escape written differently): still an edit.
+                return bad("the line is not the canonical form of its content (edited)", number)
             prev = entry.entry_hash
             count += 1
             frontier.append(bytes.fromhex(prev))

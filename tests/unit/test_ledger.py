@@ -204,3 +204,24 @@ def test_a_correction_supersedes_without_rewriting(tmp_path: Path, capsys: pytes
     correction = json.loads(lines[1])
     assert (correction["supersedes"], correction["correction_reason"]) == (0, "report of the wrong commit attached")
     assert verify(ledger).problem is None
+
+
+def test_every_single_byte_edit_of_an_entry_is_detected(tmp_path: Path) -> None:
+    """Substitute each byte of a whole entry with every other printable byte: verify catches all."""
+    path = tmp_path / "l.jsonl"
+    for i in range(3):
+        append(path, str(i))
+    original = path.read_bytes()
+    lines = original.splitlines(keepends=True)
+    start = len(lines[0])
+    middle = lines[1]
+    caught = tried = 0
+    for offset in range(len(middle) - 1):  # every byte but the newline
+        for replacement in (b"0", b"1", b"a", b"A", b" ", b'"', b"}", b"9"):
+            if middle[offset : offset + 1] == replacement:
+                continue
+            edited = original[: start + offset] + replacement + original[start + offset + 1 :]
+            path.write_bytes(edited)
+            tried += 1
+            caught += verify(path).problem is not None
+    assert caught == tried > 4000
