@@ -580,14 +580,10 @@ def _prove(path: Path, seq: int) -> int:
 
 
 def _check_proof(path: Path, checkpoint_file: Path | None) -> int:
+    from provenance.files import read_json
     from provenance.ledger import check_proof, load_checkpoint
 
-    try:
-        proof = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
-    except ValueError:
-        raise InputError("not valid JSON", source=str(path)) from None
+    proof = read_json(path)
     checkpoint = load_checkpoint(checkpoint_file) if checkpoint_file is not None else None
     problem = check_proof(proof, checkpoint, source=str(path))
     if problem:

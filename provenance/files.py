@@ -6,6 +6,9 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
+
+from provenance.errors import InputError
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -77,3 +80,15 @@ def append_lines(path: Path, lines: list[bytes]) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content; unreadable or invalid is bad input naming the file."""
+    import json
+
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
+    except ValueError:
+        raise InputError("not valid JSON", source=str(path)) from None

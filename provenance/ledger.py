@@ -7,6 +7,7 @@ lock and are fsynced; earlier lines are never rewritten.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -23,7 +24,7 @@ from pydantic import ValidationError
 
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
-from provenance.files import fsync_dir
+from provenance.files import fsync_dir, read_json
 from provenance.merkle import Frontier
 from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry, utc_now
 
@@ -156,12 +157,7 @@ def checkpoint_path(ledger: Path) -> Path:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Read a checkpoint file; anything malformed is bad input naming the file and the field."""
-    try:
-        data = json.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
-    except ValueError:
-        raise InputError("not valid JSON", source=str(path)) from None
+    data = read_json(path)
     if not isinstance(data, dict) or data.get("type") != CHECKPOINT_TYPE:
         raise InputError(f"expected a ledger checkpoint ({CHECKPOINT_TYPE})", source=str(path), field="type")
     for key, kind in (("size", int), ("head", str), ("merkle_root", str)):
@@ -173,13 +169,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 def _frontier_for(path: Path, head: Head) -> Frontier:
     beside = checkpoint_path(path)
     if beside.is_file():
-        try:
+        with contextlib.suppress(ValueError):  # a damaged checkpoint is rebuilt below from the ledger
             saved = json.loads(beside.read_bytes())
             frontier = Frontier.from_json(saved.get("frontier"))
             if frontier.size == head.next_seq and saved.get("head") == head.prev:
                 return frontier
-        except ValueError:
-            pass  # rebuilt below from the ledger itself
     frontier = Frontier()
     with path.open("rb") as handle:
         for line in handle:

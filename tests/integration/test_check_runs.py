@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,6 @@ from tests.support.github_server import GitHubServer
 
 TOKEN = "ghp_NotARealToken_0123456789abcdef"
 HEAD = "a" * 40
-
-
-@pytest.fixture
-def server() -> Iterator[GitHubServer]:
-    running = GitHubServer().start()
-    yield running
-    running.stop()
-    assert running.violations == []
 
 
 def report(tmp_path: Path, failing: int, passing: int = 3) -> None:

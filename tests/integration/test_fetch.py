@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,14 +13,6 @@ from provenance.cli import main
 from tests.support.github_server import Artifact, GitHubServer
 
 TOKEN = "ghs_secretTokenValue1234567890"
-
-
-@pytest.fixture
-def server() -> Iterator[GitHubServer]:
-    running = GitHubServer().start()
-    yield running
-    running.stop()
-    assert running.violations == []
 
 
 def evidence_zip(tmp_path: Path, runs: int = 2) -> bytes:
