@@ -212,6 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("ledger", type=Path, metavar="LEDGER")
     verify.add_argument("--checkpoint", type=Path, metavar="FILE", help="a checkpoint from an earlier run")
+    verify.add_argument("--strict", action="store_true", help="also check every entry against the schema")
 
     determinism = commands.add_parser(
         "determinism",
@@ -273,7 +274,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     debug = bool(args.debug) or env.get("RUNNER_DEBUG") == "1"
     try:
         if args.command == "verify":
-            return _verify(args.ledger, args.checkpoint)
+            return _verify(args.ledger, args.checkpoint, args.strict)
         if args.command == "determinism":
             return _determinism(args.a, args.b)
         if args.command == "fetch":
@@ -504,13 +505,13 @@ def _calibrate(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _verify(path: Path, checkpoint_file: Path | None) -> int:
+def _verify(path: Path, checkpoint_file: Path | None, strict: bool = False) -> int:
     from provenance.ledger import load_checkpoint, verify
 
     if not path.is_file():
         raise InputError("expected an existing ledger file", source=str(path))
     checkpoint = load_checkpoint(checkpoint_file) if checkpoint_file is not None else None
-    result = verify(path, checkpoint)
+    result = verify(path, checkpoint, strict)
     report = {
         "ledger": str(path),
         "entries": result.entries,

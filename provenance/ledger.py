@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import rfc8785
 from pydantic import ValidationError
 
@@ -29,6 +31,7 @@ from provenance.merkle import Frontier
 from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry, utc_now
 
 _TAIL_BLOCK = 64 * 1024
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def canonical(value: Any) -> bytes:
@@ -246,7 +249,7 @@ class Verification:
     line: int | None = None
 
 
-def verify(path: Path, checkpoint: dict[str, Any] | None = None) -> Verification:
+def verify(path: Path, checkpoint: dict[str, Any] | None = None, strict: bool = False) -> Verification:
     """Recompute every hash, link and the Merkle root; stop at the first entry that does not verify.
 
     With a checkpoint from an earlier run, the ledger must still hold at least that many entries
@@ -254,7 +257,7 @@ def verify(path: Path, checkpoint: dict[str, Any] | None = None) -> Verification
     truncated ledger and one rewritten with a consistent chain.
     """
     frontier = Frontier()
-    result = _verify_chain(path, frontier, checkpoint)
+    result = _verify_chain(path, frontier, checkpoint, strict)
     if result.problem is not None or checkpoint is None:
         return result
     if result.entries < checkpoint["size"]:
@@ -265,7 +268,50 @@ def verify(path: Path, checkpoint: dict[str, Any] | None = None) -> Verification
     return result
 
 
-def _verify_chain(path: Path, frontier: Frontier, checkpoint: dict[str, Any] | None) -> Verification:
+def _check_line(raw: bytes, strict: bool) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse one line; it must be the canonical form of its content (so every byte counts).
+
+    orjson with sorted keys writes what RFC 8785 writes for the values a ledger holds; when it does
+    not (an exotic float or escape), the RFC 8785 encoder decides. With `strict`, the entry is also
+    checked against the schema.
+    """
+    try:
+        fields = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        return None, f"not valid JSON ({exc})"
+    if not isinstance(fields, dict):
+        return None, "not a JSON object"
+    seq, prev, claimed = fields.get("seq"), fields.get("prev"), fields.get("entry_hash")
+    if not (isinstance(seq, int) and not isinstance(seq, bool) and isinstance(prev, str) and isinstance(claimed, str)
+            and _HEX64.fullmatch(prev) and _HEX64.fullmatch(claimed)):  # fmt: skip
+        return None, "not a ledger entry (seq, prev and entry_hash are required)"
+    if orjson.dumps(fields, option=orjson.OPT_SORT_KEYS) + b"\n" != raw and canonical(fields) + b"\n" != raw:
+        # Same content, other bytes (a number or an escape written differently): still an edit.
+        return None, "the line is not the canonical form of its content (edited)"
+    if strict:
+        try:
+            ExperimentLedgerEntry.model_validate(fields)
+        except ValidationError as exc:
+            return None, f"not a valid ledger entry ({str(exc).splitlines()[0]})"
+    return fields, None
+
+
+def _body_hash(raw: bytes, claimed: str) -> str:
+    """sha256 of the canonical entry without `entry_hash`.
+
+    In a canonical line that is the line with the `"entry_hash":"…",` member cut out: keys are
+    sorted, it is never the last, and no string value can hold it with its quotes unescaped.
+    """
+    member = b'"entry_hash":"' + claimed.encode() + b'",'
+    start = raw.find(member)
+    if start < 0:
+        return ""
+    return hashlib.sha256(raw[:start] + raw[start + len(member) : -1]).hexdigest()
+
+
+def _verify_chain(
+    path: Path, frontier: Frontier, checkpoint: dict[str, Any] | None, strict: bool = False
+) -> Verification:
     prev = ZERO_HASH
     count = 0
     expected_size = checkpoint["size"] if checkpoint is not None else -1
@@ -278,22 +324,16 @@ def _verify_chain(path: Path, frontier: Frontier, checkpoint: dict[str, Any] | N
         for number, raw in enumerate(handle, start=1):
             if not raw.endswith(b"\n"):
                 return bad("the last line is incomplete (a torn write)", number)
-            try:
-                fields = json.loads(raw)
-                entry = ExperimentLedgerEntry.model_validate(fields)
-            except (ValueError, ValidationError) as exc:
-                detail = str(exc).splitlines()[0]
-                return bad(f"not a valid ledger entry ({detail})", number)
-            if entry.seq != count:
-                return bad(f"seq is {entry.seq}, expected {count} (missing or reordered)", number)
-            if entry.prev != prev:
+            fields, problem = _check_line(raw, strict)
+            if problem is not None or fields is None:
+                return bad(problem or "not a valid ledger entry", number)
+            if fields["seq"] != count:
+                return bad(f"seq is {fields['seq']}, expected {count} (missing or reordered)", number)
+            if fields["prev"] != prev:
                 return bad("prev does not match the previous entry's hash", number)
-            if entry_hash(fields) != entry.entry_hash:
+            if _body_hash(raw, fields["entry_hash"]) != fields["entry_hash"]:
                 return bad("entry_hash does not match the entry's content (edited)", number)
-            if canonical(fields) + b"\n" != raw:
-                # Same content, other bytes (a number or an escape written differently): still an edit.
-                return bad("the line is not the canonical form of its content (edited)", number)
-            prev = entry.entry_hash
+            prev = fields["entry_hash"]
             count += 1
             frontier.append(bytes.fromhex(prev))
             if count == expected_size and (prev, frontier.root()) != expected:

@@ -225,3 +225,15 @@ def test_every_single_byte_edit_of_an_entry_is_detected(tmp_path: Path) -> None:
             tried += 1
             caught += verify(path).problem is not None
     assert caught == tried > 4000
+
+
+def test_strict_verification_checks_the_schema(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    append(path, "0")
+    fields_now = json.loads(path.read_text())
+    fields_now["conclusion"] = "maybe"  # not a conclusion, but rehashed so the chain holds
+    fields_now["entry_hash"] = entry_hash(fields_now)
+    path.write_bytes(canonical(fields_now) + b"\n")
+    assert verify(path).problem is None
+    strict = verify(path, strict=True)
+    assert strict.problem is not None and "not a valid ledger entry" in strict.problem
