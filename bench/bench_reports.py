@@ -1,0 +1,104 @@
+"""A 100,000-test report through `provenance run`, against the floor of merely loading it.
+
+    python bench/bench_reports.py [--tests 100000]
+
+Generates a pytest-json-report and a JUnit XML file of N tests (setup/call/teardown phases, 2% of
+them failing with a 40-line traceback, 3% skipped), then measures wall time and peak memory (max
+RSS, from /usr/bin/time) of `provenance run` on each, and of a bare Python process that only loads
+the same file (`json.load`, `xml.etree.ElementTree.parse`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+TRACEBACK = "\n".join(f"    frame {i}: value = compute(x, y)  # line {i}" for i in range(40))
+
+
+def make_json(path: Path, n: int) -> None:
+    rng = random.Random(3)
+    tests = []
+    for i in range(n):
+        roll = rng.random()
+        nodeid = f"tests/test_mod{i // 200}.py::TestCase{i % 7}::test_item_{i}[param-{i % 13}]"
+        phase = {"duration": 0.0002, "outcome": "passed"}
+        test = {"nodeid": nodeid, "lineno": i % 300, "outcome": "passed", "keywords": [nodeid.split("::")[-1]],
+                "setup": phase, "call": {"duration": rng.random() * 0.05, "outcome": "passed"}, "teardown": phase}  # fmt: skip
+        if roll < 0.02:
+            test["outcome"] = "failed"
+            test["call"] = {"duration": 0.01, "outcome": "failed",
+                            "crash": {"path": f"/home/runner/work/app/app/tests/test_mod{i // 200}.py", "lineno": 42,
+                                      "message": f"AssertionError: assert {i} == {i + 1}"},
+                            "longrepr": TRACEBACK + f"\nE   AssertionError: assert {i} == {i + 1}"}  # fmt: skip
+        elif roll < 0.05:
+            test["outcome"] = "skipped"
+            test["setup"] = {"duration": 0.0001, "outcome": "skipped",
+                             "longrepr": f"('/home/runner/work/app/app/tests/x.py', {i % 300}, 'Skipped: slow')"}  # fmt: skip
+            del test["call"]
+        tests.append(test)
+    document = {"created": 1.0, "duration": 900.0, "exitcode": 1, "root": "/home/runner/work/app/app",
+                "environment": {}, "summary": {"total": n}, "collectors": [], "tests": tests}  # fmt: skip
+    path.write_text(json.dumps(document))
+
+
+def make_junit(path: Path, n: int) -> None:
+    rng = random.Random(3)
+    with path.open("w") as out:
+        out.write(f'<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" tests="{n}" time="900">')
+        for i in range(n):
+            roll = rng.random()
+            name = quoteattr(f"test_item_{i}[param-{i % 13}]")
+            out.write(f'<testcase classname="tests.test_mod{i // 200}.TestCase{i % 7}" name={name} time="0.01">')
+            if roll < 0.02:
+                out.write(f'<failure message="assert {i} == {i + 1}">{escape(TRACEBACK)}\ntests/x.py:42: AssertionError</failure>')
+            elif roll < 0.05:
+                out.write('<skipped type="pytest.skip" message="slow">tests/x.py:3: slow</skipped>')
+            out.write("</testcase>")
+        out.write("</testsuite></testsuites>")
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    return elapsed, int(done.stderr.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tests", type=int, default=100_000)
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        make_json(work / "report.json", args.tests)
+        make_junit(work / "report.xml", args.tests)
+        floors = {
+            "report.json": "import json, sys; json.load(open(sys.argv[1]))",
+            "report.xml": "import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])",
+        }
+        for name, floor in floors.items():
+            run = [sys.executable, "-m", "provenance", "run", "--report", name, "--fail-on", "none",
+                   "--ledger", f"{name}.ledger.jsonl", "--evidence-dir", f"evidence-{name}"]  # fmt: skip
+            ours = min((measure(run, work) for _ in range(2)), key=lambda m: m[0])
+            base = min((measure([sys.executable, "-c", floor, name], work) for _ in range(2)), key=lambda m: m[0])
+            results[name] = {
+                "megabytes": round((work / name).stat().st_size / 1e6, 1),
+                "run_seconds": round(ours[0], 2), "floor_seconds": round(base[0], 2),
+                "time_ratio": round(ours[0] / base[0], 2),
+                "run_max_rss_mb": round(ours[1] / 1024), "floor_max_rss_mb": round(base[1] / 1024),
+                "memory_ratio": round(ours[1] / base[1], 2),
+            }  # fmt: skip
+    print(json.dumps({"tests": args.tests, **results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
