@@ -30,8 +30,9 @@ def make_json(path: Path, n: int) -> None:
         roll = rng.random()
         nodeid = f"tests/test_mod{i // 200}.py::TestCase{i % 7}::test_item_{i}[param-{i % 13}]"
         phase = {"duration": 0.0002, "outcome": "passed"}
+        call = {"duration": rng.random() * 0.05, "outcome": "passed"}
         test = {"nodeid": nodeid, "lineno": i % 300, "outcome": "passed", "keywords": [nodeid.split("::")[-1]],
-                "setup": phase, "call": {"duration": rng.random() * 0.05, "outcome": "passed"}, "teardown": phase}  # fmt: skip
+                "setup": phase, "call": call, "teardown": phase}  # fmt: skip
         if roll < 0.02:
             test["outcome"] = "failed"
             test["call"] = {"duration": 0.01, "outcome": "failed",
@@ -40,8 +41,8 @@ def make_json(path: Path, n: int) -> None:
                             "longrepr": TRACEBACK + f"\nE   AssertionError: assert {i} == {i + 1}"}  # fmt: skip
         elif roll < 0.05:
             test["outcome"] = "skipped"
-            test["setup"] = {"duration": 0.0001, "outcome": "skipped",
-                             "longrepr": f"('/home/runner/work/app/app/tests/x.py', {i % 300}, 'Skipped: slow')"}  # fmt: skip
+            skip = f"('/home/runner/work/app/app/tests/x.py', {i % 300}, 'Skipped: slow')"
+            test["setup"] = {"duration": 0.0001, "outcome": "skipped", "longrepr": skip}
             del test["call"]
         tests.append(test)
     document = {"created": 1.0, "duration": 900.0, "exitcode": 1, "root": "/home/runner/work/app/app",
@@ -52,13 +53,15 @@ def make_json(path: Path, n: int) -> None:
 def make_junit(path: Path, n: int) -> None:
     rng = random.Random(3)
     with path.open("w") as out:
-        out.write(f'<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" tests="{n}" time="900">')
+        out.write('<?xml version="1.0" encoding="utf-8"?><testsuites>')
+        out.write(f'<testsuite name="pytest" tests="{n}" time="900">')
         for i in range(n):
             roll = rng.random()
             name = quoteattr(f"test_item_{i}[param-{i % 13}]")
             out.write(f'<testcase classname="tests.test_mod{i // 200}.TestCase{i % 7}" name={name} time="0.01">')
             if roll < 0.02:
-                out.write(f'<failure message="assert {i} == {i + 1}">{escape(TRACEBACK)}\ntests/x.py:42: AssertionError</failure>')
+                detail = f"{escape(TRACEBACK)}\ntests/x.py:42: AssertionError"
+                out.write(f'<failure message="assert {i} == {i + 1}">{detail}</failure>')
             elif roll < 0.05:
                 out.write('<skipped type="pytest.skip" message="slow">tests/x.py:3: slow</skipped>')
             out.write("</testcase>")

@@ -35,8 +35,48 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 def canonical(value: Any) -> bytes:
-    """RFC 8785 canonical JSON: the bytes every hash in the project is taken over."""
-    return rfc8785.dumps(value)
+    """RFC 8785 canonical JSON: the bytes every hash in the project is taken over.
+
+    orjson with sorted keys writes exactly RFC 8785's bytes for strings, integers, booleans, null
+    and ASCII keys, and for floats once integral ones are written as integers and the rest lie
+    where both use plain decimal notation (1e-5 <= |x| < 1e16). A value outside that is encoded by
+    the `rfc8785` package itself, which is the reference (the tests compare the two).
+    """
+    prepared = _orjson_ready(value)
+    if prepared is _UNSAFE:
+        return rfc8785.dumps(value)
+    return orjson.dumps(prepared, option=orjson.OPT_SORT_KEYS)
+
+
+_UNSAFE = object()
+
+
+def _orjson_ready(value: Any) -> Any:
+    if isinstance(value, float):
+        if value.is_integer():  # beyond 2^53 ES prints shortest digits padded with zeros: leave it to rfc8785
+            return int(value) if abs(value) < 2**53 else _UNSAFE
+        return value if 1e-5 <= abs(value) < 1e16 else _UNSAFE
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not (isinstance(key, str) and key.isascii()):
+                return _UNSAFE
+            ready = _orjson_ready(item)
+            if ready is _UNSAFE:
+                return _UNSAFE
+            out[key] = ready
+        return out
+    if isinstance(value, list):
+        items = []
+        for item in value:
+            ready = _orjson_ready(item)
+            if ready is _UNSAFE:
+                return _UNSAFE
+            items.append(ready)
+        return items
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        return _UNSAFE
+    return value
 
 
 def entry_hash(fields: dict[str, Any]) -> str:
@@ -96,9 +136,14 @@ class Appender:
         frontier = self.frontier  # loaded before the write, so it holds exactly the entries before
         draft = {**fields, "seq": self.head.next_seq, "prev": self.head.prev, "entry_hash": ZERO_HASH}
         entry = ExperimentLedgerEntry.model_validate(draft)
-        dumped = entry.model_dump(mode="json")
-        entry = entry.model_copy(update={"entry_hash": entry_hash(dumped)})
-        line = canonical(entry.model_dump(mode="json")) + b"\n"
+        # One canonical encoding: the body is the line without its `entry_hash` member (as `verify`
+        # reads it), and the real hash then replaces the placeholder.
+        template = canonical(entry.model_dump(mode="json"))
+        placeholder = b'"entry_hash":"' + ZERO_HASH.encode() + b'",'
+        at = template.find(placeholder)
+        digest = hashlib.sha256(template[:at] + template[at + len(placeholder) :]).hexdigest()
+        line = template[:at] + b'"entry_hash":"' + digest.encode() + b'",' + template[at + len(placeholder) :] + b"\n"
+        entry = entry.model_copy(update={"entry_hash": digest})
         written = 0
         while written < len(line):
             written += os.write(self._fd, line[written:])

@@ -7,6 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
@@ -237,3 +240,21 @@ def test_strict_verification_checks_the_schema(tmp_path: Path) -> None:
     assert verify(path).problem is None
     strict = verify(path, strict=True)
     assert strict.problem is not None and "not a valid ledger entry" in strict.problem
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**60), 2**60) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(_json_values)
+def test_fast_canonical_json_is_rfc8785(value: object) -> None:
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        return  # values RFC 8785 refuses (integers beyond 2^53) are refused by canonical() too
+    assert canonical(value) == expected
