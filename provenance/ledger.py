@@ -137,12 +137,12 @@ class Appender:
         draft = {**fields, "seq": self.head.next_seq, "prev": self.head.prev, "entry_hash": ZERO_HASH}
         entry = ExperimentLedgerEntry.model_validate(draft)
         # One canonical encoding: the body is the line without its `entry_hash` member (as `verify`
-        # reads it), and the real hash then replaces the placeholder.
+        # reads it), and the real hash then takes the zero hash's place.
         template = canonical(entry.model_dump(mode="json"))
-        placeholder = b'"entry_hash":"' + ZERO_HASH.encode() + b'",'
-        at = template.find(placeholder)
-        digest = hashlib.sha256(template[:at] + template[at + len(placeholder) :]).hexdigest()
-        line = template[:at] + b'"entry_hash":"' + digest.encode() + b'",' + template[at + len(placeholder) :] + b"\n"
+        zero_member = b'"entry_hash":"' + ZERO_HASH.encode() + b'",'
+        at = template.find(zero_member)
+        digest = hashlib.sha256(template[:at] + template[at + len(zero_member) :]).hexdigest()
+        line = template[:at] + b'"entry_hash":"' + digest.encode() + b'",' + template[at + len(zero_member) :] + b"\n"
         entry = entry.model_copy(update={"entry_hash": digest})
         written = 0
         while written < len(line):
