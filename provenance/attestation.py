@@ -15,7 +15,7 @@ from typing import Any
 
 from provenance.errors import InputError
 from provenance.hashing import hash_file
-from provenance.schemas import CIProvenance, Conclusion, Outcome, Result
+from provenance.schemas import CIProvenance, Conclusion, Outcome
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 TEST_RESULT_PREDICATE = "https://in-toto.io/attestation/test-result/v0.1"
@@ -73,7 +73,7 @@ def test_result_predicate(record: CIProvenance, configuration: list[dict[str, An
     tests = record.run.tests
     passed = [t.nodeid for t in tests if t.outcome is Outcome.PASSED]
     warned = [t.nodeid for t in tests if t.outcome is Outcome.XPASSED]
-    failed = [t.nodeid for t in tests if t.result in (Result.FAIL, Result.ERROR)]
+    failed = [t.nodeid for t in record.run.failures]
     predicate: dict[str, Any] = {
         "result": "pass" if record.verdict.conclusion is Conclusion.SUCCESS else "fail",
         "configuration": configuration,

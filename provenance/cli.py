@@ -29,17 +29,24 @@ examples:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Subcommand parsers keep their descriptions' and examples' line breaks."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="provenance",
         description="Turn a CI test run into an auditable record: outputs, a summary, a ledger entry "
         "and a provenance file.",
         epilog=_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"provenance {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     run = commands.add_parser(
         "run",
@@ -47,7 +54,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Read the test reports, write the provenance file and a ledger entry, print the "
         "summary, and exit 1 when the gate fails.",
         epilog="example:\n  provenance run --report report.json --ledger data/ci_runs.jsonl",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
         "--report", action="append", metavar="GLOB", help="a report file or glob (repeatable; default report.json)"
@@ -100,7 +106,6 @@ def _parser() -> argparse.ArgumentParser:
         epilog="examples:\n  provenance select --ledger data/ci_runs.jsonl --budget 0.3 --out selected.txt\n"
         "  pytest --collect-only -q > all.txt; provenance select --tests all.txt --confidence 0.99\n"
         "  pytest @selected.txt",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     chooser.add_argument("--ledger", metavar="FILE", help="the ledger (default data/ci_runs.jsonl)")
     chooser.add_argument("--tests", metavar="FILE", help="node ids to choose from (default: the last run's tests)")
@@ -132,7 +137,6 @@ def _parser() -> argparse.ArgumentParser:
         "a dataset fails and block_on_mismatch is set. --update writes the new checksums, sizes and the "
         "commit into the manifest, keeping its comments and layout.",
         epilog="examples:\n  provenance validate\n  provenance validate --update --dry-run",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("--contracts", default="data_contracts.yaml", metavar="FILE", help="the manifest")
     check.add_argument("--workspace", type=Path, default=Path(), metavar="DIR", help="paths are relative to it")
@@ -151,7 +155,6 @@ def _parser() -> argparse.ArgumentParser:
         description='Read JSON lines {"p_fail": <0..1>, "failed": <bool>} and print one JSON object with '
         "brier_score, ece, mce, n_samples, base_rate and the reliability diagram.",
         epilog="example:\n  provenance calibrate --predictions predictions.jsonl --bins 10 --strategy quantile",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     calibrate.add_argument("--predictions", required=True, metavar="FILE", help="JSON lines of predictions")
     calibrate.add_argument("--bins", type=int, default=10, metavar="N", help="number of bins (default 10)")
@@ -177,7 +180,6 @@ def _parser() -> argparse.ArgumentParser:
         "saved at 95%%, 99%% and 100%% failing-cycle detection.",
         epilog="examples:\n  provenance backtest --history data/ci_runs.jsonl\n"
         "  provenance backtest --history history.csv --format atcs --emit-predictions predictions.jsonl",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     backtest.add_argument("--history", required=True, type=Path, metavar="FILE", help="the ledger or an ATCS CSV")
     backtest.add_argument(
@@ -208,7 +210,6 @@ def _parser() -> argparse.ArgumentParser:
         "rewritten with a consistent chain.",
         epilog="examples:\n  provenance verify data/ci_runs.jsonl\n"
         "  provenance verify data/ci_runs.jsonl --checkpoint evidence/ledger_checkpoint_123.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("ledger", type=Path, metavar="LEDGER")
     verify.add_argument("--checkpoint", type=Path, metavar="FILE", help="a checkpoint from an earlier run")
@@ -220,7 +221,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Each build is a directory (every file is hashed) or a sha256sum-format file such as the "
         "run's subject-checksums. Files present in one build only, or with different bytes, fail the check.",
         epilog="example:\n  provenance determinism build-1/dist build-2/dist",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     determinism.add_argument("a", type=Path, metavar="A")
     determinism.add_argument("b", type=Path, metavar="B")
@@ -232,7 +232,6 @@ def _parser() -> argparse.ArgumentParser:
         "unpack it safely into --dest, then verify every ledger (and checkpoint) and every provenance file. "
         "Exit 1 when anything does not verify.",
         epilog="example:\n  provenance fetch --repo acme/app --run-id 9876543210 --name provenance --dest audit/",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fetch.add_argument("--repo", required=True, metavar="OWNER/NAME")
     fetch.add_argument("--run-id", required=True, type=int, metavar="N")
@@ -248,7 +247,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the entry, its RFC 6962 audit path and the Merkle root of the ledger: an auditor checks "
         "the one run against a published root with `provenance check-proof` and never sees the others.",
         epilog="example:\n  provenance prove data/ci_runs.jsonl --seq 41 > proof.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     prove.add_argument("ledger", type=Path, metavar="LEDGER")
     prove.add_argument("--seq", type=int, required=True, metavar="N", help="the entry's seq")
@@ -259,7 +257,6 @@ def _parser() -> argparse.ArgumentParser:
         description="Recompute the entry's hash and, from the audit path, the Merkle root; exit 1 when they do "
         "not match the proof's root, or the checkpoint's root when one is given.",
         epilog="example:\n  provenance check-proof proof.json --checkpoint ledger_checkpoint_123.json",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check_proof.add_argument("proof", type=Path, metavar="PROOF")
     check_proof.add_argument("--checkpoint", type=Path, metavar="FILE", help="the published checkpoint to trust")

@@ -153,11 +153,6 @@ class Model:
         return cls.from_bytes(path.read_bytes(), str(path))
 
 
-def test_file(nodeid: str) -> str:
-    """The file a test lives in (its node id up to the first `::`)."""
-    return nodeid.split("::", 1)[0]
-
-
 def rebuild(cycles: list[Any]) -> Model:
     """The state after learning from every cycle of a history, in order."""
     model = Model()

@@ -66,7 +66,6 @@ from provenance.schemas import (
 
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
-_NO_TESTS_COLLECTED = 5
 DEFAULT_CONTRACTS = "data_contracts.yaml"
 # With failure rates near 1%, a bin of a handful of samples swings MCE to anything; bins with fewer
 # samples than this are left out of the MCE the gate and the summary show (ECE keeps them).
@@ -163,10 +162,11 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     if not workspace.is_dir():
         raise InputError("expected an existing directory", source=str(workspace), field="workspace")
     git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
-    unmatched = [p for p in settings.report if not find_reports((p,), workspace)]
+    matches = {pattern: find_reports((pattern,), workspace) for pattern in settings.report}
+    unmatched = [pattern for pattern, found in matches.items() if not found]
     reports: list[LoadedReport] = []
     empty: list[str] = []
-    for path in find_reports(settings.report, workspace):
+    for path in dict.fromkeys(path for found in matches.values() for path in found):
         loaded = load_report(path, workspace)
         if loaded is None:
             empty.append(display_path(path, workspace))
@@ -204,7 +204,7 @@ def _failed_by_test(tests: Iterable[tuple[str, str]]) -> dict[str, bool]:
     """Per node id, whether any of its results failed or errored (a teardown error counts)."""
     failed: dict[str, bool] = {}
     for nodeid, result in tests:
-        failed[nodeid] = failed.get(nodeid, False) or result in (Result.FAIL, Result.ERROR)
+        failed[nodeid] = failed.get(nodeid, False) or Result(result).failed
     return failed
 
 
@@ -234,17 +234,14 @@ def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
     return dict(zip(names, (float(p) for p in model.predict(names)), strict=True))
 
 
-def calibrate_run(
-    inputs: Inputs, tests: list[TestResult], predictions: dict[str, float] | None = None
-) -> CalibrationSummary | None:
+def calibrate_run(inputs: Inputs, tests: list[TestResult], predictions: dict[str, float]) -> CalibrationSummary | None:
     """Score the predictions made before this run, alone and over the rolling window (pure).
 
     The window is this run plus the previous `calibration-window - 1` ledger entries; only tests
     that had a prediction count. None when no prediction exists anywhere in the window.
     """
-    predicted = inputs.predictions if predictions is None else predictions
     outcomes = _failed_by_test((t.nodeid, t.result) for t in tests)
-    run_pairs = [(predicted[n], failed) for n, failed in outcomes.items() if n in predicted]
+    run_pairs = [(predictions[n], failed) for n, failed in outcomes.items() if n in predictions]
     window_pairs = list(run_pairs)
     runs = 1 if run_pairs else 0
     for entry in inputs.history:
@@ -556,7 +553,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
         atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
         quarantined = ledger.quarantined
-        rows = [(t.nodeid, t.result in (Result.FAIL, Result.ERROR), t.duration_seconds) for t in run.tests]
+        rows = [(t.nodeid, t.result.failed, t.duration_seconds) for t in run.tests]
         changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
         cycle = collapse(entry.seq, rows, changed)
         model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)

@@ -20,7 +20,7 @@ def render_text(outcome: RunOutcome) -> str:
         f"  {counts.total} tests: {counts.passed} passed, {counts.failed} failed, {counts.errors} errors, "
         f"{counts.skipped} skipped in {run.walltime_seconds or 0:.2f} s",
     ]
-    failures = [t for t in run.tests if t.result in (Result.FAIL, Result.ERROR)]
+    failures = run.failures
     for test in failures[:MAX_LISTED]:
         label = "ERROR " if test.result is Result.ERROR else "FAILED"
         where = f" ({test.file}:{test.line})" if test.file and test.line else ""

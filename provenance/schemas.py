@@ -36,6 +36,11 @@ class Result(StrEnum):
     SKIP = "skip"
     ERROR = "error"
 
+    @property
+    def failed(self) -> bool:
+        """Whether this result fails a run: a failure or an error."""
+        return self in (Result.FAIL, Result.ERROR)
+
 
 class Outcome(StrEnum):
     """pytest's finer outcome, kept beside `Result` so nothing is lost in the mapping."""
@@ -307,6 +312,11 @@ class CIRun(Record):
     @classmethod
     def _started_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _require_utc(value)
+
+    @property
+    def failures(self) -> list[TestResult]:
+        """The tests that failed or errored, in report order."""
+        return [t for t in self.tests if t.result.failed]
 
     @model_validator(mode="after")
     def _counts_match_tests(self) -> CIRun:

@@ -16,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance.epistemic import rank_by_failure_probability, rank_by_information
-from provenance.model import seconds_floor, test_file
+from provenance.model import seconds_floor
+from provenance.reports.common import file_of_nodeid
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -104,7 +105,7 @@ def select(
     for i, test in enumerate(tests):
         if new[i]:
             chosen[i], reasons[i] = True, "new test"
-        elif test_file(test) in changed:
+        elif file_of_nodeid(test) in changed:
             chosen[i], reasons[i] = True, "its file changed"
     if budget.confidence is not None:
         _fill_to_confidence(chosen, reasons, p_fail, costs, budget.confidence)

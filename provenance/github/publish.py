@@ -66,7 +66,7 @@ def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:
     lines = [command("warning", warning, title="provenance") for warning in outcome.warnings]
     if not annotate:
         return lines
-    failures = [t for t in outcome.provenance.run.tests if t.result in (Result.FAIL, Result.ERROR)]
+    failures = outcome.provenance.run.failures
     for test in failures[:MAX_ANNOTATIONS_PER_STEP]:
         lines.append(annotation_for(test).as_command())
     hidden = len(failures) - MAX_ANNOTATIONS_PER_STEP

@@ -22,7 +22,7 @@ _TITLES = {
 
 def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
     """The whole summary as Markdown, never larger than `limit_bytes` when encoded."""
-    failures = [t for t in outcome.provenance.run.tests if t.result in (Result.FAIL, Result.ERROR)]
+    failures = outcome.provenance.run.failures
     head = _verdict(outcome) + _counts(outcome) + _datasets(outcome) + _calibration(outcome)
     tail = _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
