@@ -7,7 +7,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from provenance.choices import FailOn, IfNoReport, Mode
 from provenance.errors import InputError
@@ -43,7 +52,7 @@ class Settings(BaseModel):
     contracts_audit_log: str = Field(default="data/contracts_audit.jsonl", min_length=1)
     predictions: str | None = None
     supersedes: int | None = Field(default=None, ge=0)
-    correction_reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    correction_reason: str | None = Field(default=None, min_length=1, max_length=2000, validate_default=True)
     budget: float | None = Field(default=None, gt=0, le=1)
     budget_seconds: float | None = Field(default=None, gt=0)
     confidence: float | None = Field(default=None, gt=0, lt=1)
@@ -69,6 +78,13 @@ class Settings(BaseModel):
         if len(given) > 1:
             raise ValueError(f"give one budget, not {' and '.join(given)}")
         return self
+
+    @field_validator("correction_reason")
+    @classmethod
+    def _reason_for_correction(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("supersedes") is not None:
+            raise ValueError("a correction needs a reason")
+        return value
 
     @field_validator("ledger_branch")
     @classmethod

@@ -141,8 +141,6 @@ def load_manifest(path: Path) -> Manifest:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"not valid YAML{where}: {problem}", source=shown) from None
-    if document is None:
-        document = {}
     if not isinstance(document, dict):
         raise InputError("expected a mapping with `datasets` and `validation`", source=shown)
     try:
@@ -168,7 +166,11 @@ def resolve_inside(workspace: Path, relative: str, what: str) -> Path:
 
 def validate(manifest: Manifest, workspace: Path, manifest_path: str = "data_contracts.yaml") -> Validation:
     """Hash every dataset and compare with the manifest."""
-    results = [check_dataset(dataset_id, contract, workspace) for dataset_id, contract in manifest.datasets.items()]
+    try:
+        results = [check_dataset(dataset_id, contract, workspace) for dataset_id, contract in manifest.datasets.items()]
+    except InputError as exc:
+        exc.source = exc.source or manifest_path
+        raise
     return Validation(manifest_path, manifest.validation, results)
 
 

@@ -70,7 +70,10 @@ def append_lines(path: Path, lines: list[bytes]) -> None:
     import fcntl
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except IsADirectoryError:
+        raise InputError("expected a file, found a directory", source=str(path)) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)

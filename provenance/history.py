@@ -98,10 +98,15 @@ def read_ledger(path: Path) -> list[Cycle]:
 
 
 def detect_format(path: Path) -> str:
-    """`atcs` when the first line is a `;`-separated header naming `Cycle`, else `ledger`."""
+    """`ledger` when the file starts with a JSON object, `atcs` for a `;`-separated header."""
     try:
         with path.open("rb") as handle:
             first = handle.readline(65536)
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
-    return "atcs" if b";" in first and b"Cycle" in first else "ledger"
+    if not first.strip() or first.lstrip().startswith(b"{"):
+        return "ledger"
+    if b";" in first:
+        return "atcs"
+    raise InputError("expected a ledger (JSON lines) or an ATCS CSV (`;`-separated, with a header line)",
+                     source=str(path))  # fmt: skip

@@ -161,6 +161,7 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     workspace = settings.workspace
     if not workspace.is_dir():
         raise InputError("expected an existing directory", source=str(workspace), field="workspace")
+    check_destinations(settings)
     git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
     matches = {pattern: find_reports((pattern,), workspace) for pattern in settings.report}
     unmatched = [pattern for pattern, found in matches.items() if not found]
@@ -178,6 +179,17 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     artifacts = artifact_subjects(settings.artifacts, workspace) if settings.artifacts else []
     return Inputs(settings, context, git, reports, unmatched, empty, predictions, history, contracts, artifacts,
                   test_configuration(settings, context, contracts))  # fmt: skip
+
+
+def check_destinations(settings: Settings) -> None:
+    """Refuse unusable output paths before anything is written, so a bad one leaves no trace."""
+    workspace = settings.workspace
+    for name, relative in (("ledger", settings.ledger), ("contracts-audit-log", settings.contracts_audit_log)):
+        if (workspace / relative).is_dir():
+            raise InputError("expected a file, found a directory", source=relative, field=name)
+    evidence = workspace / settings.evidence_dir
+    if evidence.exists() and not evidence.is_dir():
+        raise InputError("expected a directory, found a file", source=settings.evidence_dir, field="evidence-dir")
 
 
 def test_configuration(settings: Settings, context: RunContext, contracts: Validation | None) -> list[dict[str, Any]]:
@@ -632,8 +644,6 @@ def _correction(settings: Settings, next_seq: int, ledger_path: Path) -> dict[st
     if settings.supersedes >= next_seq:
         raise InputError(f"there is no entry {settings.supersedes} to supersede yet (next is {next_seq})",
                          source=str(ledger_path), field="--supersedes")  # fmt: skip
-    if not settings.correction_reason:
-        raise InputError("a correction needs a reason (--correction-reason)", field="--supersedes")
     return {"supersedes": settings.supersedes, "correction_reason": settings.correction_reason}
 
 

@@ -9,6 +9,8 @@ import glob
 import hashlib
 import json
 import math
+import os
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,31 +42,47 @@ def find_reports(patterns: tuple[str, ...], workspace: Path) -> list[Path]:
             matches = sorted(Path(p) for p in glob.glob(str(base), recursive=True))
             for match in matches:
                 if match.is_file():
-                    found[match] = None
+                    found[_not_linked_out(match, workspace)] = None
         elif base.is_dir():
             raise ReportError("expected a report file, found a directory", source=pattern, field="report")
         elif base.exists():
-            found[base] = None
+            found[_not_linked_out(base, workspace)] = None
     return list(found)
+
+
+def _not_linked_out(path: Path, workspace: Path) -> Path:
+    """Refuse a report inside the checkout that is a symlink to a file outside it.
+
+    A pull request can commit such a link; following it would publish whatever it points at
+    (a runner file, a secret) in the summary. A path named outside the checkout is the user's choice.
+    """
+    # Lexically (links not followed), then resolved: a difference means a link leads out.
+    root = Path(os.path.abspath(workspace))  # noqa: PTH100
+    lexical = Path(os.path.abspath(path))  # noqa: PTH100
+    if lexical.is_relative_to(root) and not path.resolve().is_relative_to(workspace.resolve()):
+        raise ReportError("is a symlink that leads outside the workspace",
+                          source=lexical.relative_to(root).as_posix(), field="report")  # fmt: skip
+    return path
 
 
 def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     """Read, hash and parse one report; None when the file is empty (no report was written)."""
     shown = display_path(path, workspace)
     try:
-        data = path.read_bytes()
+        data = _read_unless_blank(path, shown)
     except IsADirectoryError:
         raise ReportError("expected a report file, found a directory", source=shown) from None
     except OSError as exc:
         raise ReportError(f"cannot be read ({exc.strerror})", source=shown) from None
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head:
+    if not data:
         return None
+    start = _FIRST_CONTENT.search(data)
+    head = data[start.start() : start.start() + 4096] if start else b""
 
     def locator_for(rootdir: str | None) -> Locator:
         return Locator(workspace, path.parent, rootdir)
 
-    report_format = _detect(head, data, shown)
+    report_format = _detect(head, shown)
     if report_format is ReportFormat.JUNIT_XML:
         try:
             root = ET.fromstring(data)
@@ -83,12 +101,31 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     return LoadedReport(parsed=parsed, source=_describe(parsed, shown, data))
 
 
-def _detect(head: bytes, data: bytes, shown: str) -> ReportFormat:
+_BLANK = b"\xef\xbb\xbf \t\r\n"
+_FIRST_CONTENT = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")
+_CHUNK = 1 << 20
+
+
+def _read_unless_blank(path: Path, shown: str) -> bytes:
+    """The file's bytes; b"" when it is empty. Only whitespace is refused without holding it in memory."""
+    with path.open("rb") as handle:
+        first = handle.read(_CHUNK)
+        if first.strip(_BLANK):
+            return first + handle.read()
+        if not first:
+            return b""
+        while chunk := handle.read(_CHUNK):
+            if chunk.strip(_BLANK):  # a report after many blank bytes: unusual, but valid
+                handle.seek(0)
+                return handle.read()
+    raise ReportError("contains only whitespace; expected a test report", source=shown)
+
+
+def _detect(head: bytes, shown: str) -> ReportFormat:
     if head.startswith(b"<"):
         return ReportFormat.JUNIT_XML
     if head.startswith(b"{"):
-        first = data.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
-        if b'"$report_type"' in first:
+        if b'"$report_type"' in head.split(b"\n", 1)[0]:
             return ReportFormat.REPORTLOG
         return ReportFormat.PYTEST_JSON
     raise ReportError(

@@ -144,7 +144,9 @@ def test_symlink_out_of_the_workspace_is_refused(workspace: Path) -> None:
     write_manifest(workspace, "datasets:\n  x:\n    path: data/link.txt\n")
     with pytest.raises(InputError) as caught:
         validate(load_manifest(workspace / "data_contracts.yaml"), workspace)
-    assert caught.value.diagnosis() == "datasets.x.path: path 'data/link.txt' leads outside the workspace"
+    assert caught.value.diagnosis() == (
+        "data_contracts.yaml: datasets.x.path: path 'data/link.txt' leads outside the workspace"
+    )
 
 
 @pytest.mark.parametrize(

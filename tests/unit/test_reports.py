@@ -67,8 +67,21 @@ def test_malformed_reports_name_the_file_and_field(tmp_path: Path, content: byte
 
 
 def test_empty_report_is_no_report(tmp_path: Path) -> None:
-    (tmp_path / "r.json").write_bytes(b" \n\t ")
+    (tmp_path / "r.json").write_bytes(b"")
     assert load_report(tmp_path / "r.json", tmp_path) is None
+
+
+def test_only_whitespace_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_bytes(b" \n\t ")
+    with pytest.raises(ReportError, match="only whitespace"):
+        load_report(tmp_path / "r.json", tmp_path)
+
+
+def test_a_report_after_many_blank_bytes_is_read_whole(tmp_path: Path) -> None:
+    data = b" " * (3 << 20) + b'{"tests": []}'
+    (tmp_path / "r.json").write_bytes(data)
+    loaded = load_report(tmp_path / "r.json", tmp_path)
+    assert loaded is not None and loaded.source.size == len(data)
 
 
 def test_directory_where_a_report_is_expected(tmp_path: Path) -> None:
