@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +13,11 @@ from hypothesis import strategies as st
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
 from provenance.ledger import canonical, check_proof, checkpoint_path, entry_hash, open_for_append, prove, verify
-from provenance.schemas import Conclusion, TestCounts
-
-NOW = datetime(2026, 11, 28, tzinfo=UTC)
+from tests.support.entries import NOW, entry_fields
 
 
 def fields(run_id: str) -> dict[str, Any]:
-    return {
-        "recorded_at": NOW,
-        "run_id": run_id,
-        "run_attempt": 1,
-        "repository": "acme/sample",
-        "commit": "a" * 40,
-        "branch": "main",
-        "conclusion": Conclusion.SUCCESS,
-        "counts": TestCounts(total=0, passed=0, failed=0, skipped=0, errors=0, xfailed=0, xpassed=0),
-        "walltime_seconds": 1.5,
-        "tests": [],
-        "changed_files": ["a.py"],
-        "reports": [],
-        "provenance_path": f"evidence/ci_provenance_{run_id}.json",
-        "provenance_sha256": "b" * 64,
-        "retention_until": NOW.replace(year=2031),
-    }
+    return entry_fields(run_id)
 
 
 def append(path: Path, run_id: str) -> None:
