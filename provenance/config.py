@@ -122,7 +122,10 @@ class Settings(BaseModel):
             error = exc.errors()[0]
             name = str(error["loc"][0]) if error["loc"] else "settings"
             shown = spell(name) if spell else name
-            given = "***" if name == "github_token" else raw.get(name)
+            given = raw.get(name)
+            token = raw.get("github_token")
+            if name == "github_token" or (token and str(token) in str(given)):
+                given = "***"  # a secret is never echoed, whichever input it was given to
             expected = _expected(name, error["msg"].removeprefix("Value error, "))
             raise InputError(f"{expected} (got {given!r})", source=source, field=shown) from None
 

@@ -46,7 +46,8 @@ def _test(test: Any, where: str, source: str, locator: Locator) -> list[TestResu
     nodeid = test.get("nodeid")
     if not isinstance(nodeid, str) or not nodeid:
         raise ReportError("expected a non-empty string", source=source, field=f"{where}.nodeid")
-    outcome = OUTCOME_BY_NAME.get(test.get("outcome"))  # type: ignore[arg-type]
+    raw_outcome = test.get("outcome")
+    outcome = OUTCOME_BY_NAME.get(raw_outcome) if isinstance(raw_outcome, str) else None
     if outcome is None:
         expected = ", ".join(OUTCOME_BY_NAME)
         raise ReportError(
