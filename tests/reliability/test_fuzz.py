@@ -25,7 +25,8 @@ from tests.support.project import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reports" / "shapes"
 SEEDS = [(FIXTURES / name).read_bytes() for name in ("report.json", "report.xml", "report.jsonl")]
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized, so CI is repeatable; run with more examples and a random seed to search further.
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
@@ -67,6 +68,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 
 @FUZZ
 @given(mutated())
+@example(b'<?xml version="1.0" encoding="tf-8"?><testsuite/>')  # found by this test: a LookupError, now exit 2
 def test_mutated_reports(data: bytes) -> None:
     _parse_file(data, "report.json")
 
