@@ -85,6 +85,13 @@ def append_lines(path: Path, lines: list[bytes]) -> None:
         os.close(fd)
 
 
+def pretty_json(document: Any) -> bytes:
+    """A JSON file people read (indented, UTF-8, a final newline); orjson, as the stdlib's indenting encoder is slow."""
+    import orjson
+
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+
+
 def read_json(path: Path) -> Any:
     """A JSON file's content; unreadable or invalid is bad input naming the file."""
     import json

@@ -51,7 +51,14 @@ def canonical(value: Any) -> bytes:
 _UNSAFE = object()
 
 
+_AS_IS = (str, bool, type(None))  # written identically by orjson and RFC 8785
+
+
 def _orjson_ready(value: Any) -> Any:
+    """`value` with integral floats as integers, or `_UNSAFE` where only rfc8785 is exact.
+
+    Strings, booleans and null are passed through without a call, as they are most of a ledger entry.
+    """
     if isinstance(value, float):
         if value.is_integer():  # beyond 2^53 ES prints shortest digits padded with zeros: leave it to rfc8785
             return int(value) if abs(value) < 2**53 else _UNSAFE
@@ -59,8 +66,11 @@ def _orjson_ready(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
-            if not (isinstance(key, str) and key.isascii()):
+            if not (type(key) is str and key.isascii()):
                 return _UNSAFE
+            if type(item) in _AS_IS:
+                out[key] = item
+                continue
             ready = _orjson_ready(item)
             if ready is _UNSAFE:
                 return _UNSAFE
@@ -69,7 +79,7 @@ def _orjson_ready(value: Any) -> Any:
     if isinstance(value, list):
         items = []
         for item in value:
-            ready = _orjson_ready(item)
+            ready = item if type(item) in _AS_IS else _orjson_ready(item)
             if ready is _UNSAFE:
                 return _UNSAFE
             items.append(ready)

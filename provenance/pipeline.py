@@ -36,7 +36,7 @@ from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
 from provenance.contracts import Validation, audit_records, load_manifest, validate
 from provenance.errors import ExternalServiceError, InputError
-from provenance.files import append_lines, atomic_write, share_with_workspace_owner
+from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
 from provenance.history import collapse, read_ledger
@@ -54,7 +54,6 @@ from provenance.schemas import (
     ExperimentLedgerEntry,
     GitInfo,
     LedgerPointer,
-    LedgerTest,
     ModelProvenance,
     Result,
     Retention,
@@ -515,7 +514,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )
-        data = (json.dumps(provenance.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n").encode()
+        data = pretty_json(provenance.model_dump(mode="json"))
         atomic_write(workspace / evidence_rel, data)
         provenance_sha256 = hashlib.sha256(data).hexdigest()
         entry = ledger.append(
@@ -529,13 +528,13 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                 "conclusion": verdict.conclusion,
                 "counts": run.counts,
                 "walltime_seconds": run.walltime_seconds,
-                "tests": [
-                    LedgerTest(
-                        nodeid=t.nodeid,
-                        result=t.result,
-                        duration_seconds=t.duration_seconds,
-                        p_fail=predictions.get(t.nodeid),
-                    )
+                "tests": [  # plain dicts: the entry validates them all in one pass
+                    {
+                        "nodeid": t.nodeid,
+                        "result": t.result,
+                        "duration_seconds": t.duration_seconds,
+                        "p_fail": predictions.get(t.nodeid),
+                    }
                     for t in run.tests
                 ],
                 "changed_files": (
@@ -560,7 +559,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         # The latest checkpoint stays beside the ledger (the next run extends its Merkle frontier);
         # a copy goes with the evidence, so a later truncation or rewrite of the ledger shows.
         checkpoint = ledger.checkpoint(now, run.run_id)
-        checkpoint_bytes = (json.dumps(checkpoint, indent=2) + "\n").encode()
+        checkpoint_bytes = pretty_json(checkpoint)
         atomic_write(checkpoint_path(ledger_path), checkpoint_bytes)
         checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
         atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
@@ -634,7 +633,7 @@ def write_attestations(
 
 
 def _json(document: dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode()
+    return pretty_json(document)
 
 
 def _correction(settings: Settings, next_seq: int, ledger_path: Path) -> dict[str, Any]:

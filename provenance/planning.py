@@ -7,7 +7,6 @@ audit record of the decision.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from provenance.errors import InputError
-from provenance.files import atomic_write
+from provenance.files import atomic_write, pretty_json
 from provenance.ledger import read_tail
 from provenance.model import MODEL_VERSION
 from provenance.selection import Budget, Selection, select
@@ -100,4 +99,4 @@ def write_plan(plan_: Plan, out: Path, audit: Path, budget: Budget) -> None:
         **plan_.selection.audit(),
         "max_skipped_p_fail": float(np.max(plan_.selection.p_fail[~plan_.selection.selected], initial=0.0)),
     }
-    atomic_write(audit, (json.dumps(record, indent=2) + "\n").encode())
+    atomic_write(audit, pretty_json(record))

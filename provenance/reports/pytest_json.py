@@ -75,19 +75,15 @@ def _test(test: Any, where: str, source: str, locator: Locator) -> list[TestResu
     failed_phase = None
     if outcome not in (Outcome.PASSED, Outcome.XPASSED):
         failed_phase = next((p for p in ("setup", "call") if stages.get(p, {}).get("outcome") in _NOT_PASSED), None)
-    results = [
-        _result(nodeid, outcome, durations.get("setup", 0.0) + durations.get("call", 0.0), file, line,
-                failed_phase, stages.get(failed_phase or ""), locator)
-    ]  # fmt: skip
+    duration = durations.get("setup", 0.0) + durations.get("call", 0.0)
+    if not teardown_failed:  # a teardown that passed is part of the test's time
+        duration += durations.get("teardown", 0.0)
+    results = [_result(nodeid, outcome, duration, file, line, failed_phase, stages.get(failed_phase or ""), locator)]
     if teardown_failed:
         results.append(
             _result(nodeid, Outcome.ERROR, durations.get("teardown", 0.0), file, line, "teardown",
                     stages["teardown"], locator)
         )  # fmt: skip
-    else:
-        results[0] = results[0].model_copy(
-            update={"duration_seconds": results[0].duration_seconds + durations.get("teardown", 0.0)}
-        )
     return results
 
 
