@@ -148,7 +148,7 @@ def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator) -> 
     if split is None:
         for end in range(len(parts), 0, -1):
             candidate = "/".join(parts[:end]) + ".py"
-            if (locator.workspace / locator.relative(candidate)).is_file():
+            if locator.is_file(candidate):
                 split = end
                 break
     if split is None:

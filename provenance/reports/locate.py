@@ -18,6 +18,7 @@ class Locator:
     def __init__(self, workspace: Path, report_dir: Path, rootdir: str | None) -> None:
         self.workspace = workspace.resolve()
         self._cache: dict[str, str] = {}
+        self._files: dict[str, bool] = {}
         self._seen: set[PurePosixPath] = set()
         self._root_abs = _posix(rootdir) if rootdir else None
         self._prefixes = self._candidate_prefixes(report_dir.resolve())
@@ -41,6 +42,13 @@ class Locator:
         if cached is None:
             cached = self._cache[reported] = self._resolve(reported)
         return cached
+
+    def is_file(self, reported: str) -> bool:
+        """Whether the reported path is a file of the workspace; the filesystem is asked once per path."""
+        known = self._files.get(reported)
+        if known is None:
+            known = self._files[reported] = (self.workspace / self.relative(reported)).is_file()
+        return known
 
     def _resolve(self, reported: str) -> str:
         path = _posix(reported)
