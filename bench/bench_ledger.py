@@ -24,13 +24,17 @@ from provenance.schemas import Conclusion, LedgerTest, Result, TestCounts
 FLOOR = "import json, sys\nfor line in open(sys.argv[1], 'rb'):\n    json.loads(line)\n"
 
 
+def names(tests: int) -> list[str]:
+    return [f"tests/test_mod{i // 50}.py::test_case_{i}[param-{i % 7}]" for i in range(tests)]
+
+
 def build(path: Path, runs: int, tests: int) -> None:
     now = datetime(2026, 11, 28, tzinfo=UTC)
-    names = [f"tests/test_mod{i // 50}.py::test_case_{i}[param-{i % 7}]" for i in range(tests)]
+    nodeids = names(tests)
     with open_for_append(path) as ledger:
         for run in range(runs):
             entry_tests = [LedgerTest(nodeid=n, result=Result.PASS, duration_seconds=0.01 * (i % 13), p_fail=0.01)
-                           for i, n in enumerate(names)]  # fmt: skip
+                           for i, n in enumerate(nodeids)]  # fmt: skip
             ledger.append({
                 "recorded_at": now, "run_id": str(run), "run_attempt": 1, "repository": "acme/app",
                 "commit": "a" * 40, "branch": "main", "conclusion": Conclusion.SUCCESS,

@@ -203,7 +203,11 @@ def predictions_rows(scored: list[Scored]) -> Iterator[dict[str, Any]]:
 
 
 def run_backtest(cycles: list[Cycle], make_model: Callable[[], Predictor], warmup: int = 10,
-                 budgets: tuple[float, ...] = DEFAULT_BUDGETS) -> tuple[dict[str, Any], list[Scored]]:  # fmt: skip
-    """Replay and evaluate."""
-    scored = list(replay(cycles, make_model(), warmup))
+                 budgets: tuple[float, ...] = DEFAULT_BUDGETS,
+                 step: Callable[[], object] = lambda: None) -> tuple[dict[str, Any], list[Scored]]:  # fmt: skip
+    """Replay and evaluate; `step` is called after each scored cycle (for progress)."""
+    scored = []
+    for each in replay(cycles, make_model(), warmup):
+        scored.append(each)
+        step()
     return evaluate(scored, budgets), scored

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from provenance import __version__
 from provenance.choices import FailOn, IfNoReport
 from provenance.errors import ExitCode, InputError, ProvenanceError, one_line
+from provenance.terminal import Progress
 
 if TYPE_CHECKING:
     from provenance.config import Settings
@@ -285,7 +286,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         if args.command == "validate":
             return _validate(args, env)
         if args.command == "backtest":
-            return _backtest(args)
+            return _backtest(args, env)
         from provenance.config import Mode, Settings
 
         settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
@@ -416,7 +417,8 @@ def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     workspace: Path = args.workspace
     manifest_path = workspace / args.contracts
     manifest = contracts.load_manifest(manifest_path)
-    validation = contracts.validate(manifest, workspace, args.contracts)
+    with Progress("hashing datasets", len(manifest.datasets), sys.stderr, env) as progress:
+        validation = contracts.validate(manifest, workspace, args.contracts, progress.advance)
     commit = read_git(workspace, compare_base=None, branch_hint=None).commit
     actor = env.get("GITHUB_ACTOR") or env.get("USER")
     at = utc_now().isoformat().replace("+00:00", "Z")
@@ -457,7 +459,7 @@ def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return int(ExitCode.GATE_FAILED if validation.blocks else ExitCode.OK)
 
 
-def _backtest(args: argparse.Namespace) -> int:
+def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from provenance import backtest, history
     from provenance.files import atomic_write
     from provenance.model import MODEL_VERSION, Model
@@ -468,7 +470,8 @@ def _backtest(args: argparse.Namespace) -> int:
     path: Path = args.history
     fmt = args.format if args.format != "auto" else history.detect_format(path)
     cycles = history.read_atcs(path) if fmt == "atcs" else history.read_ledger(path)
-    figures, scored = backtest.run_backtest(cycles, Model, args.warmup, budgets)
+    with Progress("backtest: scored cycles", max(0, len(cycles) - args.warmup), sys.stderr, env) as progress:
+        figures, scored = backtest.run_backtest(cycles, Model, args.warmup, budgets, progress.advance)
     if args.emit_predictions is not None:
         import orjson
 
@@ -584,6 +587,8 @@ def _check_proof(path: Path, checkpoint_file: Path | None) -> int:
     proof = read_json(path)
     checkpoint = load_checkpoint(checkpoint_file) if checkpoint_file is not None else None
     problem = check_proof(proof, checkpoint, source=str(path))
+    found = {} if problem else {"seq": proof["entry"]["seq"], "merkle_root": proof["merkle_root"]}
+    print(json.dumps({"proof": str(path), "ok": problem is None, "problem": problem, **found}))
     if problem:
         print(f"{path}: {problem}", file=sys.stderr)
         return int(ExitCode.GATE_FAILED)

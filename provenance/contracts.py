@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import glob
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -164,10 +164,18 @@ def resolve_inside(workspace: Path, relative: str, what: str) -> Path:
     return candidate
 
 
-def validate(manifest: Manifest, workspace: Path, manifest_path: str = "data_contracts.yaml") -> Validation:
-    """Hash every dataset and compare with the manifest."""
+def validate(
+    manifest: Manifest,
+    workspace: Path,
+    manifest_path: str = "data_contracts.yaml",
+    step: Callable[[], object] = lambda: None,
+) -> Validation:
+    """Hash every dataset and compare with the manifest; `step` is called after each (for progress)."""
+    results = []
     try:
-        results = [check_dataset(dataset_id, contract, workspace) for dataset_id, contract in manifest.datasets.items()]
+        for dataset_id, contract in manifest.datasets.items():
+            results.append(check_dataset(dataset_id, contract, workspace))
+            step()
     except InputError as exc:
         exc.source = exc.source or manifest_path
         raise

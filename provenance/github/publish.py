@@ -24,6 +24,7 @@ from provenance.github.commands import (
 from provenance.pipeline import RunOutcome
 from provenance.render import render_text
 from provenance.schemas import Result, TestResult
+from provenance.terminal import paint
 
 _ANNOTATION_DETAIL_CHARS = 2000
 
@@ -56,7 +57,9 @@ def publish(
         print(render_text(outcome), end="", file=stdout)
         print(f"::{token}::", file=stdout, flush=True)
     else:
-        print(render_text(outcome), end="", file=stderr, flush=True)
+        headline, _, rest = render_text(outcome).partition("\n")
+        print(paint(headline, outcome.verdict.conclusion.value, stderr, env) + "\n" + rest, end="", file=stderr,
+              flush=True)  # fmt: skip
     if not output_file:
         print(json.dumps(outputs, indent=2), file=stdout, flush=True)
 
