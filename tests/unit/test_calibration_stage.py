@@ -148,3 +148,11 @@ def test_bad_predictions_are_bad_input(workspace: Path, capsys: pytest.CaptureFi
                 {}) == 2  # fmt: skip
     assert "predictions.jsonl: line 1: expected an object" in capsys.readouterr().err
     assert not (workspace / "data" / "ci_runs.jsonl").exists()
+
+
+def test_summary_reads_the_same_in_light_and_dark_themes(workspace: Path) -> None:
+    """No colour of our own anywhere (GitHub's themes choose them): nothing can vanish on either background."""
+    settings = Settings(workspace=workspace, report=("report.xml",), predictions="predictions.jsonl")
+    text = summary.render(record(gather(settings, {})))
+    for colouring in ("color", "colour", "style", "<font", "%%{init", "theme", "fill:", "stroke:", "rgb("):
+        assert colouring not in text.lower()
