@@ -89,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--calibration-window", type=int, metavar="N", help="runs the calibration covers, this one included (20)"
     )
+    for flag, kind, metavar, what in (("--budget", float, "FRACTION", "a share of the suite's time (default 0.5)"),
+                                      ("--budget-seconds", float, "S", "seconds"),
+                                      ("--confidence", float, "P", "a confidence target")):  # fmt: skip
+        run.add_argument(flag, type=kind, metavar=metavar, help=f"judge a selection at {what} in hindsight")
     run.add_argument("--max-ece", type=float, metavar="X", help="fail when ECE over the window exceeds X")
     run.add_argument("--max-brier", type=float, metavar="X", help="fail when the Brier score over the window exceeds X")
     run.add_argument(
@@ -337,9 +341,7 @@ def _select(settings: Settings, env: Mapping[str, str], in_github: bool, changed
         context = read_context(env)
         git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
         changed = [f.path for f in git.changed_files] if git.changed_files is not None else None
-    budget = Budget(settings.budget, settings.budget_seconds, settings.confidence)
-    if budget == Budget():
-        budget = Budget(fraction=0.5)
+    budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
     tests = read_test_list(workspace / settings.tests) if settings.tests else None
     chosen = plan(workspace / settings.ledger, tests, budget, changed_files=changed,
                   exploration=settings.exploration, full_run_every=settings.full_run_every)  # fmt: skip

@@ -39,7 +39,7 @@ from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
-from provenance.history import collapse, read_ledger
+from provenance.history import Cycle, collapse, read_ledger
 from provenance.ledger import checkpoint_path, open_for_append, read_tail
 from provenance.ledger_branch import LedgerBranch
 from provenance.model import MODEL_VERSION, Model, rebuild
@@ -57,11 +57,13 @@ from provenance.schemas import (
     ModelProvenance,
     Result,
     Retention,
+    SelectionHindsight,
     TestCounts,
     TestResult,
     Verdict,
     utc_now,
 )
+from provenance.selection import Budget, select
 
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
@@ -235,6 +237,29 @@ def load_model(ledger_path: Path, head: str) -> Model:
 def model_path(ledger_path: Path) -> Path:
     """Where the model state lives: beside the ledger (and on the ledger branch with it)."""
     return ledger_path.with_name(ledger_path.name + ".model.npz")
+
+
+def selection_hindsight(model: Model, cycle: Cycle, settings: Settings) -> SelectionHindsight:
+    """What `select` would have chosen for this run from the same history, and what it would have caught.
+
+    The choice uses only what was known before the run (the model, the changed files); the outcome
+    and the durations are this run's own.
+    """
+    budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
+    chosen = select(cycle.tests, model.predict(cycle.tests), model.expected_seconds(cycle.tests), budget,
+                    new=model.is_new(cycle.tests), changed_files=cycle.changed_files,
+                    exploration=settings.exploration).selected  # fmt: skip
+    failing = cycle.failed
+    return SelectionHindsight(
+        budget=budget.describe(),
+        selected=int(chosen.sum()),
+        tests=len(cycle.tests),
+        failing=int(failing.sum()),
+        caught=int((failing & chosen).sum()),
+        missed=[name for name, fails, kept in zip(cycle.tests, failing, chosen, strict=True) if fails and not kept],
+        seconds_selected=float(cycle.durations[chosen].sum()),
+        seconds_total=float(cycle.durations.sum()),
+    )
 
 
 def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
@@ -498,6 +523,10 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
         model = load_model(ledger_path, ledger.head.prev)
         predictions = inputs.predictions or predict_run(model, run.tests)
+        rows = [(t.nodeid, t.result.failed, t.duration_seconds) for t in run.tests]
+        changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
+        cycle = collapse(ledger.head.next_seq, rows, changed)
+        hindsight = selection_hindsight(model, cycle, settings) if model.cycles else None
         model_used = ModelProvenance(model_hash=model.digest, model_version=MODEL_VERSION)
         calibration = calibrate_run(inputs, run.tests, predictions)
         verdict = decide(inputs, run.tests, calibration)
@@ -511,6 +540,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
             datasets=lineage,
             model=model_used,
             calibration=calibration,
+            selection_hindsight=hindsight,
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )
@@ -564,9 +594,6 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
         atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
         quarantined = ledger.quarantined
-        rows = [(t.nodeid, t.result.failed, t.duration_seconds) for t in run.tests]
-        changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
-        cycle = collapse(entry.seq, rows, changed)
         model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
         model.ledger_head = entry.entry_hash
         model.save(model_path(ledger_path))

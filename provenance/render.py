@@ -38,6 +38,12 @@ def render_text(outcome: RunOutcome) -> str:
             f"  calibration over {calibration.window_runs} run(s), {window.n_samples} predictions: "
             f"Brier {window.brier_score:.4f}, ECE {window.ece:.4f}, MCE {window.mce:.4f}"
         )
+    seen = outcome.provenance.selection_hindsight
+    if seen is not None:
+        lines.append(
+            f"  selection in hindsight ({seen.budget}): {seen.selected} of {seen.tests} tests, "
+            f"{seen.saved_fraction:.0%} of the time saved, {seen.caught} of {seen.failing} failing tests caught"
+        )
     for warning in outcome.warnings:
         lines.append(printable(f"  warning: {warning}"))
     lines.append(f"  provenance: {outcome.provenance_path} (sha256 {outcome.provenance_sha256})")

@@ -341,6 +341,24 @@ class Verdict(Record):
     gate_failed: bool
 
 
+class SelectionHindsight(Record):
+    """What `select` would have chosen for this run, before it ran, and what that would have caught."""
+
+    budget: str = Field(description="the budget as configured, e.g. `50% of the suite's time`")
+    selected: int = Field(ge=0)
+    tests: int = Field(ge=0)
+    failing: int = Field(ge=0, description="tests that failed or errored in this run")
+    caught: int = Field(ge=0, description="of those, how many the selection would have run")
+    missed: list[str] = Field(default_factory=list, description="failing tests the selection would have skipped")
+    seconds_selected: float = Field(ge=0, description="this run's time of the selected tests")
+    seconds_total: float = Field(ge=0)
+
+    @property
+    def saved_fraction(self) -> float:
+        """The share of this run's test time the selection would have saved."""
+        return 1.0 - self.seconds_selected / self.seconds_total if self.seconds_total > 0 else 0.0
+
+
 class CIProvenance(Record):
     """The per-run provenance file: one self-contained record an auditor can read alone."""
 
@@ -354,6 +372,7 @@ class CIProvenance(Record):
     datasets: list[DatasetLineage] = Field(default_factory=list)
     model: ModelProvenance | None = None
     calibration: CalibrationSummary | None = None
+    selection_hindsight: SelectionHindsight | None = None
     retention: Retention
     ledger: LedgerPointer
 

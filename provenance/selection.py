@@ -30,6 +30,20 @@ class Budget:
     seconds: float | None = None
     confidence: float | None = None
 
+    @classmethod
+    def given(cls, fraction: float | None, seconds: float | None, confidence: float | None) -> Budget:
+        """The budget the user set, or half of the suite's expected time when none was."""
+        budget = cls(fraction, seconds, confidence)
+        return budget if budget != cls() else cls(fraction=0.5)
+
+    def describe(self) -> str:
+        """The budget in words, for the summary and the records."""
+        if self.confidence is not None:
+            return f"confidence {self.confidence:g}"
+        if self.seconds is not None:
+            return f"{self.seconds:g} s"
+        return f"{(self.fraction or 0) * 100:g}% of the suite's time"
+
     def seconds_for(self, total_seconds: float) -> float | None:
         """The time budget in seconds (None for a confidence target)."""
         if self.seconds is not None:

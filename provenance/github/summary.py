@@ -23,7 +23,7 @@ _TITLES = {
 def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
     """The whole summary as Markdown, never larger than `limit_bytes` when encoded."""
     failures = outcome.provenance.run.failures
-    head = _verdict(outcome) + _counts(outcome) + _datasets(outcome) + _calibration(outcome)
+    head = _verdict(outcome) + _counts(outcome) + _datasets(outcome) + _calibration(outcome) + _hindsight(outcome)
     tail = _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
     details: list[str] = []
@@ -153,6 +153,24 @@ def _calibration(outcome: RunOutcome) -> str:
         f"<sub>Predictions per bin: {', '.join(str(c) for c in summary.bin_counts)}</sub>\n\n",
     ]
     return "\n".join(rows)
+
+
+def _hindsight(outcome: RunOutcome) -> str:
+    """What a selection before this run would have saved and caught: the evidence for `mode: select`."""
+    seen = outcome.provenance.selection_hindsight
+    if seen is None:
+        return ""
+    caught = f"caught **{seen.caught} of {seen.failing}** failing tests" if seen.failing else "had no failure to catch"
+    text = (
+        f"### Test selection in hindsight\n\nAt a budget of {inline(seen.budget)}, `provenance select` would have run "
+        f"**{seen.selected} of {seen.tests}** tests before this run, {seen.seconds_selected:.1f} s of its "
+        f"{seen.seconds_total:.1f} s (**{seen.saved_fraction:.0%} saved**), and {caught}.\n"
+    )
+    if seen.missed:
+        shown = ", ".join(code(name, limit=200) for name in seen.missed[:10])
+        more = f" and {len(seen.missed) - 10} more" if len(seen.missed) > 10 else ""
+        text += f"\nIt would have skipped: {shown}{more}.\n"
+    return text + "\n"
 
 
 def _failure(test: TestResult) -> str:
