@@ -163,14 +163,18 @@ def _hindsight(outcome: RunOutcome) -> str:
     caught = f"caught **{seen.caught} of {seen.failing}** failing tests" if seen.failing else "had no failure to catch"
     text = (
         f"### Test selection in hindsight\n\nAt a budget of {inline(seen.budget)}, `provenance select` would have run "
-        f"**{seen.selected} of {seen.tests}** tests before this run, {seen.seconds_selected:.1f} s of its "
-        f"{seen.seconds_total:.1f} s (**{seen.saved_fraction:.0%} saved**), and {caught}.\n"
+        f"**{seen.selected} of {seen.tests}** tests before this run, {_duration(seen.seconds_selected)} of its "
+        f"{_duration(seen.seconds_total)} (**{seen.saved_fraction:.0%} saved**), and {caught}.\n"
     )
     if seen.missed:
         shown = ", ".join(code(name, limit=200) for name in seen.missed[:10])
         more = f" and {len(seen.missed) - 10} more" if len(seen.missed) > 10 else ""
         text += f"\nIt would have skipped: {shown}{more}.\n"
     return text + "\n"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
 def _failure(test: TestResult) -> str:
