@@ -6,7 +6,6 @@ provenance file and the ledger entry. Publishing (outputs, summary, annotations)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -39,10 +38,11 @@ from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
-from provenance.history import Cycle, collapse, read_ledger
+from provenance.history import collapse
 from provenance.ledger import checkpoint_path, open_for_append, read_tail
 from provenance.ledger_branch import LedgerBranch
-from provenance.model import MODEL_VERSION, Model, rebuild
+from provenance.model import MODEL_VERSION
+from provenance.prediction import load_model, model_path, predict_run, selection_hindsight
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
     CalibrationFigures,
@@ -57,13 +57,11 @@ from provenance.schemas import (
     ModelProvenance,
     Result,
     Retention,
-    SelectionHindsight,
     TestCounts,
     TestResult,
     Verdict,
     utc_now,
 )
-from provenance.selection import Budget, select
 
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
@@ -219,55 +217,6 @@ def _failed_by_test(tests: Iterable[tuple[str, str]]) -> dict[str, bool]:
     for nodeid, result in tests:
         failed[nodeid] = failed.get(nodeid, False) or Result(result).failed
     return failed
-
-
-def load_model(ledger_path: Path, head: str) -> Model:
-    """The model state beside the ledger when it was saved at the ledger's head, else rebuilt from it."""
-    path = model_path(ledger_path)
-    if path.is_file():
-        with contextlib.suppress(InputError):
-            model = Model.load(path)
-            if model.ledger_head == head:
-                return model
-    model = rebuild(read_ledger(ledger_path)) if ledger_path.is_file() and ledger_path.stat().st_size else Model()
-    model.ledger_head = head
-    return model
-
-
-def model_path(ledger_path: Path) -> Path:
-    """Where the model state lives: beside the ledger (and on the ledger branch with it)."""
-    return ledger_path.with_name(ledger_path.name + ".model.npz")
-
-
-def selection_hindsight(model: Model, cycle: Cycle, settings: Settings) -> SelectionHindsight:
-    """What `select` would have chosen for this run from the same history, and what it would have caught.
-
-    The choice uses only what was known before the run (the model, the changed files); the outcome
-    and the durations are this run's own.
-    """
-    budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
-    chosen = select(cycle.tests, model.predict(cycle.tests), model.expected_seconds(cycle.tests), budget,
-                    new=model.is_new(cycle.tests), changed_files=cycle.changed_files,
-                    exploration=settings.exploration).selected  # fmt: skip
-    failing = cycle.failed
-    return SelectionHindsight(
-        budget=budget.describe(),
-        selected=int(chosen.sum()),
-        tests=len(cycle.tests),
-        failing=int(failing.sum()),
-        caught=int((failing & chosen).sum()),
-        missed=[name for name, fails, kept in zip(cycle.tests, failing, chosen, strict=True) if fails and not kept],
-        seconds_selected=float(cycle.durations[chosen].sum()),
-        seconds_total=float(cycle.durations.sum()),
-    )
-
-
-def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
-    """Each test's failure probability, from the history before this run only (none without history)."""
-    if model.cycles == 0:
-        return {}  # nothing learnt yet: a prior is not a prediction worth scoring
-    names = list(dict.fromkeys(t.nodeid for t in tests))
-    return dict(zip(names, (float(p) for p in model.predict(names)), strict=True))
 
 
 def calibrate_run(inputs: Inputs, tests: list[TestResult], predictions: dict[str, float]) -> CalibrationSummary | None:

@@ -26,7 +26,7 @@ from provenance.cli import main
 from provenance.contracts import load_manifest
 from provenance.ledger import checkpoint_path, load_checkpoint, open_for_append, verify
 from provenance.model import Model
-from provenance.pipeline import model_path
+from provenance.prediction import model_path
 from tests.support.entries import entry_fields
 from tests.support.project import ROOT, SAMPLE
 

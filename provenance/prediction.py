@@ -1,0 +1,69 @@
+"""The predict stage: the model, its predictions for a run, and the selection it would have made.
+
+The selection in hindsight is the evidence for `mode: select`: what it would have chosen before a
+run, judged on that run's outcome.
+
+The model state lives beside the ledger and is trusted only when it was saved at the ledger's head;
+otherwise it is rebuilt from the ledger, so it can never drift from the record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from provenance.config import Settings
+from provenance.errors import InputError
+from provenance.history import Cycle, read_ledger
+from provenance.model import Model, rebuild
+from provenance.schemas import SelectionHindsight, TestResult
+from provenance.selection import Budget, select
+
+
+def load_model(ledger_path: Path, head: str) -> Model:
+    """The model state beside the ledger when it was saved at the ledger's head, else rebuilt from it."""
+    path = model_path(ledger_path)
+    if path.is_file():
+        with contextlib.suppress(InputError):
+            model = Model.load(path)
+            if model.ledger_head == head:
+                return model
+    model = rebuild(read_ledger(ledger_path)) if ledger_path.is_file() and ledger_path.stat().st_size else Model()
+    model.ledger_head = head
+    return model
+
+
+def model_path(ledger_path: Path) -> Path:
+    """Where the model state lives: beside the ledger (and on the ledger branch with it)."""
+    return ledger_path.with_name(ledger_path.name + ".model.npz")
+
+
+def selection_hindsight(model: Model, cycle: Cycle, settings: Settings) -> SelectionHindsight:
+    """What `select` would have chosen for this run from the same history, and what it would have caught.
+
+    The choice uses only what was known before the run (the model, the changed files); the outcome
+    and the durations are this run's own.
+    """
+    budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
+    chosen = select(cycle.tests, model.predict(cycle.tests), model.expected_seconds(cycle.tests), budget,
+                    new=model.is_new(cycle.tests), changed_files=cycle.changed_files,
+                    exploration=settings.exploration).selected  # fmt: skip
+    failing = cycle.failed
+    return SelectionHindsight(
+        budget=budget.describe(),
+        selected=int(chosen.sum()),
+        tests=len(cycle.tests),
+        failing=int(failing.sum()),
+        caught=int((failing & chosen).sum()),
+        missed=[name for name, fails, kept in zip(cycle.tests, failing, chosen, strict=True) if fails and not kept],
+        seconds_selected=float(cycle.durations[chosen].sum()),
+        seconds_total=float(cycle.durations.sum()),
+    )
+
+
+def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
+    """Each test's failure probability, from the history before this run only (none without history)."""
+    if model.cycles == 0:
+        return {}  # nothing learnt yet: a prior is not a prediction worth scoring
+    names = list(dict.fromkeys(t.nodeid for t in tests))
+    return dict(zip(names, (float(p) for p in model.predict(names)), strict=True))
