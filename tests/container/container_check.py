@@ -105,22 +105,40 @@ def run_action(host: Path, inputs: dict[str, str]) -> tuple[subprocess.Completed
     env = runner_env(dirs, event, **inputs)
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE"):
         (host / "file_commands" / Path(env[name]).name).touch()
-    container = sh("buildah", "from", IMAGE_TAG).stdout.strip()
-    try:
-        command = ["buildah", "run", "--isolation", "chroot", "--workingdir", "/github/workspace"]
-        for name in ("workspace", "home", "workflow", "file_commands"):
-            command += ["-v", f"{host / name}:/github/{name}"]
-        for key, value in env.items():
-            command += ["-e", f"{key}={value}"]
-        started = time.monotonic()
-        done = subprocess.run([*command, container, "--", *entrypoint()], capture_output=True, text=True)
-        seconds = time.monotonic() - started
-    finally:
-        subprocess.run(["buildah", "rm", container], capture_output=True)
+    done, seconds = run_image(host, ("workspace", "home", "workflow", "file_commands"), env, [])
     host_env = {
         k: str(host / "file_commands" / Path(v).name) for k, v in env.items() if v.startswith(dirs.file_commands)
     }
     return done, seconds, host_env
+
+
+def run_image(
+    host: Path, mounts: tuple[str, ...], env: dict[str, str], args: list[str]
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    """The image's entrypoint with `args`, `host/<name>` mounted at `/github/<name>`; returns it and its time."""
+    container = sh("buildah", "from", IMAGE_TAG).stdout.strip()
+    try:
+        command = ["buildah", "run", "--isolation", "chroot", "--workingdir", "/github/workspace"]
+        for name in mounts:
+            command += ["-v", f"{host / name}:/github/{name}"]
+        for key, value in env.items():
+            command += ["-e", f"{key}={value}"]
+        started = time.monotonic()
+        done = subprocess.run([*command, container, "--", *entrypoint(), *args], capture_output=True, text=True)
+        return done, time.monotonic() - started
+    finally:
+        subprocess.run(["buildah", "rm", container], capture_output=True)
+
+
+def check_command_line(host: Path) -> None:
+    """The image outside GitHub, as the README shows it: the `provenance` command's arguments."""
+    args = ["run", "--report", "report.json", "--ledger", "local/ci_runs.jsonl", "--run-id", "local-1"]
+    done, _ = run_image(host, ("workspace",), {"PATH": "/usr/local/bin:/usr/bin:/bin"}, args)
+    assert done.returncode == 1, f"expected the gate to fail (exit 1), got {done.returncode}: {done.stderr}"
+    outputs = json.loads(done.stdout)  # outside GitHub the outputs are JSON on stdout
+    assert outputs["run-id"] == "local-1" and outputs["conclusion"] == "failure"
+    assert (host / "workspace" / outputs["provenance-path"]).is_file()
+    assert done.stderr.startswith("FAILED"), done.stderr[:200]
 
 
 def check_run(host: Path) -> float:
@@ -187,6 +205,7 @@ def main() -> dict[str, float | int]:
     with tempfile.TemporaryDirectory() as temp:
         Path(temp).chmod(0o755)  # the runner's user must reach the workspace inside it
         run_seconds = check_run(Path(temp))
+        check_command_line(Path(temp))
     base, image = image_size(BASE_TAG), image_size(IMAGE_TAG)
     return {
         "base_image_seconds": round(base_seconds, 1),
