@@ -493,7 +493,8 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )
-        data = pretty_json(provenance.model_dump(mode="json"))
+        # pydantic writes the JSON itself (the same bytes as `pretty_json`), without a dict per test first.
+        data = provenance.model_dump_json(indent=2).encode() + b"\n"
         atomic_write(workspace / evidence_rel, data)
         provenance_sha256 = hashlib.sha256(data).hexdigest()
         entry = ledger.append(

@@ -84,6 +84,7 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
         return Locator(workspace, path.parent, rootdir)
 
     report_format = _detect(head, shown)
+    digest, size = hashlib.sha256(data).hexdigest(), len(data)
     if report_format is ReportFormat.JUNIT_XML:
         try:
             root = ET.fromstring(data)
@@ -97,7 +98,7 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
         parsed = reportlog.parse(data.splitlines(), shown, locator_for(None))
     else:
         parsed = pytest_json.parse(_load_json(data, shown), shown, locator_for)
-    return LoadedReport(parsed=parsed, source=_describe(parsed, shown, data))
+    return LoadedReport(parsed=parsed, source=_describe(parsed, shown, digest, size))
 
 
 _BLANK = b"\xef\xbb\xbf \t\r\n"
@@ -145,7 +146,7 @@ def _detect(head: bytes, shown: str) -> ReportFormat:
     )
 
 
-def _describe(parsed: ParsedReport, shown: str, data: bytes) -> ReportSource:
+def _describe(parsed: ParsedReport, shown: str, digest: str, size: int) -> ReportSource:
     """The file's digest and session figures; workers are inferred when the report does not say."""
     test_time = math.fsum(t.duration_seconds for t in parsed.tests)
     workers, inferred = parsed.workers, False
@@ -156,8 +157,8 @@ def _describe(parsed: ParsedReport, shown: str, data: bytes) -> ReportSource:
         return ReportSource(
             path=shown,
             format=parsed.format,
-            sha256=hashlib.sha256(data).hexdigest(),
-            size=len(data),
+            sha256=digest,
+            size=size,
             tests=len(parsed.tests),
             exit_status=parsed.exit_status,
             walltime_seconds=parsed.walltime_seconds,
