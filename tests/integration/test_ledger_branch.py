@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -102,27 +101,6 @@ def test_a_rejected_push_is_retried_on_the_new_tip(
     ledger = branch_ledger(origin, tmp_path)
     assert verify(ledger).problem is None
     assert [json.loads(line)["run_id"] for line in ledger.read_text().splitlines()] == ["0", "rival", "ours"]
-
-
-def _job(origin: str, where: str, job: int) -> None:
-    work = checkout(Path(origin), Path(where))
-    for i in range(2):
-        assert run(work, f"{job}-{i}") == 0
-
-
-def test_parallel_jobs_lose_no_entry(origin: Path, tmp_path: Path) -> None:
-    context = multiprocessing.get_context("spawn")
-    jobs = [context.Process(target=_job, args=(str(origin), str(tmp_path / f"job{j}"), j)) for j in range(4)]
-    for job in jobs:
-        job.start()
-    for job in jobs:
-        job.join(180)
-        assert job.exitcode == 0
-    ledger = branch_ledger(origin, tmp_path)
-    result = verify(ledger)
-    assert result.problem is None and result.entries == 8
-    run_ids = [json.loads(line)["run_id"] for line in ledger.read_text().splitlines()]
-    assert sorted(run_ids) == sorted(f"{j}-{i}" for j in range(4) for i in range(2))
 
 
 def test_shallow_clone(origin: Path, tmp_path: Path) -> None:

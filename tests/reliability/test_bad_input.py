@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from tests.support.project import ROOT, SAMPLE
+from tests.support.project import ROOT, copy_sample
 
 GOOD_REPORT = ROOT / "tests" / "fixtures" / "reports" / "shapes" / "report.json"
 GOOD_JUNIT = ROOT / "tests" / "fixtures" / "reports" / "shapes" / "report.xml"
@@ -354,7 +354,7 @@ def snapshot(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workspace = tmp_path_factory.mktemp("template") / "workspace"
-    shutil.copytree(SAMPLE, workspace, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    copy_sample(workspace)
     shutil.copy(GOOD_REPORT, workspace / "report.json")
     return workspace
 
@@ -392,7 +392,7 @@ def test_bad_input_is_one_clear_line_and_exit_2(
 def test_unreadable_files_are_named(tmp_path: Path) -> None:
     """Permission denied, as the runner's unprivileged user sees it (root loses its override)."""
     workspace = tmp_path / "workspace"
-    shutil.copytree(SAMPLE, workspace, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    copy_sample(workspace)
     shutil.copy(GOOD_REPORT, workspace / "report.json")
     for name in ("report.json", CONTRACTS):
         (workspace / name).chmod(0)

@@ -28,7 +28,7 @@ from provenance.ledger import checkpoint_path, load_checkpoint, open_for_append,
 from provenance.model import Model
 from provenance.prediction import model_path
 from tests.support.entries import entry_fields
-from tests.support.project import ROOT, SAMPLE
+from tests.support.project import ROOT, copy_sample
 
 TRIALS = {"append": 100, "update": 50, "run": 50}
 Report = Callable[[str], None]
@@ -115,7 +115,7 @@ def test_kill_during_ledger_appends(tmp_path: Path) -> None:
 def test_kill_during_checksum_updates(tmp_path: Path) -> None:
     rng = random.Random(10)
     workspace = tmp_path / "workspace"
-    shutil.copytree(SAMPLE, workspace, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    copy_sample(workspace)
     dataset = workspace / "datasets" / "labels.csv"
     versions = [dataset.read_bytes(), dataset.read_bytes() + b"extra,row\n"]
     digests = {hashlib.sha256(v).hexdigest() for v in versions}
@@ -152,7 +152,7 @@ def test_kill_during_runs(tmp_path: Path) -> None:
     """Whole `provenance run`s: evidence, ledger, checkpoint and model state."""
     rng = random.Random(11)
     workspace = tmp_path / "workspace"
-    shutil.copytree(SAMPLE, workspace, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    copy_sample(workspace)
     shutil.copy(ROOT / "tests" / "fixtures" / "reports" / "shapes" / "report.json", workspace / "report.json")
     ledger = workspace / "data" / "ci_runs.jsonl"
     reported_total, torn_total, leftovers = 0, 0, 0

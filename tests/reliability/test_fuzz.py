@@ -10,6 +10,7 @@ import contextlib
 import json
 import tempfile
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,13 @@ test_keys = st.sampled_from(["nodeid", "outcome", "lineno", "keywords", "setup",
 json_objects = st.dictionaries(test_keys, json_values | st.sampled_from(["passed", "failed", "call", "setup"]))
 
 
-def _parse_file(data: bytes, name: str) -> None:
+def survives(data: bytes, name: str, read: Callable[[Path], object] | None = None) -> None:
+    """Write `data` as a file `name` and read it (as a report unless told): a result or an InputError."""
     with tempfile.TemporaryDirectory() as temp:
         path = Path(temp) / name
         path.write_bytes(data)
         with contextlib.suppress(InputError):
-            load_report(path, Path(temp))
+            (read or (lambda p: load_report(p, Path(temp))))(path)
 
 
 @st.composite
@@ -70,7 +72,7 @@ def mutated(draw: st.DrawFn) -> bytes:
 @given(mutated())
 @example(b'<?xml version="1.0" encoding="tf-8"?><testsuite/>')  # found by this test: a LookupError, now exit 2
 def test_mutated_reports(data: bytes) -> None:
-    _parse_file(data, "report.json")
+    survives(data, "report.json")
 
 
 @FUZZ
@@ -79,14 +81,14 @@ def test_mutated_reports(data: bytes) -> None:
     "root": json_values}))  # fmt: skip
 @example({"tests": [{"outcome": [], "nodeid": "passed"}]})  # found by this test: a TypeError, now exit 2
 def test_pytest_json_of_any_shape(document: dict[str, Any]) -> None:
-    _parse_file(json.dumps(document).encode(), "report.json")
+    survives(json.dumps(document).encode(), "report.json")
 
 
 @FUZZ
 @given(st.lists(json_objects, min_size=1, max_size=6))
 def test_report_logs_of_any_shape(lines: list[dict[str, Any]]) -> None:
     lines[0]["$report_type"] = "SessionStart"
-    _parse_file("\n".join(json.dumps(line) for line in lines).encode(), "report.jsonl")
+    survives("\n".join(json.dumps(line) for line in lines).encode(), "report.jsonl")
 
 
 xml_names = st.sampled_from(["testsuites", "testsuite", "testcase", "failure", "error", "skipped", "system-out",
@@ -112,17 +114,13 @@ def xml_trees(draw: st.DrawFn, depth: int = 0) -> ET.Element:
 @FUZZ
 @given(xml_trees())
 def test_junit_of_any_shape(root: ET.Element) -> None:
-    _parse_file(ET.tostring(root), "report.xml")
+    survives(ET.tostring(root), "report.xml")
 
 
 @FUZZ
 @given(st.binary(max_size=2000) | st.text(max_size=500).map(str.encode))
 def test_contracts_manifests(data: bytes) -> None:
-    with tempfile.TemporaryDirectory() as temp:
-        path = Path(temp) / "data_contracts.yaml"
-        path.write_bytes(data)
-        with contextlib.suppress(InputError):
-            validate(load_manifest(path), Path(temp))
+    survives(data, "data_contracts.yaml", lambda path: validate(load_manifest(path), path.parent))
 
 
 @FUZZ
@@ -130,24 +128,19 @@ def test_contracts_manifests(data: bytes) -> None:
     st.sampled_from(["name", "path", "checksum", "size", "retention_days", "dvc", "extra"]), json_values,
     max_size=5), max_size=3)}, optional={"validation": json_values}))  # fmt: skip
 def test_contracts_of_any_shape(document: dict[str, Any]) -> None:
-    test_contracts_manifests.hypothesis.inner_test(json.dumps(document).encode())  # type: ignore[attr-defined]
+    survives(
+        json.dumps(document).encode(), "data_contracts.yaml", lambda path: validate(load_manifest(path), path.parent)
+    )
 
 
 @FUZZ
 @given(st.lists(json_values.map(json.dumps) | st.text(max_size=40), max_size=6))
 def test_prediction_files(lines: list[str]) -> None:
-    with tempfile.TemporaryDirectory() as temp:
-        path = Path(temp) / "p.jsonl"
-        path.write_text("\n".join(lines))
-        with contextlib.suppress(InputError):
-            read_test_predictions(str(path))
+    survives("\n".join(lines).encode(), "p.jsonl", lambda path: read_test_predictions(str(path)))
 
 
 @FUZZ
 @given(st.lists(json_values.map(json.dumps) | st.text(max_size=60), max_size=6))
 def test_histories(lines: list[str]) -> None:
-    with tempfile.TemporaryDirectory() as temp:
-        path = Path(temp) / "history"
-        path.write_text("\n".join(lines))
-        with contextlib.suppress(InputError):
-            (read_atcs if detect_format(path) == "atcs" else read_ledger)(path)
+    survives("\n".join(lines).encode(), "history",
+             lambda path: (read_atcs if detect_format(path) == "atcs" else read_ledger)(path))  # fmt: skip

@@ -27,6 +27,12 @@ def git(cwd: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def copy_sample(dest: Path) -> Path:
+    """The sample project's files at `dest`, without anything an earlier run wrote."""
+    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    return dest
+
+
 @dataclass
 class Checkout:
     path: Path
@@ -40,7 +46,7 @@ def sample_checkout(tmp: Path) -> Checkout:
     remote = tmp / "remote.git"
     work = tmp / "workspace"
     git(tmp, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
-    shutil.copytree(SAMPLE, work, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    copy_sample(work)
     git(work, "init", "--quiet", "--initial-branch=main")
     git(work, "add", "-A")
     git(work, "commit", "--quiet", "-m", "sample project")
