@@ -529,7 +529,8 @@ def _verify(path: Path, checkpoint_file: Path | None, strict: bool = False) -> i
         where = f"line {result.line}: " if result.line else ""
         print(f"{path}: {where}{result.problem}", file=sys.stderr)
         return int(ExitCode.GATE_FAILED)
-    print(f"{path}: {result.entries} entries verified; Merkle root {result.merkle_root}", file=sys.stderr)
+    noun = "entry" if result.entries == 1 else "entries"
+    print(f"{path}: {result.entries} {noun} verified; Merkle root {result.merkle_root}", file=sys.stderr)
     return int(ExitCode.OK)
 
 
