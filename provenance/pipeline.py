@@ -42,7 +42,7 @@ from provenance.history import collapse
 from provenance.ledger import checkpoint_path, open_for_append, read_tail
 from provenance.ledger_branch import LedgerBranch
 from provenance.model import MODEL_VERSION
-from provenance.prediction import load_model, model_path, predict_run, selection_hindsight
+from provenance.prediction import load_model, model_path, selection_hindsight
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
     CalibrationFigures,
@@ -471,11 +471,14 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         # The model learnt from every entry before this one predicts this run; its predictions are
         # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
         model = load_model(ledger_path, ledger.head.prev)
-        predictions = inputs.predictions or predict_run(model, run.tests)
         rows = [(t.nodeid, t.result.failed, t.duration_seconds) for t in run.tests]
         changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
         cycle = collapse(ledger.head.next_seq, rows, changed)
-        hindsight = selection_hindsight(model, cycle, settings) if model.cycles else None
+        # Nothing learnt yet (no history): a prior is not a prediction worth scoring or selecting by.
+        p_fail = model.predict(cycle.tests) if model.cycles else None
+        predictions = inputs.predictions or (dict(zip(cycle.tests, map(float, p_fail), strict=True))
+                                             if p_fail is not None else {})  # fmt: skip
+        hindsight = selection_hindsight(model, cycle, p_fail, settings) if p_fail is not None else None
         model_used = ModelProvenance(model_hash=model.digest, model_version=MODEL_VERSION)
         calibration = calibrate_run(inputs, run.tests, predictions)
         verdict = decide(inputs, run.tests, calibration)
@@ -599,18 +602,14 @@ def write_attestations(
     }
     lineage = lineage_predicate(record, provenance_sha256, checkpoint, entry_hash)
     documents: dict[str, bytes] = {
-        "statement": _json(statement(subjects, TEST_RESULT_PREDICATE, predicate)),
-        "lineage": _json(statement(subjects, LINEAGE_PREDICATE, lineage)),
-        "predicate": _json(predicate),
+        "statement": pretty_json(statement(subjects, TEST_RESULT_PREDICATE, predicate)),
+        "lineage": pretty_json(statement(subjects, LINEAGE_PREDICATE, lineage)),
+        "predicate": pretty_json(predicate),
         "subjects": subject_checksums(subjects).encode(),
     }
     for key, data in documents.items():
         atomic_write(settings.workspace / paths[key], data)
     return {key: path.as_posix() for key, path in paths.items()}
-
-
-def _json(document: dict[str, Any]) -> bytes:
-    return pretty_json(document)
 
 
 def _correction(settings: Settings, next_seq: int, ledger_path: Path) -> dict[str, Any]:

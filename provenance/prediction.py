@@ -1,4 +1,4 @@
-"""The predict stage: the model, its predictions for a run, and the selection it would have made.
+"""The predict stage: the model state beside the ledger, and the selection it would have made.
 
 The selection in hindsight is the evidence for `mode: select`: what it would have chosen before a
 run, judged on that run's outcome.
@@ -16,8 +16,8 @@ from provenance.config import Settings
 from provenance.errors import InputError
 from provenance.history import Cycle, read_ledger
 from provenance.model import Model, rebuild
-from provenance.schemas import SelectionHindsight, TestResult
-from provenance.selection import Budget, select
+from provenance.schemas import SelectionHindsight
+from provenance.selection import Budget, FloatArray, select
 
 
 def load_model(ledger_path: Path, head: str) -> Model:
@@ -38,14 +38,14 @@ def model_path(ledger_path: Path) -> Path:
     return ledger_path.with_name(ledger_path.name + ".model.npz")
 
 
-def selection_hindsight(model: Model, cycle: Cycle, settings: Settings) -> SelectionHindsight:
+def selection_hindsight(model: Model, cycle: Cycle, p_fail: FloatArray, settings: Settings) -> SelectionHindsight:
     """What `select` would have chosen for this run from the same history, and what it would have caught.
 
-    The choice uses only what was known before the run (the model, the changed files); the outcome
-    and the durations are this run's own.
+    The choice uses only what was known before the run (the model's `p_fail` for the cycle's tests,
+    the changed files); the outcome and the durations are this run's own.
     """
     budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
-    chosen = select(cycle.tests, model.predict(cycle.tests), model.expected_seconds(cycle.tests), budget,
+    chosen = select(cycle.tests, p_fail, model.expected_seconds(cycle.tests), budget,
                     new=model.is_new(cycle.tests), changed_files=cycle.changed_files,
                     exploration=settings.exploration).selected  # fmt: skip
     failing = cycle.failed
@@ -59,11 +59,3 @@ def selection_hindsight(model: Model, cycle: Cycle, settings: Settings) -> Selec
         seconds_selected=float(cycle.durations[chosen].sum()),
         seconds_total=float(cycle.durations.sum()),
     )
-
-
-def predict_run(model: Model, tests: list[TestResult]) -> dict[str, float]:
-    """Each test's failure probability, from the history before this run only (none without history)."""
-    if model.cycles == 0:
-        return {}  # nothing learnt yet: a prior is not a prediction worth scoring
-    names = list(dict.fromkeys(t.nodeid for t in tests))
-    return dict(zip(names, (float(p) for p in model.predict(names)), strict=True))

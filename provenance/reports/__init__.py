@@ -70,15 +70,14 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     """Read, hash and parse one report; None when the file is empty (no report was written)."""
     shown = display_path(path, workspace)
     try:
-        data = _read_unless_blank(path, shown)
+        data, start = _read_unless_blank(path, shown)
     except IsADirectoryError:
         raise ReportError("expected a report file, found a directory", source=shown) from None
     except OSError as exc:
         raise ReportError(f"cannot be read ({exc.strerror})", source=shown) from None
     if not data:
         return None
-    start = _FIRST_CONTENT.search(data)
-    head = data[start.start() : start.start() + 4096] if start else b""
+    head = data[start : start + 4096]
 
     def locator_for(rootdir: str | None) -> Locator:
         return Locator(workspace, path.parent, rootdir)
@@ -101,8 +100,7 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     return LoadedReport(parsed=parsed, source=_describe(parsed, shown, digest, size))
 
 
-_BLANK = b"\xef\xbb\xbf \t\r\n"
-_FIRST_CONTENT = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")
+_CONTENT = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")  # anything but a BOM's bytes and whitespace
 _CHUNK = 1 << 20
 
 
@@ -118,18 +116,22 @@ def _load_json(data: bytes, shown: str) -> object:
         raise ReportError(f"not valid JSON ({exc})", source=shown) from None
 
 
-def _read_unless_blank(path: Path, shown: str) -> bytes:
-    """The file's bytes; b"" when it is empty. Only whitespace is refused without holding it in memory."""
+def _read_unless_blank(path: Path, shown: str) -> tuple[bytes, int]:
+    """The file's bytes and where its content starts; (b"", 0) when it is empty.
+
+    The file is scanned a chunk at a time until content shows, so one holding only whitespace is
+    refused without ever being held in memory.
+    """
     with path.open("rb") as handle:
-        first = handle.read(_CHUNK)
-        if first.strip(_BLANK):
-            return first + handle.read()
-        if not first:
-            return b""
+        offset = 0
         while chunk := handle.read(_CHUNK):
-            if chunk.strip(_BLANK):  # a report after many blank bytes: unusual, but valid
+            found = _CONTENT.search(chunk)
+            if found:
                 handle.seek(0)
-                return handle.read()
+                return handle.read(), offset + found.start()
+            offset += len(chunk)
+    if offset == 0:
+        return b"", 0
     raise ReportError("contains only whitespace; expected a test report", source=shown)
 
 

@@ -16,19 +16,6 @@ BRANCH = "provenance-ledger"
 REPORT = '<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>'
 
 
-@pytest.fixture
-def origin(tmp_path: Path) -> Path:
-    remote = tmp_path / "origin.git"
-    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
-    seed = tmp_path / "seed"
-    git(tmp_path, "clone", "--quiet", str(remote), str(seed))
-    (seed / "app.py").write_text("print('hi')\n")
-    git(seed, "add", "-A")
-    git(seed, "commit", "--quiet", "-m", "app")
-    git(seed, "push", "--quiet", "origin", "HEAD:main")
-    return remote
-
-
 def checkout(origin: Path, where: Path, depth: int | None = None) -> Path:
     args = ["clone", "--quiet", *([f"--depth={depth}"] if depth else []), f"file://{origin}", str(where)]
     git(origin.parent, *args)

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from provenance.ledger import open_for_append, verify
-from tests.support.entries import entry_fields
+from provenance.ledger import verify
+from tests.support.entries import build_ledger
 
 
 def _check(args: tuple[str, int, int, int]) -> list[int]:
@@ -45,10 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temp:
         path = Path(temp) / "ledger.jsonl"
-        rng = random.Random(5)
-        with open_for_append(path) as appender:
-            for i in range(args.entries):
-                appender.append(entry_fields(f"run-{i}", tests=rng.choice([0, 1, 3])))
+        build_ledger(path, args.entries)
         size = path.stat().st_size
         chunk = 4096
         jobs = [(str(path), start, min(start + chunk, size), start) for start in range(0, size, chunk)]

@@ -10,10 +10,8 @@ from pathlib import Path
 
 from provenance.files import atomic_write
 from provenance.ledger import checkpoint_path, load_checkpoint, open_for_append, verify
-from tests.integration.test_ledger_branch import branch_ledger, checkout, origin, run
+from tests.integration.test_ledger_branch import branch_ledger, checkout, run
 from tests.support.entries import entry_fields
-
-__all__ = ["origin"]  # the bare-repository fixture, shared with the ledger branch's own tests
 
 PROCESSES, APPENDS = 8, 100
 JOBS, RUNS = 4, 10

@@ -7,13 +7,12 @@ entries up to the edit; that is what keeps every position affordable here.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from provenance.ledger import open_for_append, verify
-from tests.support.entries import entry_fields
+from provenance.ledger import verify
+from tests.support.entries import build_ledger
 
 ENTRIES = 1000
 
@@ -21,11 +20,7 @@ ENTRIES = 1000
 @pytest.fixture(scope="module")
 def ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     path = tmp_path_factory.mktemp("tamper") / "ledger.jsonl"
-    rng = random.Random(5)
-    with open_for_append(path) as appender:
-        for i in range(ENTRIES):
-            appender.append(entry_fields(f"run-{i}", tests=rng.choice([0, 1, 3])))
-        checkpoint = appender.checkpoint(datetime(2026, 11, 29, tzinfo=UTC))
+    checkpoint = build_ledger(path, ENTRIES)
     assert verify(path, checkpoint).problem is None
     return path, checkpoint
 

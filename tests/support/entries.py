@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from provenance.ledger import open_for_append
 from provenance.schemas import Conclusion, TestCounts
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -32,3 +35,12 @@ def entry_fields(run_id: str, tests: int = 0) -> dict[str, Any]:
         "provenance_sha256": "b" * 64,
         "retention_until": NOW.replace(year=2031),
     }
+
+
+def build_ledger(path: Path, entries: int) -> dict[str, Any]:
+    """A ledger of `entries` runs of 0, 1 or 3 tests (the same every time); returns its checkpoint."""
+    rng = random.Random(5)
+    with open_for_append(path) as appender:
+        for i in range(entries):
+            appender.append(entry_fields(f"run-{i}", tests=rng.choice([0, 1, 3])))
+        return appender.checkpoint(NOW)
