@@ -32,10 +32,14 @@ class Cycle:
 
 def collapse(cycle: int, rows: list[tuple[str, bool, float]], changed: list[str] | None) -> Cycle:
     """One cycle from (test, failed, duration) rows: failed if any row failed, durations summed."""
+    names = [row[0] for row in rows]
+    if len(set(names)) == len(names):  # the usual case: each test once
+        failed = np.array([row[1] for row in rows], dtype=bool)
+        return Cycle(cycle, names, failed, np.array([row[2] for row in rows], dtype=np.float64), changed)
     merged: dict[str, tuple[bool, float]] = {}
-    for name, failed, duration in rows:
+    for name, failed_once, duration in rows:
         before = merged.get(name)
-        merged[name] = (failed, duration) if before is None else (before[0] or failed, before[1] + duration)
+        merged[name] = (failed_once, duration) if before is None else (before[0] or failed_once, before[1] + duration)
     names = list(merged)
     return Cycle(
         cycle=cycle,

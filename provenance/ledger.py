@@ -28,7 +28,7 @@ from provenance import merkle
 from provenance.errors import InputError, IntegrityError
 from provenance.files import fsync_dir, read_json
 from provenance.merkle import Frontier
-from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry, utc_now
+from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry, LedgerTest, utc_now
 
 _TAIL_BLOCK = 64 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -37,10 +37,11 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 def canonical(value: Any) -> bytes:
     """RFC 8785 canonical JSON: the bytes every hash in the project is taken over.
 
-    orjson with sorted keys writes exactly RFC 8785's bytes for strings, integers, booleans, null
-    and ASCII keys, and for floats once integral ones are written as integers and the rest lie
-    where both use plain decimal notation (1e-5 <= |x| < 1e16). A value outside that is encoded by
-    the `rfc8785` package itself, which is the reference (the tests compare the two).
+    orjson with sorted keys writes exactly RFC 8785's bytes for strings, booleans, null, ASCII
+    keys and integers below 2^53, and for floats once integral ones are written as integers and
+    the rest lie where both use plain decimal notation (1e-5 <= |x| < 1e16). Any other number is
+    written by the `rfc8785` package, the reference, as a fragment; a value with a non-ASCII key
+    (sorted differently) is encoded by it whole. The tests compare the two.
     """
     prepared = _orjson_ready(value)
     if prepared is _UNSAFE:
@@ -54,15 +55,26 @@ _UNSAFE = object()
 _AS_IS = (str, bool, type(None))  # written identically by orjson and RFC 8785
 
 
+def _number(value: float) -> float | orjson.Fragment:
+    """A number as orjson must be handed it to write RFC 8785's bytes."""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        if 1e-5 <= abs(value) < 1e16:
+            return value
+    elif abs(value) < 2**53:
+        return value
+    # Exponent notation, or an integral float beyond 2^53 (ES prints digits padded with zeros).
+    return orjson.Fragment(rfc8785.dumps(value))
+
+
 def _orjson_ready(value: Any) -> Any:
-    """`value` with integral floats as integers, or `_UNSAFE` where only rfc8785 is exact.
+    """`value` with every number as `_number` gives it, or `_UNSAFE` where only rfc8785 is exact.
 
     Strings, booleans and null are passed through without a call, as they are most of a ledger entry.
     """
-    if isinstance(value, float):
-        if value.is_integer():  # beyond 2^53 ES prints shortest digits padded with zeros: leave it to rfc8785
-            return int(value) if abs(value) < 2**53 else _UNSAFE
-        return value if 1e-5 <= abs(value) < 1e16 else _UNSAFE
+    if isinstance(value, (float, int)) and not isinstance(value, bool):
+        return _number(value)
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -84,8 +96,6 @@ def _orjson_ready(value: Any) -> Any:
                 return _UNSAFE
             items.append(ready)
         return items
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
-        return _UNSAFE
     return value
 
 
@@ -148,7 +158,9 @@ class Appender:
         entry = ExperimentLedgerEntry.model_validate(draft)
         # One canonical encoding: the body is the line without its `entry_hash` member (as `verify`
         # reads it), and the real hash then takes the zero hash's place.
-        template = canonical(entry.model_dump(mode="json"))
+        body = entry.model_dump(mode="json", exclude={"tests"})
+        body["tests"] = _canonical_tests(entry.tests)
+        template = canonical(body)
         zero_member = b'"entry_hash":"' + ZERO_HASH.encode() + b'",'
         at = template.find(zero_member)
         digest = hashlib.sha256(template[:at] + template[at + len(zero_member) :]).hexdigest()
@@ -161,6 +173,27 @@ class Appender:
         frontier.append(bytes.fromhex(entry.entry_hash))
         self.head = Head(next_seq=entry.seq + 1, prev=entry.entry_hash)
         return entry
+
+
+def _canonical_tests(tests: list[LedgerTest]) -> orjson.Fragment:
+    """An entry's tests in canonical form, written directly: an entry may hold 100,000 of them.
+
+    The keys are listed in RFC 8785's order; a test checks the line against `canonical` of the
+    whole entry, so a field added to `LedgerTest` and not here fails it.
+    """
+    return orjson.Fragment(
+        orjson.dumps(
+            [
+                {
+                    "duration_seconds": _number(t.duration_seconds),
+                    "nodeid": t.nodeid,
+                    "p_fail": None if t.p_fail is None else _number(t.p_fail),
+                    "result": t.result,
+                }
+                for t in tests
+            ]
+        )
+    )
 
 
 @contextmanager

@@ -61,7 +61,7 @@ class Model:
             self.runs = np.concatenate([self.runs, grow])
             self.fails = np.concatenate([self.fails, grow])
             self.last_duration = np.concatenate([self.last_duration, grow])
-        return np.fromiter((index[t] for t in tests), dtype=np.intp, count=len(tests))
+        return np.fromiter(map(index.__getitem__, tests), dtype=np.intp, count=len(tests))
 
     @property
     def global_rate(self) -> float:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -39,7 +41,11 @@ class Result(StrEnum):
     @property
     def failed(self) -> bool:
         """Whether this result fails a run: a failure or an error."""
-        return self in (Result.FAIL, Result.ERROR)
+        return self in FAILED_RESULTS
+
+
+# Also matches the plain strings of a ledger line read back: a StrEnum member equals its value.
+FAILED_RESULTS = (Result.FAIL, Result.ERROR)
 
 
 class Outcome(StrEnum):
@@ -101,33 +107,40 @@ def _check_git_sha(value: str | None) -> str | None:
     return value
 
 
-class TestResult(Record):
-    """One test item (or one collection error) and what happened to it."""
+Phase = Literal["setup", "call", "teardown", "collect"]
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """One test item (or one collection error) and what happened to it.
+
+    A frozen dataclass rather than a model: a report may hold 100,000 of them, and a pydantic
+    model costs about ten times the memory and time of one. Its rules are checked on every
+    construction all the same; pydantic writes it inside `CIRun` like any model field.
+    `line` is 1-based, the failure's line where known.
+    """
 
     __test__ = False  # not a pytest test class
 
-    nodeid: str = Field(min_length=1)
+    nodeid: str
     result: Result
     outcome: Outcome
-    duration_seconds: float = Field(ge=0)
+    duration_seconds: float
     file: str | None = None
-    line: int | None = Field(default=None, ge=1, description="1-based, the failure's line where known")
-    phase: Literal["setup", "call", "teardown", "collect"] | None = None
+    line: int | None = None
+    phase: Phase | None = None
     message: str | None = None
     longrepr: str | None = None
 
-    @field_validator("duration_seconds")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("duration must be a finite number of seconds")
-        return value
-
-    @model_validator(mode="after")
-    def _result_matches_outcome(self) -> TestResult:
-        if self.outcome.result is not self.result:
-            raise ValueError(f"result {self.result.value!r} contradicts outcome {self.outcome.value!r}")
-        return self
+    def __post_init__(self) -> None:
+        if not self.nodeid:
+            raise ValueError("nodeid must not be empty")
+        if _OUTCOME_TO_RESULT[self.outcome] is not self.result:
+            raise ValueError(f"result {self.result!r} contradicts outcome {self.outcome!r}")
+        if not 0.0 <= self.duration_seconds < math.inf:  # also false for NaN
+            raise ValueError("duration must be a finite, non-negative number of seconds")
+        if self.line is not None and self.line < 1:
+            raise ValueError("line is 1-based")
 
 
 class TestCounts(Record):
@@ -146,20 +159,16 @@ class TestCounts(Record):
     @classmethod
     def of(cls, tests: list[TestResult]) -> TestCounts:
         """Count a list of results."""
-        by_result = dict.fromkeys(Result, 0)
-        xfailed = xpassed = 0
-        for test in tests:
-            by_result[test.result] += 1
-            xfailed += test.outcome is Outcome.XFAILED
-            xpassed += test.outcome is Outcome.XPASSED
+        results = [test.result for test in tests]
+        outcomes = [test.outcome for test in tests]
         return cls(
             total=len(tests),
-            passed=by_result[Result.PASS],
-            failed=by_result[Result.FAIL],
-            skipped=by_result[Result.SKIP],
-            errors=by_result[Result.ERROR],
-            xfailed=xfailed,
-            xpassed=xpassed,
+            passed=results.count(Result.PASS),
+            failed=results.count(Result.FAIL),
+            skipped=results.count(Result.SKIP),
+            errors=results.count(Result.ERROR),
+            xfailed=outcomes.count(Outcome.XFAILED),
+            xpassed=outcomes.count(Outcome.XPASSED),
         )
 
     @model_validator(mode="after")
@@ -313,10 +322,10 @@ class CIRun(Record):
     def _started_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _require_utc(value)
 
-    @property
+    @cached_property
     def failures(self) -> list[TestResult]:
-        """The tests that failed or errored, in report order."""
-        return [t for t in self.tests if t.result.failed]
+        """The tests that failed or errored, in report order (kept: several stages ask)."""
+        return [t for t in self.tests if t.result in FAILED_RESULTS]
 
     @model_validator(mode="after")
     def _counts_match_tests(self) -> CIRun:
@@ -377,16 +386,24 @@ class CIProvenance(Record):
     ledger: LedgerPointer
 
 
-class LedgerTest(Record):
+@dataclass(frozen=True, slots=True)
+class LedgerTest:
     """A test as the ledger keeps it: enough for the model to learn from, without the tracebacks.
 
     `p_fail` is the failure probability predicted before the outcome was known, when there was one.
+    A dataclass for the reason `TestResult` is one; pydantic validates it when a ledger is read.
     """
 
     nodeid: str
     result: Result
-    duration_seconds: float = Field(ge=0)
-    p_fail: float | None = Field(default=None, ge=0, le=1)
+    duration_seconds: float
+    p_fail: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.duration_seconds < math.inf:
+            raise ValueError("duration must be a finite, non-negative number of seconds")
+        if self.p_fail is not None and not 0.0 <= self.p_fail <= 1.0:
+            raise ValueError("p_fail must be a probability, between 0 and 1")
 
 
 class ExperimentLedgerEntry(Record):

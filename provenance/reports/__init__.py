@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import json
 import math
 import os
 import re
@@ -15,7 +14,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-import orjson
 from pydantic import ValidationError
 
 from provenance.reports import junit, pytest_json, reportlog
@@ -96,24 +94,12 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     elif report_format is ReportFormat.REPORTLOG:
         parsed = reportlog.parse(data.splitlines(), shown, locator_for(None))
     else:
-        parsed = pytest_json.parse(_load_json(data, shown), shown, locator_for)
+        parsed = pytest_json.parse(data, shown, locator_for)
     return LoadedReport(parsed=parsed, source=_describe(parsed, shown, digest, size))
 
 
 _CONTENT = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")  # anything but a BOM's bytes and whitespace
 _CHUNK = 1 << 20
-
-
-def _load_json(data: bytes, shown: str) -> object:
-    """orjson for speed; what it refuses (NaN, integers beyond 64 bits) the standard parser may still read."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        pass
-    try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportError(f"not valid JSON ({exc})", source=shown) from None
 
 
 def _read_unless_blank(path: Path, shown: str) -> tuple[bytes, int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from provenance.errors import InputError
-from provenance.schemas import Outcome, ReportFormat, TestResult
+from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
 # A traceback longer than this is cut (with a notice) so one pathological test cannot blow up
 # the evidence file, the ledger or the summary. 64 KiB keeps every real traceback we have seen.
@@ -92,7 +92,7 @@ def make_result(
     duration: float,
     file: str | None,
     line: int | None,
-    phase: str | None = None,
+    phase: Phase | None = None,
     message: str | None = None,
     longrepr: str | None = None,
 ) -> TestResult:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from provenance.reports.common import ParsedReport, ReportError, crash_location, error_message, first_line, make_result
 from provenance.reports.locate import Locator
-from provenance.schemas import Outcome, ReportFormat, TestResult
+from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
 _SKIP_TUPLE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
 
@@ -51,7 +52,7 @@ def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:
                 make_result(nodeid=result.nodeid, outcome=Outcome.PASSED, duration=result.duration_seconds,
                             file=result.file, line=result.line)
             )  # fmt: skip
-            result = result.model_copy(update={"duration_seconds": 0.0})
+            result = replace(result, duration_seconds=0.0)
             main.add(result.nodeid)
         out.append(result)
     return out
@@ -84,7 +85,7 @@ def _case(case: ET.Element, source: str, locator: Locator) -> list[TestResult]:
     failure, skipped = case.find("failure"), case.find("skipped")
     results: list[TestResult] = []
     if others:
-        phase = "setup" if "on setup" in (others[0].get("message") or "") else "call"
+        phase: Phase = "setup" if "on setup" in (others[0].get("message") or "") else "call"
         results.append(_detail(nodeid, Outcome.ERROR, duration, file, line, others[0], phase, locator))
     elif failure is not None:  # several <failure> elements are failed subtests: still one test
         results.append(_detail(nodeid, Outcome.FAILED, duration, file, line, failure, "call", locator))
@@ -107,7 +108,7 @@ def _detail(
     file: str | None,
     line: int | None,
     element: ET.Element,
-    phase: str,
+    phase: Phase,
     locator: Locator,
 ) -> TestResult:
     """A result with the message, traceback and crash location of a failure, error or skip element."""

@@ -19,6 +19,7 @@ class Locator:
         self.workspace = workspace.resolve()
         self._cache: dict[str, str] = {}
         self._files: dict[str, bool] = {}
+        self._dirs: dict[PurePosixPath, bool] = {}
         self._seen: set[PurePosixPath] = set()
         self._root_abs = _posix(rootdir) if rootdir else None
         self._prefixes = self._candidate_prefixes(report_dir.resolve())
@@ -66,9 +67,17 @@ class Locator:
             path = under_root
         for prefix in self._prefixes:
             candidate = prefix / path
-            if (self.workspace / candidate).is_file():
+            if self._in_workspace(candidate):
                 return candidate.as_posix()
         return path.as_posix()
+
+    def _in_workspace(self, candidate: PurePosixPath) -> bool:
+        """Whether the workspace has this file; most candidates miss on a directory, remembered once."""
+        parent = candidate.parent
+        exists = self._dirs.get(parent)
+        if exists is None:
+            exists = self._dirs[parent] = (self.workspace / parent).is_dir()
+        return exists and (self.workspace / candidate).is_file()
 
     def _learn_root(self, path: PurePosixPath) -> None:
         """Find the rootdir of a report that does not record it (report-log, JUnit XML).
@@ -97,7 +106,7 @@ class Locator:
         parts = path.parts[1:]
         for i in range(len(parts)):
             candidate = PurePosixPath(*parts[i:])
-            if (self.workspace / candidate).is_file():
+            if self._in_workspace(candidate):
                 return candidate.as_posix()
         return path.as_posix()
 

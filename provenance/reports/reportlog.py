@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from provenance.reports.common import (
     trim,
 )
 from provenance.reports.locate import Locator
-from provenance.schemas import Outcome, ReportFormat, TestResult
+from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
 
 @dataclass
@@ -123,7 +123,7 @@ def _add_phase(
         workers.add(worker)
 
 
-def _outcome(item: _Item) -> tuple[Outcome, str | None]:
+def _outcome(item: _Item) -> tuple[Outcome, Phase | None]:
     """The outcome pytest counts for setup and call; a failed teardown is counted apart."""
     setup, call = item.phases.get("setup"), item.phases.get("call")
     if setup is not None and setup["outcome"] == "failed":
@@ -154,16 +154,16 @@ def _results(item: _Item, locator: Locator) -> list[TestResult]:
         results.append(_result(item.nodeid, Outcome.ERROR, "teardown", teardown, file, line, locator))
     # Durations: the teardown error carries its own; everything else stays with the test.
     teardown_time = _duration(teardown) if teardown_failed else 0.0
-    results[0] = results[0].model_copy(update={"duration_seconds": max(0.0, item.duration - teardown_time)})
+    results[0] = replace(results[0], duration_seconds=max(0.0, item.duration - teardown_time))
     if teardown_failed:
-        results[1] = results[1].model_copy(update={"duration_seconds": teardown_time})
+        results[1] = replace(results[1], duration_seconds=teardown_time)
     return results
 
 
 def _result(
     nodeid: str,
     outcome: Outcome,
-    phase: str | None,
+    phase: Phase | None,
     record: dict[str, Any] | None,
     file: str | None,
     line: int | None,
@@ -191,7 +191,7 @@ def _with_subtest_failures(result: TestResult, failures: list[dict[str, Any]], l
     }
     if crash is not None:
         update["file"], update["line"] = locator.relative(crash[0]), crash[1] if crash[1] > 0 else None
-    return result.model_copy(update=update)
+    return replace(result, **update)
 
 
 def _duration(record: dict[str, Any] | None) -> float:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -19,10 +20,9 @@ from provenance.schemas import (
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 
-def result(outcome: Outcome = Outcome.PASSED, **extra: object) -> TestResult:
-    return TestResult.model_validate(
-        {"nodeid": "t.py::x", "result": outcome.result, "outcome": outcome, "duration_seconds": 0.5, **extra}
-    )
+def result(outcome: Outcome = Outcome.PASSED, **extra: Any) -> TestResult:
+    fields = {"nodeid": "t.py::x", "result": outcome.result, "outcome": outcome, "duration_seconds": 0.5, **extra}
+    return TestResult(**fields)
 
 
 @pytest.mark.parametrize(
@@ -44,17 +44,22 @@ def test_outcome_maps_as_pytest_junit_does(outcome: Outcome, expected: Result) -
     "bad",
     [
         {"result": "passed"},
-        {"result": "fail"},  # contradicts outcome passed
+        {"result": Result.FAIL},  # contradicts outcome passed
         {"duration_seconds": -1},
         {"duration_seconds": float("nan")},
+        {"duration_seconds": float("inf")},
         {"line": 0},
         {"nodeid": ""},
-        {"unexpected": 1},
     ],
 )
 def test_invalid_test_results_are_rejected(bad: dict[str, object]) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValueError, match=r"nodeid|contradicts|duration|1-based"):
         result(**bad)
+
+
+def test_unknown_test_result_fields_are_rejected() -> None:
+    with pytest.raises(TypeError):
+        result(unexpected=1)
 
 
 def test_counts_must_add_up() -> None:
