@@ -58,12 +58,15 @@ _AS_IS = (str, bool, type(None))  # written identically by orjson and RFC 8785
 def _number(value: float) -> float | orjson.Fragment:
     """A number as orjson must be handed it to write RFC 8785's bytes."""
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 2**53:
-            return int(value)
-        if 1e-5 <= abs(value) < 1e16:
+        if value.is_integer():
+            if abs(value) < 2**53:
+                return int(value)
+        elif 1e-5 <= abs(value) < 1e16:
             return value
     elif abs(value) < 2**53:
         return value
+    else:
+        value = float(value)  # what such an integer is once read in ES: a double
     # Exponent notation, or an integral float beyond 2^53 (ES prints digits padded with zeros).
     return orjson.Fragment(rfc8785.dumps(value))
 
@@ -161,10 +164,14 @@ class Appender:
         body = entry.model_dump(mode="json", exclude={"tests"})
         body["tests"] = _canonical_tests(entry.tests)
         template = canonical(body)
+        del body  # its tests' fragment is as large as the line
         zero_member = b'"entry_hash":"' + ZERO_HASH.encode() + b'",'
         at = template.find(zero_member)
-        digest = hashlib.sha256(template[:at] + template[at + len(zero_member) :]).hexdigest()
-        line = template[:at] + b'"entry_hash":"' + digest.encode() + b'",' + template[at + len(zero_member) :] + b"\n"
+        before, after = memoryview(template)[:at], memoryview(template)[at + len(zero_member) :]  # no copies
+        hasher = hashlib.sha256(before)
+        hasher.update(after)
+        digest = hasher.hexdigest()
+        line = b"".join((before, b'"entry_hash":"', digest.encode(), b'",', after, b"\n"))
         entry = entry.model_copy(update={"entry_hash": digest})
         written = 0
         while written < len(line):
@@ -179,7 +186,7 @@ def _canonical_tests(tests: list[LedgerTest]) -> orjson.Fragment:
     """An entry's tests in canonical form, written directly: an entry may hold 100,000 of them.
 
     The keys are listed in RFC 8785's order; a test checks the line against `canonical` of the
-    whole entry, so a field added to `LedgerTest` and not here fails it.
+    whole entry dumped by pydantic, so a field added to `LedgerTest` and not here fails it.
     """
     return orjson.Fragment(
         orjson.dumps(

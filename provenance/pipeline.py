@@ -452,15 +452,17 @@ def record_on_branch(inputs: Inputs, now: datetime) -> RunOutcome:
     )
 
 
-def provenance_json(provenance: CIProvenance) -> bytes:
-    """The provenance file's bytes: pydantic dumps all but the tests, orjson writes those.
+def write_provenance(path: Path, provenance: CIProvenance) -> str:
+    """Write the provenance file and return its sha256; its bytes are let go at once (they can be large).
 
-    orjson writes the `TestResult` dataclasses directly; pydantic would read each enum's value
-    through Python, which took a third of a 100,000-test run.
+    pydantic dumps all but the tests, and orjson writes those from the `TestResult` dataclasses
+    directly: pydantic would read each enum's value through Python, a third of a 100,000-test run.
     """
     document = provenance.model_dump(mode="json", exclude={"run": {"tests"}})
     document["run"]["tests"] = provenance.run.tests
-    return pretty_json(document)
+    data = pretty_json(document)
+    atomic_write(path, data)
+    return hashlib.sha256(data).hexdigest()
 
 
 def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None = None) -> RunOutcome:
@@ -509,9 +511,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
             retention=retention,
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )
-        data = provenance_json(provenance)
-        atomic_write(workspace / evidence_rel, data)
-        provenance_sha256 = hashlib.sha256(data).hexdigest()
+        provenance_sha256 = write_provenance(workspace / evidence_rel, provenance)
         entry = ledger.append(
             {
                 "recorded_at": now,

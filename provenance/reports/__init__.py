@@ -84,13 +84,12 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     digest, size = hashlib.sha256(data).hexdigest(), len(data)
     if report_format is ReportFormat.JUNIT_XML:
         try:
-            root = ET.fromstring(data)
+            parsed = junit.parse(data, shown, locator_for(None))
         except ET.ParseError as exc:
             line, column = exc.position
             raise ReportError(f"not well-formed XML at line {line}, column {column}", source=shown) from None
         except LookupError as exc:  # an XML declaration naming an encoding Python does not know
             raise ReportError(f"not readable XML ({exc})", source=shown) from None
-        parsed = junit.parse(root, shown, locator_for(None))
     elif report_format is ReportFormat.REPORTLOG:
         parsed = reportlog.parse(data.splitlines(), shown, locator_for(None))
     else:

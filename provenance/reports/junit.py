@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -10,30 +11,49 @@ from datetime import UTC, datetime
 
 from provenance.reports.common import ParsedReport, ReportError, crash_location, error_message, first_line, make_result
 from provenance.reports.locate import Locator
-from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
+from provenance.schemas import Outcome, Phase, ReportFormat, Result, TestResult
 
 _SKIP_TUPLE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
 
 
-def parse(root: ET.Element, source: str, locator: Locator) -> ParsedReport:
-    """Read a parsed JUnit XML tree: `<testsuites>` or a lone `<testsuite>`."""
-    if root.tag not in ("testsuites", "testsuite"):
-        raise ReportError(f"expected <testsuites> or <testsuite> as the root element, got <{root.tag}>", source=source)
+def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
+    """Read JUnit XML: `<testsuites>` (suites at any depth) or a lone `<testsuite>`.
+
+    The file is read as a stream of elements and each `<testcase>` is dropped once read, so the
+    tree of a large report is never held whole. Raises `ET.ParseError` on malformed XML.
+    """
     report = ParsedReport(format=ReportFormat.JUNIT_XML)
-    suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-    walltime = 0.0
-    for suite in suites:
-        walltime += _seconds(suite.get("time"), source, "testsuite@time")
-        stamp = _timestamp(suite.get("timestamp"))
-        if stamp is not None and (report.started_at is None or stamp < report.started_at):
-            report.started_at = stamp
-        for case in suite.findall("testcase"):
-            if case.get("classname") == "pytest" and case.get("name") == "internal":
-                report.exit_status = 3  # pytest's INTERNALERROR, written as a pseudo test case
-                continue
-            report.tests.extend(_case(case, source, locator))
+    walltime: float | None = None
+    open_elements: list[ET.Element] = []  # from the root down to the current element
+    any_depth = False  # whether suites below the root count: under <testsuites> they do
+    modules: Modules = {}
+    for event, element in ET.iterparse(io.BytesIO(data), events=("start", "end")):
+        if event == "start":
+            if not open_elements:
+                if element.tag not in ("testsuites", "testsuite"):
+                    raise ReportError(f"expected <testsuites> or <testsuite> as the root element, got <{element.tag}>",
+                                      source=source)  # fmt: skip
+                any_depth = element.tag == "testsuites"
+            open_elements.append(element)
+            if element.tag == "testsuite" and (any_depth or len(open_elements) == 1):
+                walltime = (walltime or 0.0) + _seconds(element.get("time"), source, "testsuite@time")
+                stamp = _timestamp(element.get("timestamp"))
+                if stamp is not None and (report.started_at is None or stamp < report.started_at):
+                    report.started_at = stamp
+            continue
+        open_elements.pop()
+        if element.tag != "testcase" or not open_elements:
+            continue
+        suite = open_elements[-1]
+        if suite.tag != "testsuite" or not (any_depth or len(open_elements) == 1):
+            continue
+        if element.get("classname") == "pytest" and element.get("name") == "internal":
+            report.exit_status = 3  # pytest's INTERNALERROR, written as a pseudo test case
+        else:
+            report.tests.extend(_case(element, source, locator, modules))
+        del suite[:]  # read: let it go
     report.tests = _pass_before_teardown_errors(report.tests)
-    report.walltime_seconds = walltime if suites else None
+    report.walltime_seconds = walltime
     return report
 
 
@@ -58,12 +78,13 @@ def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:
     return out
 
 
-def _case(case: ET.Element, source: str, locator: Locator) -> list[TestResult]:
+def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> list[TestResult]:
     classname = case.get("classname") or ""
     name = case.get("name") or ""
     if not classname and not name:
         raise ReportError("a <testcase> has neither classname nor name", source=source, field="testcase@name")
-    duration = _seconds(case.get("time"), source, f"testcase[{name}]@time")
+    time = case.get("time")
+    duration = _seconds(time, source, f"testcase[{name}]@time") if time else 0.0
     file_attr = case.get("file")
     line_attr = case.get("line")
     line = int(line_attr) + 1 if line_attr and line_attr.isdigit() else None
@@ -71,14 +92,14 @@ def _case(case: ET.Element, source: str, locator: Locator) -> list[TestResult]:
         # pytest writes collection errors and module-level skips as a testcase with an empty
         # classname and the module's dotted path as its name; a module collected twice (as a test
         # module and for doctests) gets one child element per collection, as pytest counts them.
-        file, nodeid = _nodeid(name, "", file_attr, locator)
+        file, nodeid = _nodeid(name, "", file_attr, locator, modules)
         return [
             _detail(nodeid, Outcome.ERROR if child.tag == "error" else Outcome.SKIPPED, 0.0, file, None, child,
                     "collect", locator)
             for child in case
             if child.tag in ("error", "skipped")
         ]  # fmt: skip
-    file, nodeid = _nodeid(classname, name, file_attr, locator)
+    file, nodeid = _nodeid(classname, name, file_attr, locator, modules)
     errors = case.findall("error")
     teardown = [e for e in errors if "on teardown" in (e.get("message") or "")]
     others = [e for e in errors if e not in teardown]
@@ -94,7 +115,7 @@ def _case(case: ET.Element, source: str, locator: Locator) -> list[TestResult]:
         outcome = Outcome.XFAILED if xfail else Outcome.SKIPPED
         results.append(_detail(nodeid, outcome, duration, file, line, skipped, "call", locator))
     elif not teardown:
-        results.append(make_result(nodeid=nodeid, outcome=Outcome.PASSED, duration=duration, file=file, line=line))
+        results.append(TestResult(nodeid, Result.PASS, Outcome.PASSED, duration, file or None, line))
     if teardown:
         spent = 0.0 if results else duration
         results.append(_detail(nodeid, Outcome.ERROR, spent, file, line, teardown[0], "teardown", locator))
@@ -133,8 +154,23 @@ def _detail(
     )  # fmt: skip
 
 
-def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
-    """Rebuild pytest's node id from `classname` (module path plus classes) and `name`.
+Modules = dict[tuple[str, str | None], tuple[str, str]]
+
+
+def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator, modules: Modules) -> tuple[str, str]:
+    """The file and pytest's node id, from `classname` (module path plus classes) and `name`.
+
+    The split of a `classname` is worked out once (`modules` keeps it): a report repeats each many times.
+    """
+    known = modules.get((dotted, file_attr))
+    if known is None:
+        known = modules[(dotted, file_attr)] = _split_classname(dotted, file_attr, locator)
+    file, head = known
+    return file, f"{head}::{name}" if name else head
+
+
+def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
+    """The module's file, and the node id up to the test's name (`path.py::Class`).
 
     The module is the longest dotted prefix that is a file in the workspace; when none is,
     classes are taken to be the trailing parts that start with a capital letter, as pytest
@@ -154,9 +190,8 @@ def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator) -> 
                 break
     if split is None:
         split = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts)) or len(parts)
-    file = locator.relative("/".join(parts[:split]) + ".py")
-    nodeid = "::".join(["/".join(parts[:split]) + ".py", *parts[split:], *([name] if name else [])])
-    return file, nodeid
+    module = "/".join(parts[:split]) + ".py"
+    return locator.relative(module), "::".join([module, *parts[split:]])
 
 
 def _clean_message(message: str | None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sys
 from typing import Annotated, Any
 
@@ -217,14 +218,19 @@ def _collector(collector: _Collector, where: str, source: str, locator: Locator)
     )
 
 
+# The repr of a skip's tuple when its strings hold no quote or backslash to unescape: most skips.
+_PLAIN_SKIP = re.compile(r"\('([^'\\]*)', (\d+), '([^'\\]*)'\)")
+
+
 def _skip_reason(
     longrepr: str | None, file: str | None, line: int | None, locator: Locator
 ) -> tuple[str | None, str | None, int | None]:
     """A skip's longrepr is the repr of a (path, lineno, reason) tuple; that lineno is 1-based."""
     if not longrepr:
         return None, file, line
+    plain = _PLAIN_SKIP.fullmatch(longrepr)
     try:
-        value = ast.literal_eval(longrepr)
+        value = (plain[1], int(plain[2]), plain[3]) if plain else ast.literal_eval(longrepr)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return first_line(longrepr), file, line
     if isinstance(value, tuple) and len(value) == 3 and isinstance(value[2], str):

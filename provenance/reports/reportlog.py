@@ -8,6 +8,7 @@ xfail, a passed call with `wasxfail` an xpass), and a failed teardown is an erro
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -116,7 +117,7 @@ def _add_phase(
     item.duration += _duration(record)
     for key, bucket in (("start", starts), ("stop", stops)):
         value = record.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             bucket.append(float(value))
     worker = record.get("worker_id")
     if isinstance(worker, str):
@@ -196,7 +197,9 @@ def _with_subtest_failures(result: TestResult, failures: list[dict[str, Any]], l
 
 def _duration(record: dict[str, Any] | None) -> float:
     value = record.get("duration") if record else None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 else 0.0
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf:
+        return float(value)
+    return 0.0
 
 
 def _collect(record: dict[str, Any], where: str, source: str, locator: Locator) -> TestResult | None:

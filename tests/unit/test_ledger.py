@@ -40,6 +40,26 @@ def test_entries_chain(tmp_path: Path) -> None:
     assert verify(path).entries == 3
 
 
+def test_the_tests_written_directly_are_the_canonical_form_of_the_whole_entry(tmp_path: Path) -> None:
+    # The tests of an entry are encoded apart from the rest, for speed; the line must still be
+    # exactly the canonical form of the entry, with every field of every test, whatever the numbers.
+    path = tmp_path / "l.jsonl"
+    numbers = [0.0, 1.0, 0.5, 1e-7, 3e-6, 2.5e-5, 123456.789, 1e16, 2.0**60]
+    draft = entry_fields("r")
+    draft["tests"] = [
+        {"nodeid": f"t.py::t{i}[é]", "result": "fail" if i % 2 else "pass", "duration_seconds": number,
+         "p_fail": None if i == 0 else min(number, 1.0)}
+        for i, number in enumerate(numbers)
+    ]  # fmt: skip
+    with open_for_append(path) as ledger:
+        entry = ledger.append(draft)
+    line = path.read_bytes()
+    assert (
+        line == canonical(entry.model_dump(mode="json")) + b"\n" == rfc8785.dumps(entry.model_dump(mode="json")) + b"\n"
+    )
+    assert verify(path).problem is None
+
+
 def test_rfc8785_is_what_gets_hashed() -> None:
     assert canonical({"b": 1, "a": [1.0, "é", None]}) == b'{"a":[1,"\xc3\xa9",null],"b":1}'
 
@@ -237,5 +257,5 @@ def test_fast_canonical_json_is_rfc8785(value: object) -> None:
     try:
         expected = rfc8785.dumps(value)
     except rfc8785.CanonicalizationError:
-        return  # values RFC 8785 refuses (integers beyond 2^53) are refused by canonical() too
+        return  # integers beyond 2^53, refused by the reference; canonical() writes them as ES reads them
     assert canonical(value) == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,17 @@ def test_a_report_after_many_blank_bytes_is_read_whole(tmp_path: Path) -> None:
     (tmp_path / "r.json").write_bytes(data)
     loaded = load_report(tmp_path / "r.json", tmp_path)
     assert loaded is not None and loaded.source.size == len(data)
+
+
+def test_infinite_times_in_a_report_log_are_not_measurements(tmp_path: Path) -> None:
+    # The standard parser reads `Infinity`; such a duration or stamp is ignored, as other junk is.
+    line = {"$report_type": "TestReport", "nodeid": "t.py::a", "when": "call", "outcome": "passed"}
+    text = json.dumps({**line, "duration": float("inf"), "start": float("-inf"), "stop": float("inf")})
+    (tmp_path / "r.jsonl").write_text(text + "\n")
+    loaded = load_report(tmp_path / "r.jsonl", tmp_path)
+    assert loaded is not None
+    assert [t.duration_seconds for t in loaded.parsed.tests] == [0.0]
+    assert loaded.parsed.walltime_seconds is None
 
 
 def test_directory_where_a_report_is_expected(tmp_path: Path) -> None:
