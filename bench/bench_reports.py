@@ -91,8 +91,8 @@ def main() -> None:
         for name, floor in floors.items():
             run = [sys.executable, "-m", "provenance", "run", "--report", name, "--fail-on", "none",
                    "--ledger", f"{name}.ledger.jsonl", "--evidence-dir", f"evidence-{name}"]  # fmt: skip
-            ours = min((measure(run, work) for _ in range(2)), key=lambda m: m[0])
-            base = min((measure([sys.executable, "-c", floor, name], work) for _ in range(2)), key=lambda m: m[0])
+            ours = min((measure(run, work) for _ in range(3)), key=lambda m: m[0])
+            base = min((measure([sys.executable, "-c", floor, name], work) for _ in range(3)), key=lambda m: m[0])
             results[name] = {
                 "megabytes": round((work / name).stat().st_size / 1e6, 1),
                 "run_seconds": round(ours[0], 2), "floor_seconds": round(base[0], 2),

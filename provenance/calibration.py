@@ -120,6 +120,44 @@ def brier_score(p: FloatArray, y: FloatArray) -> float:
     return float(np.mean((p - y) ** 2))
 
 
+@dataclass(frozen=True)
+class BinTotals:
+    """Per bin, how many predictions there were, their sum and the sum of outcomes; and the squared error.
+
+    Every figure is a function of these, and the totals of several sets of predictions add up:
+    a rolling window keeps one small row per run instead of every prediction.
+    """
+
+    counts: FloatArray
+    sum_p: FloatArray
+    sum_y: FloatArray
+    squared_error: float
+
+    @classmethod
+    def of(cls, p: FloatArray, y: FloatArray, edges: FloatArray) -> BinTotals:
+        """The totals of checked predictions `p` and outcomes `y` in the bins `edges` bound."""
+        ids, n_bins = assign_bins(p, edges), edges.size - 1
+
+        def total(weights: FloatArray | None) -> FloatArray:
+            return np.bincount(ids, weights=weights, minlength=n_bins).astype(np.float64, copy=False)
+
+        return cls(total(None), total(p), total(y), float(np.sum((p - y) ** 2)))
+
+    def __add__(self, other: BinTotals) -> BinTotals:
+        return BinTotals(self.counts + other.counts, self.sum_p + other.sum_p, self.sum_y + other.sum_y,
+                         self.squared_error + other.squared_error)  # fmt: skip
+
+    def to_row(self) -> FloatArray:
+        """One flat row, for storing: the counts, the two sums, then the squared error."""
+        return np.concatenate([self.counts, self.sum_p, self.sum_y, [self.squared_error]])
+
+    @classmethod
+    def from_row(cls, row: FloatArray) -> BinTotals:
+        """Read a row written by `to_row`."""
+        n_bins = (row.size - 1) // 3
+        return cls(row[:n_bins], row[n_bins : 2 * n_bins], row[2 * n_bins : 3 * n_bins], float(row[-1]))
+
+
 def calibrate(
     p_fail: npt.ArrayLike,
     failed: npt.ArrayLike,
@@ -130,29 +168,34 @@ def calibrate(
     source: str = "predictions",
 ) -> CalibrationReport:
     """All calibration figures for one set of predictions and outcomes."""
-    if min_bin_count < 1:
-        raise InputError(f"expected a minimum bin count of at least 1, got {min_bin_count}", field="min-bin-count")
     p, y = check_inputs(p_fail, failed, source)
     edges = bin_edges(p, n_bins, strategy)
-    ids = assign_bins(p, edges)
-    counts = np.bincount(ids, minlength=n_bins)
-    sum_p = np.bincount(ids, weights=p, minlength=n_bins)
-    sum_y = np.bincount(ids, weights=y, minlength=n_bins)
+    return report(BinTotals.of(p, y, edges), edges, strategy, min_bin_count)
+
+
+def report(
+    totals: BinTotals, edges: FloatArray, strategy: BinStrategy = BinStrategy.UNIFORM, min_bin_count: int = 1
+) -> CalibrationReport:
+    """All calibration figures from bin totals (at least one prediction)."""
+    if min_bin_count < 1:
+        raise InputError(f"expected a minimum bin count of at least 1, got {min_bin_count}", field="min-bin-count")
+    counts, sum_p, sum_y = totals.counts, totals.sum_p, totals.sum_y
     nonempty = counts > 0
-    n = float(p.size)
+    n = float(counts.sum())
     mean_p = sum_p[nonempty] / counts[nonempty]
     mean_y = sum_y[nonempty] / counts[nonempty]
     weights = counts[nonempty] / n
     gaps = np.abs(mean_y - mean_p)
     eligible = counts[nonempty] >= min_bin_count
-    base_rate = float(y.mean())
+    base_rate = float(sum_y.sum() / n)
     centers = (edges[:-1] + edges[1:]) / 2.0
+    n_bins = edges.size - 1
     return CalibrationReport(
-        brier_score=brier_score(p, y),
+        brier_score=totals.squared_error / n,
         ece=float(np.sum(weights * gaps)),
         mce=float(gaps[eligible].max()) if eligible.any() else 0.0,
         mce_min_bin_count=min_bin_count,
-        n_samples=int(p.size),
+        n_samples=int(n),
         base_rate=base_rate,
         reliability=float(np.sum(weights * (mean_p - mean_y) ** 2)),
         resolution=float(np.sum(weights * (mean_y - base_rate) ** 2)),

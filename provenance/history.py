@@ -13,10 +13,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from provenance.errors import InputError
+from provenance.errors import InputError, IntegrityError
+from provenance.ledger import tail_lines
+from provenance.schemas import FAILED_RESULTS
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,54 @@ def read_ledger(path: Path) -> list[Cycle]:
                 raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
             cycles.append(collapse(seq, rows, entry.get("changed_files")))
     return cycles
+
+
+@dataclass(frozen=True)
+class ScoredRun:
+    """A run's predictions and what followed, for the tests that had one (each test once)."""
+
+    p_fail: npt.NDArray[np.float64]
+    failed: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, nodeids: list[str], failed: list[bool], p_fail: list[float | None]) -> ScoredRun:
+        """From a run's results, in columns: a test failed if any of its results did (a teardown error counts)."""
+        if len(set(nodeids)) == len(nodeids):  # the usual case, each test once: no merging
+            scored = [i for i, p in enumerate(p_fail) if p is not None]
+            return cls(np.array([p_fail[i] for i in scored], dtype=np.float64),
+                       np.array([failed[i] for i in scored], dtype=bool))  # fmt: skip
+        failing = {n for n, f in zip(nodeids, failed, strict=True) if f}
+        predicted = {n: p for n, p in zip(nodeids, p_fail, strict=True) if p is not None}
+        return cls(np.array(list(predicted.values()), dtype=np.float64),
+                   np.array([n in failing for n in predicted], dtype=bool))  # fmt: skip
+
+
+class _ScoredTest(msgspec.Struct):
+    nodeid: str
+    result: str
+    p_fail: float | None = None
+
+
+class _ScoredEntry(msgspec.Struct):
+    tests: list[_ScoredTest] = []
+
+
+def read_scored_runs(path: Path, count: int) -> list[ScoredRun]:
+    """The last `count` ledger entries' predictions and outcomes, oldest first.
+
+    msgspec reads only these three fields of each test, and each entry is reduced to two arrays
+    as soon as it is read: an entry of a large suite is megabytes.
+    """
+    runs = []
+    for raw in tail_lines(path, count):
+        try:
+            tests = msgspec.json.decode(raw, type=_ScoredEntry).tests
+        except msgspec.DecodeError:
+            raise IntegrityError("a recent entry is not a valid ledger entry; run `provenance verify`",
+                                 source=str(path)) from None  # fmt: skip
+        runs.append(ScoredRun.of([t.nodeid for t in tests], [t.result in FAILED_RESULTS for t in tests],
+                                  [t.p_fail for t in tests]))  # fmt: skip
+    return runs
 
 
 def detect_format(path: Path) -> str:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import rfc8785
@@ -226,21 +226,18 @@ def _read_head(fd: int, path: Path) -> Head:
     size = os.fstat(fd).st_size
     if size == 0:
         return Head(next_seq=0, prev=ZERO_HASH)
-    last = _last_line(fd, size, path)
-    try:
-        fields = json.loads(last)
-        if not isinstance(fields, dict):
-            raise ValueError("not an object")
-        seq, claimed = fields["seq"], fields["entry_hash"]
-    except (ValueError, KeyError, UnicodeDecodeError) as exc:
-        raise IntegrityError(f"the last entry is not a ledger entry ({exc})", source=str(path)) from None
-    if entry_hash(fields) != claimed:
+    last = _last_line(fd, size, path) + b"\n"
+    fields, problem = _check_line(last, strict=False)
+    if fields is None:
+        raise IntegrityError(f"the last entry is not a ledger entry ({problem})", source=str(path))
+    seq, claimed = fields["seq"], fields["entry_hash"]
+    if _body_hash(last, claimed) != claimed:
         raise IntegrityError(
             f"the last entry (seq {seq}) does not match its entry_hash: it was edited; "
             "run `provenance verify` to see the whole chain",
             source=str(path),
         )
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+    if seq < 0:
         raise IntegrityError(f"the last entry has an invalid seq {seq!r}", source=str(path))
     return Head(next_seq=seq + 1, prev=claimed)
 
@@ -322,15 +319,17 @@ def _last_line(fd: int, size: int, path: Path) -> bytes:
             source=str(path),
         )
     end = size - 1
-    tail = b""
+    blocks: list[bytes] = []  # read backwards; joined once (a line can be megabytes)
     while end > 0:
         start = max(0, end - _TAIL_BLOCK)
-        tail = os.pread(fd, end - start, start) + tail
-        end = start
-        cut = tail.rfind(b"\n")
+        block = os.pread(fd, end - start, start)
+        cut = block.rfind(b"\n")
         if cut >= 0:
-            return tail[cut + 1 :]
-    return tail
+            blocks.append(block[cut + 1 :])
+            break
+        blocks.append(block)
+        end = start
+    return b"".join(reversed(blocks))
 
 
 @dataclass(frozen=True)
@@ -440,34 +439,50 @@ def _verify_chain(
 
 
 def read_tail(path: Path, count: int) -> list[dict[str, Any]]:
-    """The last `count` whole entries, oldest first; reads backwards, so the cost follows `count`.
-
-    A torn last line is left out (the append that follows reports it).
-    """
-    if count <= 0 or not path.is_file():
-        return []
-    with path.open("rb") as handle:
-        end = handle.seek(0, os.SEEK_END)
-        position = end
-        chunk = b""
-        while position > 0 and chunk.count(b"\n") <= count:
-            step = min(_TAIL_BLOCK, position)
-            position -= step
-            handle.seek(position)
-            chunk = handle.read(step) + chunk
-    lines = chunk.split(b"\n")
-    lines.pop()  # after the final newline: empty, or a torn entry
-    if position > 0:
-        lines = lines[1:]  # the first piece may start mid-line
+    """The last `count` whole entries, oldest first; a torn last line is left out (the next append reports it)."""
     entries = []
-    for raw in lines[-count:]:
+    for raw in tail_lines(path, count):
         try:
-            entries.append(json.loads(raw))
-        except ValueError:
+            entries.append(orjson.loads(raw))
+        except orjson.JSONDecodeError:
             raise IntegrityError(
                 "a recent entry is not valid JSON; run `provenance verify`", source=str(path)
             ) from None
     return entries
+
+
+def tail_lines(path: Path, count: int) -> Iterator[bytes]:
+    """The last `count` whole lines, oldest first, one at a time.
+
+    Where they start is found reading backwards in blocks, so the cost follows `count`, and only
+    one line is held at a time: an entry of a large suite is megabytes.
+    """
+    if count <= 0 or not path.is_file():
+        return
+    with path.open("rb") as handle:
+        end = _newline_before(handle, handle.seek(0, os.SEEK_END), 1)  # a torn last line is left out
+        position = _newline_before(handle, end - 1, count) if end > 0 else 0
+        handle.seek(position)
+        while position < end:
+            line = handle.readline()
+            position += len(line)
+            yield line
+
+
+def _newline_before(handle: BinaryIO, end: int, count: int) -> int:
+    """The offset just after the `count`-th newline before `end`, counting back; 0 when there are fewer."""
+    position = end
+    while position > 0:
+        step = min(_TAIL_BLOCK, position)
+        handle.seek(position - step)
+        block = handle.read(step)
+        at = len(block)
+        while (at := block.rfind(b"\n", 0, at)) >= 0:
+            count -= 1
+            if count == 0:
+                return position - step + at + 1
+        position -= step
+    return 0
 
 
 def prove(path: Path, seq: int) -> dict[str, Any]:

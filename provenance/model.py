@@ -43,6 +43,9 @@ class Model:
     total_fails: float = 0.0
     cycles: int = 0
     ledger_head: str = ""
+    # Per ledger entry, oldest first and only the last few: the calibration totals of its
+    # predictions (`BinTotals.to_row`), so the rolling window need not read the entries again.
+    scored_runs: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     _index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -101,6 +104,11 @@ class Model:
         self.total_fails += float(failed.sum())
         self.cycles += 1
 
+    def remember_scores(self, row: FloatArray, keep: int) -> None:
+        """Keep the calibration totals of the run just learnt, and of at most `keep` runs in all."""
+        rows = np.vstack([self.scored_runs, row]) if self.scored_runs.size else row.reshape(1, -1)
+        self.scored_runs = rows[-keep:]
+
     def to_bytes(self) -> bytes:
         """The state as an npz archive (names as JSON); the same state gives the same bytes."""
         buffer = io.BytesIO()
@@ -111,6 +119,7 @@ class Model:
             stats=np.vstack([self.runs, self.fails, self.last_duration]),
             totals=np.array([self.total_runs, self.total_fails, float(self.cycles)]),
             ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
+            scored_runs=self.scored_runs,
         )
         return buffer.getvalue()
 
@@ -137,6 +146,8 @@ class Model:
                     total_fails=float(totals[1]),
                     cycles=int(totals[2]),
                     ledger_head=bytes(archive["ledger_head"]).decode(),
+                    # A state from before the totals were kept: the window is read from the ledger once.
+                    scored_runs=archive["scored_runs"] if "scored_runs" in archive.files else np.zeros((0, 0)),
                 )
         except (OSError, ValueError, KeyError, IndexError) as exc:
             raise InputError(f"not a model state ({exc})", source=source) from None

@@ -12,11 +12,13 @@ import math
 import random
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from provenance import __version__
 from provenance.attestation import (
@@ -30,7 +32,8 @@ from provenance.attestation import (
     subjects_of,
     test_result_predicate,
 )
-from provenance.calibration import CalibrationReport, calibrate, read_test_predictions
+from provenance.calibration import BinTotals, CalibrationReport, read_test_predictions
+from provenance.calibration import report as calibration_report
 from provenance.config import FailOn, IfNoReport, Settings
 from provenance.context import RunContext, read_context
 from provenance.contracts import Validation, audit_records, load_manifest, validate
@@ -38,10 +41,10 @@ from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
-from provenance.history import collapse
-from provenance.ledger import checkpoint_path, open_for_append, read_tail
+from provenance.history import ScoredRun, collapse, read_scored_runs
+from provenance.ledger import checkpoint_path, open_for_append
 from provenance.ledger_branch import LedgerBranch
-from provenance.model import MODEL_VERSION
+from provenance.model import MODEL_VERSION, Model
 from provenance.prediction import load_model, model_path, selection_hindsight
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
@@ -83,7 +86,6 @@ class Inputs:
     unmatched: list[str]
     empty: list[str]
     predictions: dict[str, float] = field(default_factory=dict)
-    history: list[dict[str, Any]] = field(default_factory=list)
     contracts: Validation | None = None
     artifacts: list[Subject] = field(default_factory=list)
     configuration: list[dict[str, Any]] = field(default_factory=list)
@@ -174,10 +176,9 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
         else:
             reports.append(loaded)
     predictions = read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else {}
-    history = read_tail(workspace / settings.ledger, settings.calibration_window - 1)
     contracts = validate_contracts(settings)
     artifacts = artifact_subjects(settings.artifacts, workspace) if settings.artifacts else []
-    return Inputs(settings, context, git, reports, unmatched, empty, predictions, history, contracts, artifacts,
+    return Inputs(settings, context, git, reports, unmatched, empty, predictions, contracts, artifacts,
                   test_configuration(settings, context, contracts))  # fmt: skip
 
 
@@ -212,49 +213,53 @@ def validate_contracts(settings: Settings) -> Validation | None:
     return validate(load_manifest(path), settings.workspace, name)
 
 
-def _failed_by_test(nodeids: Iterable[str], failed_nodeids: Iterable[str]) -> dict[str, bool]:
-    """Per node id, whether any of its results failed or errored (a teardown error counts)."""
-    failed = dict.fromkeys(nodeids, False)
-    failed.update(dict.fromkeys(failed_nodeids, True))
-    return failed
+# The run's calibration bins: ten of equal width, so the totals of runs add up over the window.
+CALIBRATION_EDGES = np.linspace(0.0, 1.0, 11)
 
 
-def calibrate_run(inputs: Inputs, tests: list[TestResult], predictions: dict[str, float]) -> CalibrationSummary | None:
+def run_scores(tests: list[TestResult], predictions: dict[str, float]) -> BinTotals:
+    """The calibration totals of this run's predictions (the tests that had one)."""
+    run = ScoredRun.of([t.nodeid for t in tests], [t.result in FAILED_RESULTS for t in tests],
+                       [predictions.get(t.nodeid) for t in tests])  # fmt: skip
+    return BinTotals.of(run.p_fail, run.failed.astype(np.float64), CALIBRATION_EDGES)
+
+
+def past_scores(model: Model, ledger_path: Path, count: int) -> list[BinTotals]:
+    """The calibration totals of the last `count` ledger entries, oldest first.
+
+    The model state keeps them; when it keeps fewer (it was rebuilt from the ledger, or the window
+    grew), the entries themselves are read: an entry of a large suite is megabytes.
+    """
+    wanted = min(count, model.cycles)
+    if len(model.scored_runs) >= wanted:
+        return [BinTotals.from_row(row) for row in model.scored_runs[len(model.scored_runs) - wanted :]]
+    return [BinTotals.of(r.p_fail, r.failed.astype(np.float64), CALIBRATION_EDGES)
+            for r in read_scored_runs(ledger_path, count)]  # fmt: skip
+
+
+def calibrate_run(run: BinTotals, past: list[BinTotals]) -> CalibrationSummary | None:
     """Score the predictions made before this run, alone and over the rolling window (pure).
 
     The window is this run plus the previous `calibration-window - 1` ledger entries; only tests
     that had a prediction count. None when no prediction exists anywhere in the window.
     """
-    outcomes = _failed_by_test([t.nodeid for t in tests], [t.nodeid for t in tests if t.result in FAILED_RESULTS])
-    run_pairs = [(predictions[n], failed) for n, failed in outcomes.items() if n in predictions]
-    window_pairs = list(run_pairs)
-    runs = 1 if run_pairs else 0
-    for entry in inputs.history:
-        recorded = entry.get("tests") or []
-        predicted = {t["nodeid"]: t["p_fail"] for t in recorded if t.get("p_fail") is not None}
-        if not predicted:
-            continue
-        history_outcomes = _failed_by_test(
-            [t["nodeid"] for t in recorded], [t["nodeid"] for t in recorded if t["result"] in FAILED_RESULTS]
-        )
-        window_pairs.extend((predicted[n], history_outcomes[n]) for n in predicted)
-        runs += 1
-    if not window_pairs:
+    scored = [totals for totals in (run, *past) if totals.counts.sum()]
+    if not scored:
         return None
 
-    def figures(pairs: list[tuple[float, bool]]) -> tuple[CalibrationFigures, CalibrationReport]:
-        report = calibrate([p for p, _ in pairs], [f for _, f in pairs], min_bin_count=MCE_MIN_BIN_COUNT)
+    def figures(totals: BinTotals) -> tuple[CalibrationFigures, CalibrationReport]:
+        report = calibration_report(totals, CALIBRATION_EDGES, min_bin_count=MCE_MIN_BIN_COUNT)
         return CalibrationFigures(
             brier_score=report.brier_score, ece=report.ece, mce=report.mce,
             n_samples=report.n_samples, base_rate=report.base_rate,
         ), report  # fmt: skip
 
-    window, report = figures(window_pairs)
+    window, report = figures(sum(scored[1:], scored[0]))
     diagram = report.reliability_diagram
     return CalibrationSummary(
-        run=figures(run_pairs)[0] if run_pairs else None,
+        run=figures(run)[0] if run.counts.sum() else None,
         window=window,
-        window_runs=max(1, runs),
+        window_runs=len(scored),
         bins=report.n_bins,
         mce_min_bin_count=report.mce_min_bin_count,
         bin_centers=diagram.bin_centers,
@@ -495,7 +500,8 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                                              if p_fail is not None else {})  # fmt: skip
         hindsight = selection_hindsight(model, cycle, p_fail, settings) if p_fail is not None else None
         model_used = ModelProvenance(model_hash=model.digest, model_version=MODEL_VERSION)
-        calibration = calibrate_run(inputs, run.tests, predictions)
+        scores = run_scores(run.tests, predictions)
+        calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
         verdict = decide(inputs, run.tests, calibration)
         provenance = CIProvenance(
             tool="provenance",
@@ -554,6 +560,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
         quarantined = ledger.quarantined
         model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+        model.remember_scores(scores.to_row(), keep=settings.calibration_window)
         model.ledger_head = entry.entry_hash
         model.save(model_path(ledger_path))
     attestations = write_attestations(

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from provenance.calibration import BinStrategy, assign_bins, bin_edges, calibrate, read_predictions
+from provenance.calibration import BinStrategy, BinTotals, assign_bins, bin_edges, calibrate, read_predictions, report
 from provenance.cli import main
 from provenance.errors import InputError
 
@@ -169,3 +169,17 @@ def test_bad_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     path.write_text('{"p_fail": 2, "failed": true}\n')
     assert main(["calibrate", "--predictions", str(path)], {}) == 2
     assert "expected a probability in [0, 1], got 2.0" in capsys.readouterr().err
+
+
+def test_bin_totals_of_parts_add_up_to_the_figures_of_the_whole() -> None:
+    # What lets a rolling window keep one row per run instead of every prediction.
+    rng = np.random.default_rng(11)
+    p = rng.random(3000)
+    y = (rng.random(3000) < p).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, 11)
+    parts = [BinTotals.of(p[a:b], y[a:b], edges) for a, b in ((0, 1000), (1000, 1001), (1001, 1001), (1001, 3000))]
+    whole = calibrate(p, y, min_bin_count=10)
+    summed = report(BinTotals.from_row(sum(parts[1:], parts[0]).to_row()), edges, min_bin_count=10)
+    for name in ("brier_score", "ece", "mce", "n_samples", "base_rate", "reliability", "resolution", "uncertainty"):
+        assert getattr(summed, name) == pytest.approx(getattr(whole, name), rel=1e-12, abs=1e-15)
+    assert summed.reliability_diagram.bin_counts == whole.reliability_diagram.bin_counts

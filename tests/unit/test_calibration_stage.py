@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,28 @@ def test_the_window_spans_earlier_runs(workspace: Path, capsys: pytest.CaptureFi
     # A window of one run covers this run only.
     _, narrow = run(workspace, capsys, "--calibration-window", "1")
     assert narrow["calibration-samples"] == "3"
+
+
+def test_the_window_from_the_model_state_is_the_window_from_the_ledger(
+    tmp_path: Path, workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The state keeps each run's calibration totals; without it (or when a wider window asks for
+    # more than it keeps) the entries are read again, and the figures are the same.
+    write_predictions(workspace / "p2.jsonl", {"tests/test_a.py::test_ok": 0.05, "tests/test_a.py::test_broken": 0.35})
+    for predictions in ("predictions.jsonl", "p2.jsonl", "predictions.jsonl", "p2.jsonl"):  # 3, 2, 3, 2 scored
+        run(workspace, capsys, "--calibration-window", "3", "--predictions", predictions)  # the state keeps 3
+    twins = {name: tmp_path / name for name in ("kept", "dropped", "wider")}
+    for twin in twins.values():
+        shutil.copytree(workspace, twin)
+    (twins["dropped"] / "data" / "ci_runs.jsonl.model.npz").unlink()
+    figures = {}
+    for name, twin in twins.items():
+        window = "6" if name == "wider" else "4"
+        _, outputs = run(twin, capsys, "--calibration-window", window, "--predictions", "p2.jsonl")
+        figures[name] = {k: outputs[k] for k in ("brier-score", "ece", "mce", "calibration-samples")}
+    assert figures["kept"] == figures["dropped"]
+    assert figures["kept"]["calibration-samples"] == str(2 + 2 + 3 + 2)
+    assert figures["wider"]["calibration-samples"] == str(2 + 2 + 3 + 2 + 3)
 
 
 def test_thresholds_join_the_gate(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
-from provenance.ledger import canonical, check_proof, checkpoint_path, entry_hash, open_for_append, prove, verify
+from provenance.ledger import (
+    canonical,
+    check_proof,
+    checkpoint_path,
+    entry_hash,
+    open_for_append,
+    prove,
+    tail_lines,
+    verify,
+)
 from tests.support.entries import NOW, entry_fields
 
 
@@ -58,6 +67,17 @@ def test_the_tests_written_directly_are_the_canonical_form_of_the_whole_entry(tm
         line == canonical(entry.model_dump(mode="json")) + b"\n" == rfc8785.dumps(entry.model_dump(mode="json")) + b"\n"
     )
     assert verify(path).problem is None
+
+
+@pytest.mark.parametrize("torn", [b"", b'{"seq": 9, "te', b"x" * 200_000])
+def test_the_last_lines_are_read_whole_whatever_their_size(tmp_path: Path, torn: bytes) -> None:
+    # Lines around and far beyond the 64 KiB block the tail is read backwards in.
+    sizes = [10, 65_535, 65_536, 300_000, 1, 131_073, 5]
+    lines = [(f"{i}:".encode() + b"a" * size + b"\n") for i, size in enumerate(sizes)]
+    path = tmp_path / "l.jsonl"
+    path.write_bytes(b"".join(lines) + torn)
+    for count in range(len(lines) + 2):
+        assert list(tail_lines(path, count)) == (lines[-count:] if count else [])
 
 
 def test_rfc8785_is_what_gets_hashed() -> None:
