@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -275,29 +277,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     in_github = env.get("GITHUB_ACTIONS") == "true"
     debug = bool(args.debug) or env.get("RUNNER_DEBUG") == "1"
     try:
-        if args.command == "verify":
-            return _verify(args.ledger, args.checkpoint, args.strict)
-        if args.command == "determinism":
-            return _determinism(args.a, args.b)
-        if args.command == "fetch":
-            return _fetch(args, env)
-        if args.command == "prove":
-            return _prove(args.ledger, args.seq)
-        if args.command == "check-proof":
-            return _check_proof(args.proof, args.checkpoint)
-        if args.command == "calibrate":
-            return _calibrate(args)
-        if args.command == "validate":
-            return _validate(args, env)
-        if args.command == "backtest":
-            return _backtest(args, env)
-        from provenance.config import Mode, Settings
-
-        settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
-        if args.command == "select" or settings.mode is Mode.SELECT:
-            changed = _read_lines(args.changed_files) if getattr(args, "changed_files", None) else None
-            return _select(settings, env, in_github, changed)
-        return _run(settings, env, in_github)
+        with _cycle_collector_paused():
+            return _dispatch(args, env, in_github)
     except ProvenanceError as exc:
         _report_error(exc.diagnosis(), in_github)
         return int(exc.exit_code)
@@ -309,6 +290,50 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             traceback.print_exc()
         _report_error(f"internal error: {type(exc).__name__}: {one_line(str(exc), 500)}", in_github)
         return int(ExitCode.INTERNAL)
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for one command, and restore it (tests call `main` in-process).
+
+    A run over a large report makes and keeps hundreds of thousands of objects, none in cycles
+    (reference counting frees what is dropped), and the collector would only walk them over and
+    over: a fifth of the time of a 100,000-test run.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _dispatch(args: argparse.Namespace, env: Mapping[str, str], in_github: bool) -> int:
+    """The command the arguments name."""
+    if args.command == "verify":
+        return _verify(args.ledger, args.checkpoint, args.strict)
+    if args.command == "determinism":
+        return _determinism(args.a, args.b)
+    if args.command == "fetch":
+        return _fetch(args, env)
+    if args.command == "prove":
+        return _prove(args.ledger, args.seq)
+    if args.command == "check-proof":
+        return _check_proof(args.proof, args.checkpoint)
+    if args.command == "calibrate":
+        return _calibrate(args)
+    if args.command == "validate":
+        return _validate(args, env)
+    if args.command == "backtest":
+        return _backtest(args, env)
+    from provenance.config import Mode, Settings
+
+    settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
+    if args.command == "select" or settings.mode is Mode.SELECT:
+        changed = _read_lines(args.changed_files) if getattr(args, "changed_files", None) else None
+        return _select(settings, env, in_github, changed)
+    return _run(settings, env, in_github)
 
 
 def _settings_from_args(args: argparse.Namespace) -> Settings:

@@ -41,7 +41,7 @@ from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
-from provenance.history import ScoredRun, collapse, read_scored_runs
+from provenance.history import Cycle, collapse, read_scored_runs
 from provenance.ledger import checkpoint_path, open_for_append
 from provenance.ledger_branch import LedgerBranch
 from provenance.model import MODEL_VERSION, Model
@@ -217,11 +217,11 @@ def validate_contracts(settings: Settings) -> Validation | None:
 CALIBRATION_EDGES = np.linspace(0.0, 1.0, 11)
 
 
-def run_scores(tests: list[TestResult], predictions: dict[str, float]) -> BinTotals:
-    """The calibration totals of this run's predictions (the tests that had one)."""
-    run = ScoredRun.of([t.nodeid for t in tests], [t.result in FAILED_RESULTS for t in tests],
-                       [predictions.get(t.nodeid) for t in tests])  # fmt: skip
-    return BinTotals.of(run.p_fail, run.failed.astype(np.float64), CALIBRATION_EDGES)
+def run_scores(cycle: Cycle, predictions: dict[str, float]) -> BinTotals:
+    """The calibration totals of this run's predictions, for the tests that had one."""
+    p_fail = np.array([predictions.get(name, np.nan) for name in cycle.tests], dtype=np.float64)
+    scored = ~np.isnan(p_fail)
+    return BinTotals.of(p_fail[scored], cycle.failed[scored].astype(np.float64), CALIBRATION_EDGES)
 
 
 def past_scores(model: Model, ledger_path: Path, count: int) -> list[BinTotals]:
@@ -491,16 +491,16 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         # The model learnt from every entry before this one predicts this run; its predictions are
         # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
         model = load_model(ledger_path, ledger.head.prev)
-        rows = [(t.nodeid, t.result.failed, t.duration_seconds) for t in run.tests]
+        rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in run.tests]
         changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
         cycle = collapse(ledger.head.next_seq, rows, changed)
         # Nothing learnt yet (no history): a prior is not a prediction worth scoring or selecting by.
         p_fail = model.predict(cycle.tests) if model.cycles else None
-        predictions = inputs.predictions or (dict(zip(cycle.tests, map(float, p_fail), strict=True))
+        predictions = inputs.predictions or (dict(zip(cycle.tests, p_fail.tolist(), strict=True))
                                              if p_fail is not None else {})  # fmt: skip
         hindsight = selection_hindsight(model, cycle, p_fail, settings) if p_fail is not None else None
         model_used = ModelProvenance(model_hash=model.digest, model_version=MODEL_VERSION)
-        scores = run_scores(run.tests, predictions)
+        scores = run_scores(cycle, predictions)
         calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
         verdict = decide(inputs, run.tests, calibration)
         provenance = CIProvenance(

@@ -115,12 +115,13 @@ def select(
     reasons = [""] * n
     if full_run:
         return Selection(tests, np.ones(n, dtype=bool), p_fail, seconds, ["full run"] * n, True)
-    changed = set(changed_files or ())
-    for i, test in enumerate(tests):
-        if new[i]:
-            chosen[i], reasons[i] = True, "new test"
-        elif file_of_nodeid(test) in changed:
-            chosen[i], reasons[i] = True, "its file changed"
+    for index in np.flatnonzero(new).tolist():
+        chosen[index], reasons[index] = True, "new test"
+    if changed_files:
+        changed = set(changed_files)
+        for i, test in enumerate(tests):
+            if not chosen[i] and file_of_nodeid(test) in changed:
+                chosen[i], reasons[i] = True, "its file changed"
     if budget.confidence is not None:
         _fill_to_confidence(chosen, reasons, p_fail, costs, budget.confidence)
     else:
@@ -136,12 +137,12 @@ def select(
 def _fill(chosen: npt.NDArray[np.bool_], reasons: list[str], order: npt.NDArray[np.intp], seconds: FloatArray,
           used: float, limit: float, why: str) -> float:  # fmt: skip
     """Walk the ranking, taking each test that still fits; returns the time used."""
-    for i in order:
-        if chosen[i]:
-            continue
-        if used + seconds[i] <= limit + 1e-12:
+    taken, cost = chosen.tolist(), seconds.tolist()  # plain lists: a run may have 100,000 tests
+    for i in order.tolist():
+        if not taken[i] and used + cost[i] <= limit + 1e-12:
             chosen[i], reasons[i] = True, why
-            used += float(seconds[i])
+            taken[i] = True
+            used += cost[i]
     return used
 
 
