@@ -115,11 +115,6 @@ def assign_bins(p: FloatArray, edges: FloatArray) -> npt.NDArray[np.intp]:
     return np.searchsorted(edges[1:-1], p, side="left")
 
 
-def brier_score(p: FloatArray, y: FloatArray) -> float:
-    """Mean squared difference between predicted probability and outcome."""
-    return float(np.mean((p - y) ** 2))
-
-
 @dataclass(frozen=True)
 class BinTotals:
     """Per bin, how many predictions there were, their sum and the sum of outcomes; and the squared error.

@@ -83,7 +83,7 @@ def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> 
     name = case.get("name") or ""
     if not classname and not name:
         raise ReportError("a <testcase> has neither classname nor name", source=source, field="testcase@name")
-    time = case.get("time")
+    time = case.get("time")  # the field's name is spelt out only when there is a value to check
     duration = _seconds(time, source, f"testcase[{name}]@time") if time else 0.0
     file_attr = case.get("file")
     line_attr = case.get("line")
