@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from provenance.errors import InputError
 
@@ -115,7 +115,7 @@ class Model:
         np.savez(
             buffer,
             version=np.frombuffer(MODEL_VERSION.encode(), dtype=np.uint8),
-            names=np.frombuffer(json.dumps(self.names).encode(), dtype=np.uint8),
+            names=np.frombuffer(orjson.dumps(self.names), dtype=np.uint8),
             stats=np.vstack([self.runs, self.fails, self.last_duration]),
             totals=np.array([self.total_runs, self.total_fails, float(self.cycles)]),
             ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
@@ -138,7 +138,7 @@ class Model:
                     raise ValueError(f"written by {version}, expected {MODEL_VERSION}")
                 stats, totals = archive["stats"], archive["totals"]
                 return cls(
-                    names=list(json.loads(bytes(archive["names"]).decode())),
+                    names=list(orjson.loads(bytes(archive["names"]))),
                     runs=stats[0].copy(),
                     fails=stats[1].copy(),
                     last_duration=stats[2].copy(),
