@@ -84,24 +84,28 @@ def parse(data: bytes, source: str, locator_for: Any) -> ParsedReport:
 def _decode(data: bytes, source: str) -> _Report:
     """msgspec for speed; what it refuses (NaN, integers beyond 64 bits) the standard parser may still read."""
     try:
-        try:
-            return msgspec.json.decode(data, type=_Report)
-        except msgspec.ValidationError:
-            raise
-        except msgspec.DecodeError:
-            pass
-        try:
-            loaded = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ReportError(f"not valid JSON ({exc})", source=source) from None
+        return msgspec.json.decode(data, type=_Report)
+    except msgspec.ValidationError as exc:
+        raise _misshapen(exc, source) from None
+    except msgspec.DecodeError:
+        pass
+    try:
+        loaded = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ReportError(f"not valid JSON ({exc})", source=source) from None
+    try:
         return msgspec.convert(loaded, _Report)
     except msgspec.ValidationError as exc:
-        # msgspec says "Expected `object`, got `int` - at `$.tests[0]`": the field goes where ours go.
-        message, _, where = str(exc).partition(" - at `$")
-        field = where.rstrip("`").lstrip(".") or None
-        if field is not None and field.endswith("duration"):
-            message = "expected a non-negative number of seconds, or null"
-        raise ReportError(message[:1].lower() + message[1:], source=source, field=field) from None
+        raise _misshapen(exc, source) from None
+
+
+def _misshapen(exc: msgspec.ValidationError, source: str) -> ReportError:
+    """msgspec says "Expected `object`, got `int` - at `$.tests[0]`": the field goes where ours go."""
+    message, _, where = str(exc).partition(" - at `$")
+    field = where.rstrip("`").lstrip(".") or None
+    if field is not None and field.endswith("duration"):
+        message = "expected a non-negative number of seconds, or null"
+    return ReportError(message[:1].lower() + message[1:], source=source, field=field)
 
 
 def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestResult]:
