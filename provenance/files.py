@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,20 @@ def atomic_write(path: Path, data: bytes) -> None:
             Path(temp).unlink()
         raise
     fsync_dir(path.parent)
+    _remove_stale_temporaries(path)
+
+
+# No write of ours takes an hour: a temporary file that old was left by a writer that was killed.
+STALE_AFTER_SECONDS = 3600
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove what killed writers of this very file left beside it (`.<name>.<random>.tmp`, an hour old)."""
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.????????.tmp"):  # mkstemp: 8 random characters
+        with contextlib.suppress(OSError):
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
 
 
 def fsync_dir(directory: Path) -> None:
