@@ -54,7 +54,7 @@ class Model:
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
         """Indices of the tests in the state arrays, adding new tests with empty statistics."""
         index = self._index
-        new = [t for t in dict.fromkeys(tests) if t not in index]
+        new = list(dict.fromkeys(t for t in tests if t not in index))
         if new:
             start = len(self.names)
             self.names.extend(new)
