@@ -16,21 +16,23 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import msgspec
 import orjson
 import rfc8785
-from pydantic import ValidationError
 
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
 from provenance.files import fsync_dir, read_json
 from provenance.merkle import Frontier
-from provenance.schemas import ZERO_HASH, ExperimentLedgerEntry, LedgerTest, utc_now
 
+if TYPE_CHECKING:  # the schemas (and pydantic) are imported only where an entry is written or checked strictly:
+    from provenance.schemas import ExperimentLedgerEntry, LedgerTest  # `verify` starts without them
+
+ZERO_HASH = "0" * 64  # the `prev` of the first entry
 _TAIL_BLOCK = 64 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -157,6 +159,8 @@ class Appender:
 
     def append(self, fields: dict[str, Any]) -> ExperimentLedgerEntry:
         """Chain, hash, validate and durably write one entry; `fields` omits seq, prev and hash."""
+        from provenance.schemas import ExperimentLedgerEntry
+
         frontier = self.frontier  # loaded before the write, so it holds exactly the entries before
         draft = {**fields, "seq": self.head.next_seq, "prev": self.head.prev, "entry_hash": ZERO_HASH}
         entry = ExperimentLedgerEntry.model_validate(draft)
@@ -305,7 +309,7 @@ def _quarantine_torn_tail(fd: int, path: Path) -> Path | None:
             break
         start -= step
     torn = os.pread(fd, end - start, start)
-    stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     keep = path.with_name(f"{path.name}.torn-{stamp}")
     with keep.open("xb") as handle:
         handle.write(torn)
@@ -390,6 +394,10 @@ def _check_line(raw: bytes, strict: bool) -> tuple[dict[str, Any] | None, str | 
         # Same content, other bytes (a number or an escape written differently): still an edit.
         return None, "the line is not the canonical form of its content (edited)"
     if strict:
+        from pydantic import ValidationError
+
+        from provenance.schemas import ExperimentLedgerEntry
+
         try:
             ExperimentLedgerEntry.model_validate(fields)
         except ValidationError as exc:
