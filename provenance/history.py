@@ -114,10 +114,6 @@ class ScoredRun:
     @classmethod
     def of(cls, nodeids: list[str], failed: list[bool], p_fail: list[float | None]) -> ScoredRun:
         """From a run's results, in columns: a test failed if any of its results did (a teardown error counts)."""
-        if len(set(nodeids)) == len(nodeids):  # the usual case, each test once: no merging
-            scored = [i for i, p in enumerate(p_fail) if p is not None]
-            return cls(np.array([p_fail[i] for i in scored], dtype=np.float64),
-                       np.array([failed[i] for i in scored], dtype=bool))  # fmt: skip
         failing = {n for n, f in zip(nodeids, failed, strict=True) if f}
         predicted = {n: p for n, p in zip(nodeids, p_fail, strict=True) if p is not None}
         return cls(np.array(list(predicted.values()), dtype=np.float64),
