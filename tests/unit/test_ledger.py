@@ -90,6 +90,17 @@ def test_rfc8785_is_what_gets_hashed() -> None:
         (lambda lines: [lines[0], lines[1].replace('"run_id":"1"', '"run_id":"X"'), lines[2]], "edited"),
         (lambda lines: [lines[0], lines[2], lines[1]], "missing or reordered"),
         (lambda lines: [lines[0], lines[2]], "missing or reordered"),
+        # An integer beyond 2^53 where the bytes are not orjson's: once an internal error.
+        (
+            lambda lines: [
+                lines[0],
+                lines[1]
+                .replace('"run_attempt":1', '"run_attempt":123456789012345678')
+                .replace('"branch":"main"', '"branch":"\\u006dain"'),
+                lines[2],
+            ],
+            "edited",
+        ),
     ],
 )
 def test_verify_finds_the_first_bad_entry(tmp_path: Path, tamper: Any, problem: str) -> None:
