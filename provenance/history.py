@@ -80,10 +80,23 @@ def read_atcs(path: Path) -> list[Cycle]:
     return [collapse(cycle, by_cycle[cycle], None) for cycle in sorted(by_cycle)]
 
 
+class _RecordedTest(msgspec.Struct):
+    nodeid: str
+    result: str
+    duration_seconds: float
+    p_fail: float | None = None
+
+
+class _RecordedRun(msgspec.Struct):
+    """What the model learns from in a ledger entry; msgspec skips the rest without building it."""
+
+    seq: int
+    tests: list[_RecordedTest]
+    changed_files: list[str] | None = None
+
+
 def read_ledger(path: Path) -> list[Cycle]:
     """Every ledger entry as a cycle, in ledger order (`seq`)."""
-    import orjson
-
     cycles = []
     try:
         handle = path.open("rb")
@@ -94,13 +107,11 @@ def read_ledger(path: Path) -> list[Cycle]:
             if not line.strip():
                 continue
             try:
-                entry = orjson.loads(line)
-                rows = [(t["nodeid"], t["result"] in ("fail", "error"), float(t["duration_seconds"]))
-                        for t in entry["tests"]]  # fmt: skip
-                seq = int(entry["seq"])
-            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                entry = msgspec.json.decode(line, type=_RecordedRun)
+            except msgspec.DecodeError:
                 raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
-            cycles.append(collapse(seq, rows, entry.get("changed_files")))
+            rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in entry.tests]
+            cycles.append(collapse(entry.seq, rows, entry.changed_files))
     return cycles
 
 
@@ -120,26 +131,15 @@ class ScoredRun:
                    np.array([n in failing for n in predicted], dtype=bool))  # fmt: skip
 
 
-class _ScoredTest(msgspec.Struct):
-    nodeid: str
-    result: str
-    p_fail: float | None = None
-
-
-class _ScoredEntry(msgspec.Struct):
-    tests: list[_ScoredTest] = []
-
-
 def read_scored_runs(path: Path, count: int) -> list[ScoredRun]:
     """The last `count` ledger entries' predictions and outcomes, oldest first.
 
-    msgspec reads only these three fields of each test, and each entry is reduced to two arrays
-    as soon as it is read: an entry of a large suite is megabytes.
+    Each entry is reduced to two arrays as soon as it is read: an entry of a large suite is megabytes.
     """
     runs = []
     for raw in tail_lines(path, count):
         try:
-            tests = msgspec.json.decode(raw, type=_ScoredEntry).tests
+            tests = msgspec.json.decode(raw, type=_RecordedRun).tests
         except msgspec.DecodeError:
             raise IntegrityError("a recent entry is not a valid ledger entry; run `provenance verify`",
                                  source=str(path)) from None  # fmt: skip
