@@ -10,7 +10,7 @@ import pytest
 
 from provenance.files import pretty_json
 from provenance.schemas import CIProvenance, Outcome, TestResult
-from tests.unit.test_summary import outcome_for
+from tests.support.outcomes import outcome_for
 
 
 def results_of(n: int) -> list[TestResult]:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from provenance.github.commands import MAX_ANNOTATIONS_PER_STEP
 from provenance.github.publish import workflow_commands
+from tests.support.outcomes import failing, outcome_for
 from tests.support.runner import parse_commands
-from tests.unit.test_summary import failing, outcome_for
 
 
 def test_first_ten_failures_are_annotated_and_the_rest_counted(tmp_path: Path) -> None:
