@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,42 +111,27 @@ def read_ledger(path: Path) -> list[Cycle]:
                 entry = msgspec.json.decode(line, type=_RecordedRun)
             except msgspec.DecodeError:
                 raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
-            rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in entry.tests]
-            cycles.append(collapse(entry.seq, rows, entry.changed_files))
+            cycles.append(_cycle(entry))
     return cycles
 
 
-@dataclass(frozen=True)
-class ScoredRun:
-    """A run's predictions and what followed, for the tests that had one (each test once)."""
+def recent_predictions(path: Path, count: int) -> Iterator[tuple[Cycle, dict[str, float]]]:
+    """The last `count` ledger entries, oldest first, each as a cycle with the predictions made before it.
 
-    p_fail: npt.NDArray[np.float64]
-    failed: npt.NDArray[np.bool_]
-
-    @classmethod
-    def of(cls, nodeids: list[str], failed: list[bool], p_fail: list[float | None]) -> ScoredRun:
-        """From a run's results, in columns: a test failed if any of its results did (a teardown error counts)."""
-        failing = {n for n, f in zip(nodeids, failed, strict=True) if f}
-        predicted = {n: p for n, p in zip(nodeids, p_fail, strict=True) if p is not None}
-        return cls(np.array(list(predicted.values()), dtype=np.float64),
-                   np.array([n in failing for n in predicted], dtype=bool))  # fmt: skip
-
-
-def read_scored_runs(path: Path, count: int) -> list[ScoredRun]:
-    """The last `count` ledger entries' predictions and outcomes, oldest first.
-
-    Each entry is reduced to two arrays as soon as it is read: an entry of a large suite is megabytes.
+    One entry at a time: an entry of a large suite is megabytes.
     """
-    runs = []
     for raw in tail_lines(path, count):
         try:
-            tests = msgspec.json.decode(raw, type=_RecordedRun).tests
+            entry = msgspec.json.decode(raw, type=_RecordedRun)
         except msgspec.DecodeError:
             raise IntegrityError("a recent entry is not a valid ledger entry; run `provenance verify`",
                                  source=str(path)) from None  # fmt: skip
-        runs.append(ScoredRun.of([t.nodeid for t in tests], [t.result in FAILED_RESULTS for t in tests],
-                                  [t.p_fail for t in tests]))  # fmt: skip
-    return runs
+        yield _cycle(entry), {t.nodeid: t.p_fail for t in entry.tests if t.p_fail is not None}
+
+
+def _cycle(entry: _RecordedRun) -> Cycle:
+    rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in entry.tests]
+    return collapse(entry.seq, rows, entry.changed_files)
 
 
 def detect_format(path: Path) -> str:

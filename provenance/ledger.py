@@ -170,13 +170,10 @@ class Appender:
         body["tests"] = _canonical_tests(entry.tests)
         template = canonical(body)
         del body  # its tests' fragment is as large as the line
-        zero_member = b'"entry_hash":"' + ZERO_HASH.encode() + b'",'
-        at = template.find(zero_member)
-        before, after = memoryview(template)[:at], memoryview(template)[at + len(zero_member) :]  # no copies
-        hasher = hashlib.sha256(before)
-        hasher.update(after)
-        digest = hasher.hexdigest()
-        line = b"".join((before, b'"entry_hash":"', digest.encode(), b'",', after, b"\n"))
+        zero_member = _hash_member(ZERO_HASH)
+        digest, at = _hash_without(template, zero_member)
+        view = memoryview(template)
+        line = b"".join((view[:at], _hash_member(digest), view[at + len(zero_member) :], b"\n"))
         entry = entry.model_copy(update={"entry_hash": digest})
         written = 0
         while written < len(line):
@@ -236,7 +233,7 @@ def _read_head(fd: int, path: Path) -> Head:
     size = os.fstat(fd).st_size
     if size == 0:
         return Head(next_seq=0, prev=ZERO_HASH)
-    last = _last_line(fd, size, path) + b"\n"
+    last = _last_line(fd, size, path)
     try:  # only the chain fields are decoded: the hash over the line's bytes vouches for the rest
         head = msgspec.json.decode(last, type=_ChainFields)
     except msgspec.DecodeError as exc:
@@ -406,16 +403,30 @@ def _check_line(raw: bytes, strict: bool) -> tuple[dict[str, Any] | None, str | 
 
 
 def _body_hash(raw: bytes, claimed: str) -> str:
-    """sha256 of the canonical entry without `entry_hash`.
+    """sha256 of the canonical entry without `entry_hash` ("" when the line does not hold `claimed`)."""
+    return _hash_without(raw, _hash_member(claimed))[0]
 
-    In a canonical line that is the line with the `"entry_hash":"…",` member cut out: keys are
-    sorted, it is never the last, and no string value can hold it with its quotes unescaped.
+
+def _hash_member(digest: str) -> bytes:
+    return b'"entry_hash":"' + digest.encode() + b'",'
+
+
+def _hash_without(line: bytes, member: bytes) -> tuple[str, int]:
+    """sha256 of a canonical line (its newline aside) with `member` cut out, and where it was.
+
+    In a canonical line the entry without `entry_hash` is the line with the `"entry_hash":"…",`
+    member cut out: keys are sorted, it is never the last, and no string value can hold it with
+    its quotes unescaped. The line can be megabytes: it is hashed through views, not copied.
+    ("", -1) when the member is not there.
     """
-    member = b'"entry_hash":"' + claimed.encode() + b'",'
-    start = raw.find(member)
-    if start < 0:
-        return ""
-    return hashlib.sha256(raw[:start] + raw[start + len(member) : -1]).hexdigest()
+    at = line.find(member)
+    if at < 0:
+        return "", -1
+    view = memoryview(line)
+    end = len(line) - 1 if line.endswith(b"\n") else len(line)
+    hasher = hashlib.sha256(view[:at])
+    hasher.update(view[at + len(member) : end])
+    return hasher.hexdigest(), at
 
 
 def _verify_chain(

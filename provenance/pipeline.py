@@ -41,7 +41,7 @@ from provenance.errors import ExternalServiceError, InputError
 from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 from provenance.gitmeta import GitUnavailable, read_git
 from provenance.hashing import sha256_file
-from provenance.history import Cycle, collapse, read_scored_runs
+from provenance.history import Cycle, collapse, recent_predictions
 from provenance.ledger import checkpoint_path, open_for_append
 from provenance.ledger_branch import LedgerBranch
 from provenance.model import MODEL_VERSION, Model
@@ -218,7 +218,7 @@ CALIBRATION_EDGES = np.linspace(0.0, 1.0, 11)
 
 
 def run_scores(cycle: Cycle, predictions: dict[str, float]) -> BinTotals:
-    """The calibration totals of this run's predictions, for the tests that had one."""
+    """The calibration totals of a run's predictions, for the tests that had one."""
     p_fail = np.array([predictions.get(name, np.nan) for name in cycle.tests], dtype=np.float64)
     scored = ~np.isnan(p_fail)
     return BinTotals.of(p_fail[scored], cycle.failed[scored].astype(np.float64), CALIBRATION_EDGES)
@@ -233,8 +233,7 @@ def past_scores(model: Model, ledger_path: Path, count: int) -> list[BinTotals]:
     wanted = min(count, model.cycles)
     if len(model.scored_runs) >= wanted:
         return [BinTotals.from_row(row) for row in model.scored_runs[len(model.scored_runs) - wanted :]]
-    return [BinTotals.of(r.p_fail, r.failed.astype(np.float64), CALIBRATION_EDGES)
-            for r in read_scored_runs(ledger_path, count)]  # fmt: skip
+    return [run_scores(cycle, predicted) for cycle, predicted in recent_predictions(ledger_path, count)]
 
 
 def calibrate_run(run: BinTotals, past: list[BinTotals]) -> CalibrationSummary | None:
@@ -532,9 +531,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                 "tests": [
                     LedgerTest(t.nodeid, t.result, t.duration_seconds, predictions.get(t.nodeid)) for t in run.tests
                 ],
-                "changed_files": (
-                    [f.path for f in inputs.git.changed_files] if inputs.git.changed_files is not None else None
-                ),
+                "changed_files": changed,
                 "reports": [loaded.source.sha256 for loaded in inputs.reports],
                 "provenance_path": evidence_rel.as_posix(),
                 "provenance_sha256": provenance_sha256,

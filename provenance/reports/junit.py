@@ -9,9 +9,17 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from provenance.reports.common import ParsedReport, ReportError, crash_location, error_message, first_line, make_result
+from provenance.reports.common import (
+    ParsedReport,
+    ReportError,
+    crash_location,
+    error_message,
+    first_line,
+    make_result,
+    passed,
+)
 from provenance.reports.locate import Locator
-from provenance.schemas import Outcome, Phase, ReportFormat, Result, TestResult
+from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
 _SKIP_TUPLE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
 
@@ -68,10 +76,7 @@ def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:
     out: list[TestResult] = []
     for result in results:
         if result.phase == "teardown" and result.nodeid not in main:
-            out.append(
-                make_result(nodeid=result.nodeid, outcome=Outcome.PASSED, duration=result.duration_seconds,
-                            file=result.file, line=result.line)
-            )  # fmt: skip
+            out.append(passed(result.nodeid, result.duration_seconds, result.file, result.line))
             result = replace(result, duration_seconds=0.0)
             main.add(result.nodeid)
         out.append(result)
@@ -101,7 +106,7 @@ def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> 
         ]  # fmt: skip
     file, nodeid = _nodeid(classname, name, file_attr, locator, modules)
     if len(case) == 0:  # nothing but the test case: it passed (most of a large report)
-        return [TestResult(nodeid, Result.PASS, Outcome.PASSED, duration, file or None, line)]
+        return [passed(nodeid, duration, file, line)]
     errors = case.findall("error")
     teardown = [e for e in errors if "on teardown" in (e.get("message") or "")]
     others = [e for e in errors if e not in teardown]
@@ -117,7 +122,7 @@ def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> 
         outcome = Outcome.XFAILED if xfail else Outcome.SKIPPED
         results.append(_detail(nodeid, outcome, duration, file, line, skipped, "call", locator))
     elif not teardown:  # only <system-out> and the like
-        results.append(TestResult(nodeid, Result.PASS, Outcome.PASSED, duration, file or None, line))
+        results.append(passed(nodeid, duration, file, line))
     if teardown:
         spent = 0.0 if results else duration
         results.append(_detail(nodeid, Outcome.ERROR, spent, file, line, teardown[0], "teardown", locator))

@@ -25,9 +25,10 @@ from provenance.reports.common import (
     file_of_nodeid,
     first_line,
     make_result,
+    passed,
 )
 from provenance.reports.locate import Locator
-from provenance.schemas import Outcome, Phase, ReportFormat, Result, TestResult
+from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
 # A duration: finite (NaN and infinity reach us only through the standard parser) and not negative.
 _Seconds = Annotated[float, msgspec.Meta(ge=0, le=sys.float_info.max)]
@@ -131,7 +132,7 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
     file = locator.relative(file_of_nodeid(nodeid)) or None
     if outcome is Outcome.PASSED and not teardown_failed:
         # Nearly every test of a large report: nothing to keep but the facts.
-        return [TestResult(nodeid, Result.PASS, outcome, duration, file, line)]
+        return [passed(nodeid, duration, file, line)]
     if teardown_failed and outcome is Outcome.ERROR:
         # pytest-json-report reports the teardown's error as the test's outcome; pytest counts the
         # call's own outcome, and the teardown error besides.
