@@ -55,7 +55,11 @@ def collapse(cycle: int, rows: list[tuple[str, bool, float]], changed: list[str]
 
 
 def read_atcs(path: Path) -> list[Cycle]:
-    """`Id;Name;Duration;LastRun;LastResults;Verdict;Cycle`, `;`-separated; extra columns ignored."""
+    """`Id;Name;Duration;LastRun;LastResults;Verdict;Cycle`, `;`-separated; extra columns ignored.
+
+    An optional `ChangedFiles` column gives the files a cycle changed (space-separated paths, on any
+    of its rows; the union is taken). Without it the cycles carry no changed files.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -65,6 +69,7 @@ def read_atcs(path: Path) -> list[Cycle]:
     if missing:
         raise InputError(f"expected the ATCS columns; missing {', '.join(sorted(missing))}", source=str(path))
     by_cycle: dict[int, list[tuple[str, bool, float]]] = {}
+    changed: dict[int, set[str]] | None = {} if "ChangedFiles" in (reader.fieldnames or []) else None
     for row in reader:
         line = reader.line_num
         try:
@@ -78,7 +83,10 @@ def read_atcs(path: Path) -> list[Cycle]:
             raise InputError("expected Verdict 0 or 1 and a non-negative Duration", source=str(path),
                              field=f"line {line}")  # fmt: skip
         by_cycle.setdefault(cycle, []).append((row["Name"], verdict == 1, duration))
-    return [collapse(cycle, by_cycle[cycle], None) for cycle in sorted(by_cycle)]
+        if changed is not None:
+            changed.setdefault(cycle, set()).update((row["ChangedFiles"] or "").split())
+    return [collapse(cycle, by_cycle[cycle], None if changed is None else sorted(changed[cycle]))
+            for cycle in sorted(by_cycle)]  # fmt: skip
 
 
 class _RecordedTest(msgspec.Struct):

@@ -3,8 +3,20 @@
 The state is per-test sufficient statistics (runs, failures, last duration) and the running
 global failure rate. A test's failure probability is its failure rate shrunk toward the global
 rate by a Beta prior of weight 2, which keeps new and rarely run tests near the global rate
-instead of at 0 or 1. Each run updates the state once, so predicting and updating cost time in
-proportion to the tests in the run, never to the length of the history. numpy only.
+instead of at 0 or 1.
+
+When a run names the files it changed, the model also learns what changes do, in two ways:
+
+- per file, how often it changed and which tests failed in those runs (co-failures). A test's
+  probability in a run that changes file f is at least its failure rate in the runs that changed
+  f, shrunk toward its own rate by a prior of weight 20: most changes to a file break none of the
+  tests that failed with it once, so one co-failure moves a test a little, repeated ones a lot;
+- over the tests that had never failed, how often one failed when its node id mentioned a changed
+  source file's name (`mentions.py`). A test that mentions a changed file has at least that rate,
+  shrunk toward the global one: what ranks a test that never failed is its name, not its history.
+
+Each run updates the state once, so predicting and updating cost time in proportion to the tests
+(and changed files) in the run, never to the length of the history. numpy only.
 """
 
 from __future__ import annotations
@@ -20,10 +32,20 @@ import numpy.typing as npt
 import orjson
 
 from provenance.errors import InputError
+from provenance.mentions import mentioned
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-shrunk-rate-1"
+MODEL_VERSION = "provenance-change-aware-1"
 PRIOR_WEIGHT = 2.0
+CO_FAILURE_PRIOR_WEIGHT = 20.0
+# What a run's changes did is not learnt from a run that changed more files than this (a sweeping
+# change says little about any one of them) or in which more than half of the tests failed (a broken
+# build says nothing about any one test). A co-failure ties one file to one test, so it is learnt only
+# from a focused failure: at most a tenth of the tests failing, and at most 10,000 (file, test) pairs.
+MAX_CHANGED_FILES = 100
+BROKEN_BUILD_SHARE = 0.5
+FOCUSED_FAILURE_SHARE = 0.1
+MAX_CO_FAILURES_PER_RUN = 10_000
 _MIN_SECONDS = 1e-3
 
 
@@ -46,10 +68,20 @@ class Model:
     # Per ledger entry, oldest first and only the last few: the calibration totals of its
     # predictions (`BinTotals.to_row`), so the rolling window need not read the entries again.
     scored_runs: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    # What changes did: runs in which each file changed, and per file the tests (indices into
+    # `names`) that failed in those runs, with how often; and the runs and failures of tests
+    # whose names mentioned a changed file.
+    files: list[str] = field(default_factory=list)
+    file_changes: FloatArray = field(default_factory=_empty)
+    co_failures: dict[int, dict[int, float]] = field(default_factory=dict)
+    mentioned_runs: float = 0.0
+    mentioned_fails: float = 0.0
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _file_index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {name: i for i, name in enumerate(self.names)}
+        self._file_index = {name: i for i, name in enumerate(self.files)}
 
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
         """Indices of the tests in the state arrays, adding new tests with empty statistics."""
@@ -72,9 +104,38 @@ class Model:
         return (self.total_fails + 0.01) / (self.total_runs + 1.0)
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
-        """Failure probability of each test in the coming run: (failures + 2g) / (runs + 2)."""
+        """Failure probability of each test in the coming run.
+
+        p = (failures + 2g) / (runs + 2), raised where the run's changes made the test fail
+        before: to (co-failures with f + 20p) / (runs that changed f + 20) for each changed file
+        f, and for a test that mentions a changed file, to the rate at which such tests failed.
+        """
         idx = self._indices(tests)
-        return (self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT)
+        p = (self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT)
+        changed = sorted(set(changed_files or ()))
+        if not 0 < len(changed) <= MAX_CHANGED_FILES:
+            return p
+        p = np.maximum(p, self._co_failure_rates(changed)[idx])
+        named = mentioned(tests, changed)
+        return np.where(named, np.maximum(p, self.mentioned_rate), p) if named.any() else p
+
+    def _co_failure_rates(self, changed: list[str]) -> FloatArray:
+        """Per test in the state, its highest failure rate in the runs that changed one of these files."""
+        rates = np.zeros(len(self.names))
+        for column in (self._file_index[f] for f in changed if f in self._file_index):
+            seen = self.file_changes[column] + CO_FAILURE_PRIOR_WEIGHT
+            for test, count in self.co_failures.get(column, {}).items():
+                rates[test] = max(rates[test], (count + CO_FAILURE_PRIOR_WEIGHT * self.shrunk_rate(test)) / seen)
+        return rates
+
+    @property
+    def mentioned_rate(self) -> float:
+        """How often a test failed when a changed file's name was in its own, shrunk toward the global rate."""
+        return (self.mentioned_fails + PRIOR_WEIGHT * self.global_rate) / (self.mentioned_runs + PRIOR_WEIGHT)
+
+    def shrunk_rate(self, test: int) -> float:
+        """One test's shrunk failure rate, by its index in the state."""
+        return float((self.fails[test] + PRIOR_WEIGHT * self.global_rate) / (self.runs[test] + PRIOR_WEIGHT))
 
     def is_new(self, tests: list[str]) -> npt.NDArray[np.bool_]:
         """Which tests the model has never seen run."""
@@ -97,12 +158,40 @@ class Model:
     ) -> None:
         """Learn from one finished run."""
         idx = self._indices(tests)
+        never_failed = self.fails[idx] == 0
         self.runs[idx] += 1.0
         self.fails[idx] += failed
         self.last_duration[idx] = durations
         self.total_runs += len(tests)
         self.total_fails += float(failed.sum())
         self.cycles += 1
+        changed = sorted(set(changed_files or ()))
+        failing = int(failed.sum())
+        if not 0 < len(changed) <= MAX_CHANGED_FILES or failing > BROKEN_BUILD_SHARE * len(tests):
+            return
+        # The rate is what a mention adds to a test's history: counted over tests that had never
+        # failed, so that a test failing every run (which its history ranks already) does not inflate it.
+        named = mentioned(tests, changed) & never_failed
+        self.mentioned_runs += float(named.sum())
+        self.mentioned_fails += float((named & failed).sum())
+        if failing <= FOCUSED_FAILURE_SHARE * len(tests) and len(changed) * failing <= MAX_CO_FAILURES_PER_RUN:
+            self._learn_co_failures(idx, failed, changed)
+
+    def _learn_co_failures(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], changed: list[str]) -> None:
+        """Count the run against each file it changed, and its failures against those files."""
+        new = [f for f in changed if f not in self._file_index]
+        for f in new:
+            self._file_index[f] = len(self.files)
+            self.files.append(f)
+        if new:
+            self.file_changes = np.concatenate([self.file_changes, np.zeros(len(new))])
+        columns = [self._file_index[f] for f in changed]
+        self.file_changes[columns] += 1.0
+        failing = idx[failed].tolist()
+        for column in columns if failing else []:
+            counts = self.co_failures.setdefault(column, {})
+            for test in failing:
+                counts[test] = counts.get(test, 0.0) + 1.0
 
     def remember_scores(self, row: FloatArray, keep: int) -> None:
         """Keep the calibration totals of the run just learnt, and of at most `keep` runs in all."""
@@ -120,6 +209,13 @@ class Model:
             totals=np.array([self.total_runs, self.total_fails, float(self.cycles)]),
             ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
             scored_runs=self.scored_runs,
+            files=np.frombuffer(orjson.dumps(self.files), dtype=np.uint8),
+            file_changes=self.file_changes,
+            co_failures=np.array(
+                [(f, t, n) for f, tests in sorted(self.co_failures.items()) for t, n in sorted(tests.items())],
+                dtype=np.float64,
+            ).reshape(-1, 3),
+            mentioned=np.array([self.mentioned_runs, self.mentioned_fails]),
         )
         return buffer.getvalue()
 
@@ -137,6 +233,9 @@ class Model:
                 if version != MODEL_VERSION:
                     raise ValueError(f"written by {version}, expected {MODEL_VERSION}")
                 stats, totals = archive["stats"], archive["totals"]
+                co_failures: dict[int, dict[int, float]] = {}
+                for f, t, n in archive["co_failures"].tolist():
+                    co_failures.setdefault(int(f), {})[int(t)] = n
                 return cls(
                     names=list(orjson.loads(bytes(archive["names"]))),
                     runs=stats[0].copy(),
@@ -146,8 +245,12 @@ class Model:
                     total_fails=float(totals[1]),
                     cycles=int(totals[2]),
                     ledger_head=bytes(archive["ledger_head"]).decode(),
-                    # A state from before the totals were kept: the window is read from the ledger once.
-                    scored_runs=archive["scored_runs"] if "scored_runs" in archive.files else np.zeros((0, 0)),
+                    scored_runs=archive["scored_runs"],
+                    files=list(orjson.loads(bytes(archive["files"]))),
+                    file_changes=archive["file_changes"].copy(),
+                    co_failures=co_failures,
+                    mentioned_runs=float(archive["mentioned"][0]),
+                    mentioned_fails=float(archive["mentioned"][1]),
                 )
         except (OSError, ValueError, KeyError, IndexError) as exc:
             raise InputError(f"not a model state ({exc})", source=source) from None

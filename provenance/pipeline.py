@@ -494,7 +494,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
         changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
         cycle = collapse(ledger.head.next_seq, rows, changed)
         # Nothing learnt yet (no history): a prior is not a prediction worth scoring or selecting by.
-        p_fail = model.predict(cycle.tests) if model.cycles else None
+        p_fail = model.predict(cycle.tests, cycle.changed_files) if model.cycles else None
         predictions = inputs.predictions or (dict(zip(cycle.tests, p_fail.tolist(), strict=True))
                                              if p_fail is not None else {})  # fmt: skip
         hindsight = selection_hindsight(model, cycle, p_fail, settings) if p_fail is not None else None

@@ -77,7 +77,7 @@ def plan(
     full_run = full_run_every > 0 and (size + 1) % full_run_every == 0
     selection = select(
         tests,
-        model.predict(tests),
+        model.predict(tests, changed_files),
         model.expected_seconds(tests),
         budget,
         new=model.is_new(tests),

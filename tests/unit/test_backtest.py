@@ -12,7 +12,7 @@ from provenance.backtest import apfd, apfdc, evaluate, replay, run_backtest, sel
 from provenance.cli import main
 from provenance.errors import InputError
 from provenance.history import Cycle, detect_format, read_atcs, read_ledger
-from provenance.model import Model
+from provenance.model import CO_FAILURE_PRIOR_WEIGHT, MAX_CHANGED_FILES, MAX_CO_FAILURES_PER_RUN, Model
 
 HEADER = "Id;Name;BuildId;Duration;CalcPrio;LastRun;Verdict;Cycle;LastResults\n"
 
@@ -159,3 +159,91 @@ def test_ledger_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_empty_scored_history_reports_nothing_rather_than_failing() -> None:
     figures = evaluate([])
     assert figures["brier_score"] is None and figures["apfd"] is None
+
+
+def test_atcs_changed_files_column(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text(
+        "Id;Name;Duration;Verdict;Cycle;ChangedFiles\n"
+        "1;a;1.0;0;1;src/x.py tests/test_a.py\n2;b;1.0;0;1;src/y.py\n3;a;1.0;1;2;\n4;b;1.0;0;2;\n"
+    )
+    cycles = read_atcs(path)
+    assert cycles[0].changed_files == ["src/x.py", "src/y.py", "tests/test_a.py"]  # the union of the rows
+    assert cycles[1].changed_files == []  # the column is there: the cycle changed nothing
+    assert read_atcs(atcs(tmp_path, [("a", 1.0, 0, 1)]))[0].changed_files is None  # no column: unknown
+
+
+def test_a_test_that_failed_with_a_file_is_raised_when_that_file_changes(tmp_path: Path) -> None:
+    model = Model()
+    tests = ["tests/test_a.py::t"] + [f"tests/test_b.py::u{i}" for i in range(9)]
+    for k in range(6):  # src/x.py changes in cycles 0, 2, 4; "t" fails in cycles 0 and 2
+        changed = ["src/x.py"] if k % 2 == 0 else ["src/y.py"]
+        model.update(tests, np.arange(10) == (0 if k in (0, 2) else -1), np.ones(10), changed)
+    base = model.predict(tests)
+    g = model.global_rate
+    assert base.tolist() == pytest.approx([(2 + 2 * g) / 8] + [2 * g / 8] * 9)
+    lifted = model.predict(tests, ["src/x.py", "README.md"])
+    # 2 failures in the 3 runs that changed src/x.py, shrunk toward the test's own rate
+    w = CO_FAILURE_PRIOR_WEIGHT
+    assert lifted.tolist() == pytest.approx([(2 + w * base[0]) / (3 + w), *base[1:].tolist()])
+    assert model.predict(tests, ["src/y.py"]).tolist() == pytest.approx(base.tolist())  # y never co-failed
+    model.save(tmp_path / "model.npz")
+    loaded = Model.load(tmp_path / "model.npz")
+    assert loaded.digest == model.digest
+    assert loaded.predict(tests, ["src/x.py"]).tolist() == lifted.tolist()
+
+
+def test_a_sweeping_change_is_not_learnt_from() -> None:
+    model = Model()
+    sweeping = [f"src/m{i}.py" for i in range(MAX_CHANGED_FILES + 1)]
+    model.update(["t"], np.array([True]), np.ones(1), sweeping)
+    assert model.files == [] and model.co_failures == {}
+    assert model.predict(["t"], ["src/m0.py"]).tolist() == model.predict(["t"]).tolist()
+
+
+def test_changed_files_rank_a_test_first_the_history_alone_cannot() -> None:
+    names = ["t0", "t1", "t2", "t3"] + [f"instant{i}" for i in range(16)]  # 16 tests that take no time
+    history = []
+    for k in range(1, 81):
+        # t0 fails in every odd cycle; t3 only when src/x.py changes (every fourth cycle)
+        breaks = k % 4 == 0
+        changed = ["src/x.py"] if breaks else [f"src/other{k % 3}.py"]
+        failed = np.array([k % 2 == 1, False, False, breaks] + [False] * 16)
+        history.append(Cycle(k, names, failed, np.array([3.0, 1.0, 1.0, 3.0] + [0.0] * 16), changed))
+    blind = [Cycle(c.cycle, c.tests, c.failed, c.durations, None) for c in history]
+    # Scored from cycle 49, once src/x.py has broken t3 twelve times (the prior weighs 20 runs).
+    seen, _ = run_backtest(history, Model, warmup=48, budgets=(0.5,))
+    unseen, _ = run_backtest(blind, Model, warmup=48, budgets=(0.5,))
+    # 4 s of 8: knowing the change, t3 runs first; blind, t0 (fails more often) runs first and t3 no longer fits
+    assert seen["budgets"][0]["failing_cycle_detection"] == 1.0
+    assert unseen["budgets"][0]["failing_cycle_detection"] == pytest.approx(16 / 24)  # the 8 x-cycles missed
+    assert seen["apfdc"] > unseen["apfdc"]
+
+
+def test_co_failures_are_learnt_from_focused_failures_only() -> None:
+    model = Model()
+    tests = [f"t{i}" for i in range(10)]
+    model.update(tests, np.array([True] * 2 + [False] * 8), np.ones(10), ["src/a.py"])  # 20% failed
+    assert model.co_failures == {} and model.files == []
+    model.update(tests, np.array([True] + [False] * 9), np.ones(10), ["src/a.py"])  # 10%: learnt
+    assert model.co_failures == {0: {0: 1.0}} and model.file_changes.tolist() == [1.0]
+    many = [f"t{i}" for i in range(200_000)]  # 10,001 failing of 200,000, one changed file: too many pairs
+    model.update(many, np.arange(200_000) < MAX_CO_FAILURES_PER_RUN + 1, np.ones(200_000), ["src/b.py"])
+    assert list(model.co_failures) == [0]
+
+
+def test_a_test_that_mentions_a_changed_file_gets_the_rate_of_such_tests(tmp_path: Path) -> None:
+    model = Model()
+    tests = ["tests/test_schema.py::test_dump", "tests/test_fields.py::test_email", "tests/test_fields.py::test_url"]
+    tests += [f"tests/test_other.py::test_{i}" for i in range(7)]
+    model.update(tests, np.arange(10) == 0, np.ones(10), ["src/pkg/schema.py"])
+    model.update(tests, np.zeros(10, dtype=bool), np.ones(10), ["src/pkg/fields.py"])
+    model.update(tests, np.arange(10) < 6, np.ones(10), ["src/pkg/fields.py"])  # a broken build: not learnt
+    g = model.global_rate
+    # test_dump mentioned schema (1 of 1 failed), test_email and test_url fields (0 of 2)
+    assert model.mentioned_rate == pytest.approx((1 + 2 * g) / (3 + 2))
+    base = model.predict(tests)
+    p = model.predict(tests, ["src/pkg/fields.py"])
+    assert p.tolist() == pytest.approx([base[0], model.mentioned_rate, model.mentioned_rate, *base[3:]])
+    model.save(tmp_path / "model.npz")
+    assert Model.load(tmp_path / "model.npz").predict(tests, ["src/pkg/fields.py"]).tolist() == p.tolist()

@@ -11,6 +11,7 @@ import pytest
 from provenance.cli import main
 from provenance.config import Settings
 from provenance.github import summary
+from provenance.model import MODEL_VERSION
 from provenance.pipeline import gather, record
 
 REPORT = """<testsuite time="1.0">
@@ -137,7 +138,7 @@ def test_without_a_predictions_file_the_model_predicts(tmp_path: Path, capsys: p
     # The window: the predictions of runs 2 and 3 (the first run had no history to predict from).
     assert outputs["calibration-samples"] == str(2 * 4)
     assert all(t["p_fail"] is None for t in entries[0]["tests"])
-    assert entries[2]["model_version"] == "provenance-shrunk-rate-1"
+    assert entries[2]["model_version"] == MODEL_VERSION
     assert len({e["model_hash"] for e in entries}) == 3  # a new state for every run
     assert (tmp_path / "data" / "ci_runs.jsonl.model.npz").is_file()
 
