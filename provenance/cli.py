@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
         help="keep adding tests until the skipped ones would all pass with probability P",
     )
     chooser.add_argument("--changed-files", type=Path, metavar="FILE", help="changed paths, one per line "
-                         "(default: from git, against the PR base or the previous commit)")  # fmt: skip
+                         "(relative to the workspace; default: from git, against the PR base or the previous "
+                         "commit)")  # fmt: skip
     chooser.add_argument("--exploration", type=float, metavar="X", help="share of the budget for uncertain tests")
     chooser.add_argument("--full-run-every", type=int, metavar="N", help="run everything every N-th run (10)")
     chooser.add_argument("--out", dest="selection_out", metavar="FILE", help="default selected_tests.txt")
@@ -331,7 +332,9 @@ def _dispatch(args: argparse.Namespace, env: Mapping[str, str], in_github: bool)
 
     settings = Settings.from_inputs(env) if args.command == "action" else _settings_from_args(args)
     if args.command == "select" or settings.mode is Mode.SELECT:
-        changed = _read_lines(args.changed_files) if getattr(args, "changed_files", None) else None
+        # Relative to the workspace, like every other file the command reads or writes.
+        given = getattr(args, "changed_files", None)
+        changed = _read_lines(settings.workspace / given) if given else None
         return _select(settings, env, in_github, changed)
     return _run(settings, env, in_github)
 

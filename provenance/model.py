@@ -41,7 +41,8 @@ CO_FAILURE_PRIOR_WEIGHT = 20.0
 # What a run's changes did is not learnt from a run that changed more files than this (a sweeping
 # change says little about any one of them) or in which more than half of the tests failed (a broken
 # build says nothing about any one test). A co-failure ties one file to one test, so it is learnt only
-# from a focused failure: at most a tenth of the tests failing, and at most 10,000 (file, test) pairs.
+# from a focused failure: one test or at most a tenth of them failing, and at most 10,000 (file, test)
+# pairs.
 MAX_CHANGED_FILES = 100
 BROKEN_BUILD_SHARE = 0.5
 FOCUSED_FAILURE_SHARE = 0.1
@@ -174,7 +175,8 @@ class Model:
         named = mentioned(tests, changed) & never_failed
         self.mentioned_runs += float(named.sum())
         self.mentioned_fails += float((named & failed).sum())
-        if failing <= FOCUSED_FAILURE_SHARE * len(tests) and len(changed) * failing <= MAX_CO_FAILURES_PER_RUN:
+        focused = failing <= max(1.0, FOCUSED_FAILURE_SHARE * len(tests))  # one failure is focused in any suite
+        if focused and len(changed) * failing <= MAX_CO_FAILURES_PER_RUN:
             self._learn_co_failures(idx, failed, changed)
 
     def _learn_co_failures(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], changed: list[str]) -> None:

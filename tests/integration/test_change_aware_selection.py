@@ -1,0 +1,86 @@
+"""The model learns what changes do, end to end: a real git repository whose commits change one
+source file each, the real pytest run after each commit, `provenance run` recording it (the changed
+files from git), then `provenance select` for a change it has not seen tests fail with yet."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provenance.cli import main
+from tests.support.project import git
+
+SOURCES = {
+    "src/pkg/__init__.py": "",
+    "src/pkg/schema.py": "def load(text):\n    return text.split(',')\n\n\ndef dump(items):\n    return ','.join(items)\n",  # noqa: E501
+    "src/pkg/fields.py": "def email(text):\n    return '@' in text\n\n\ndef url(text):\n    return '://' in text\n",
+    "tests/test_schema.py": (
+        "from pkg.schema import dump, load\n\n\ndef test_load():\n    assert load('a,b') == ['a', 'b']\n\n\n"
+        "def test_dump():\n    assert dump(['a', 'b']) == 'a,b'\n"
+    ),
+    "tests/test_fields.py": (
+        "from pkg.fields import email, url\n\n\ndef test_email():\n    assert email('a@b')\n\n\n"
+        "def test_url():\n    assert url('https://b')\n"
+    ),
+}
+TESTS = ["tests/test_schema.py::test_load", "tests/test_schema.py::test_dump",
+         "tests/test_fields.py::test_email", "tests/test_fields.py::test_url"]  # fmt: skip
+
+
+def commit_and_run(repo: Path, path: str, text: str) -> None:
+    """Commit a change to one file, run the suite with pytest, record the run."""
+    (repo / path).write_text(text)
+    git(repo, "commit", "--quiet", "-am", f"change {path}")
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--json-report",
+                    "--json-report-file=report.json", "tests"], cwd=repo, capture_output=True, check=False,
+                   # no bytecode: a fix of the same size within the same second would run the stale one
+                   env={"PYTHONPATH": str(repo / "src"), "PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
+    assert main(["run", "--workspace", str(repo), "--report", "report.json", "--fail-on", "none"], {}) == 0
+
+
+def predictions_for(repo: Path, changed: str, capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
+    """The probabilities `select` gives each test for a change to `changed` (nothing fits the budget)."""
+    (repo / "changed.txt").write_text(changed + "\n")
+    (repo / "all.txt").write_text("".join(f"{t}\n" for t in TESTS))
+    code = main(["select", "--workspace", str(repo), "--tests", "all.txt", "--budget-seconds", "0.000001",
+                 "--changed-files", "changed.txt", "--out", "chosen.txt"], {})  # fmt: skip
+    assert code == 0
+    capsys.readouterr()
+    audit = json.loads((repo / "chosen.txt.audit.json").read_text())
+    return {s["test"]: s["p_fail"] for s in audit["skipped"]}
+
+
+def test_a_change_ranks_the_tests_that_name_it_and_the_tests_that_failed_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    for path, text in SOURCES.items():
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_text(text)
+    (repo / ".gitignore").write_text("report.json\ndata/\nevidence/\n__pycache__/\n*.txt\n*.json\n")
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "base")
+    schema, fields = SOURCES["src/pkg/schema.py"], SOURCES["src/pkg/fields.py"]
+    commit_and_run(repo, "src/pkg/schema.py", schema.replace("split(',')", "split(';')"))  # breaks test_load
+    commit_and_run(repo, "src/pkg/schema.py", schema)  # the fix
+    commit_and_run(repo, "src/pkg/fields.py", fields + "\n")
+
+    ledger = [json.loads(line) for line in (repo / "data" / "ci_runs.jsonl").read_text().splitlines()]
+    assert [e["changed_files"] for e in ledger] == [["src/pkg/schema.py"]] * 2 + [["src/pkg/fields.py"]]
+    assert [t["nodeid"] for t in ledger[0]["tests"] if t["result"] == "fail"] == ["tests/test_schema.py::test_load"]
+    # The third run changed fields.py: its tests, which mention it, were predicted above test_dump.
+    third = {t["nodeid"]: t["p_fail"] for t in ledger[2]["tests"]}
+    assert third["tests/test_fields.py::test_email"] > third["tests/test_schema.py::test_dump"]
+
+    after_schema = predictions_for(repo, "src/pkg/schema.py", capsys)
+    after_fields = predictions_for(repo, "src/pkg/fields.py", capsys)
+    # Neither test_dump nor test_email ever failed; what separates them is the file that changed.
+    assert after_schema["tests/test_schema.py::test_dump"] > after_schema["tests/test_fields.py::test_email"]
+    assert after_fields["tests/test_fields.py::test_email"] > after_fields["tests/test_schema.py::test_dump"]
+    # test_load failed once, when schema.py changed: more likely when it changes again than otherwise.
+    assert after_schema["tests/test_schema.py::test_load"] > after_fields["tests/test_schema.py::test_load"]
