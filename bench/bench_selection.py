@@ -6,8 +6,8 @@ Each history is replayed by `provenance backtest`'s own code twice: with the mod
 with the changed files withheld, which leaves the reference predictor of the selection issue (each
 test's failure rate shrunk toward the running global rate, ranked by probability per second). The
 histories by default (`bench/data/README.md`): dune-common's real CI, which has no changed files
-(both columns must agree), and the suites of marshmallow and click replayed over their releases with
-seeded faults.
+(both columns must agree), and the suites of marshmallow, click and structlog replayed over their
+releases with seeded faults.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from provenance.backtest import run_backtest  # noqa: E402
 from provenance.history import Cycle, read_atcs  # noqa: E402
 from provenance.model import Model  # noqa: E402
 
-DEFAULT = [
-    HERE / "data" / name for name in ("dune-debian11.csv.xz", "marshmallow-seeded.csv.xz", "click-seeded.csv.xz")
-]
+HISTORIES = ("dune-debian11", "marshmallow-seeded", "click-seeded", "structlog-seeded")
+DEFAULT = [HERE / "data" / f"{name}.csv.xz" for name in HISTORIES]
 
 
 def read(path: Path) -> list[Cycle]:
