@@ -71,7 +71,7 @@ class Model:
     scored_runs: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     # What changes did: runs in which each file changed, and per file the tests (indices into
     # `names`) that failed in those runs, with how often; and the runs and failures of tests
-    # whose names mentioned a changed file.
+    # that had never failed and whose names mentioned a changed file.
     files: list[str] = field(default_factory=list)
     file_changes: FloatArray = field(default_factory=_empty)
     co_failures: dict[int, dict[int, float]] = field(default_factory=dict)
@@ -131,7 +131,7 @@ class Model:
 
     @property
     def mentioned_rate(self) -> float:
-        """How often a test failed when a changed file's name was in its own, shrunk toward the global rate."""
+        """How often a test that had never failed did when its name mentioned a changed file (shrunk)."""
         return (self.mentioned_fails + PRIOR_WEIGHT * self.global_rate) / (self.mentioned_runs + PRIOR_WEIGHT)
 
     def shrunk_rate(self, test: int) -> float:
