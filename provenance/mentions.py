@@ -39,4 +39,11 @@ def mentioned(tests: list[str], changed_files: list[str]) -> npt.NDArray[np.bool
     if not named:
         return np.zeros(len(tests), dtype=bool)
     pattern = re.compile("|".join(sorted(map(re.escape, named))))
-    return np.fromiter((pattern.search(t.lower()) is not None for t in tests), dtype=bool, count=len(tests))
+    # One scan of all the names (a word never spans the newline between two), each hit mapped back
+    # to its name by offset: several times faster than a search per name on a large suite.
+    lowered = [t.lower() for t in tests]
+    starts = np.cumsum(np.fromiter(map(len, lowered), dtype=np.int64, count=len(tests)) + 1) - 1
+    hits = np.fromiter((m.start() for m in pattern.finditer("\n".join(lowered))), dtype=np.int64)
+    found = np.zeros(len(tests), dtype=bool)
+    found[np.searchsorted(starts, hits)] = True
+    return found
