@@ -12,9 +12,12 @@ test's outcome and duration and the files the cycle changed:
 
 - a release cycle: the release itself, whose changed files are those that differ from the release
   before; then `--commits` commit cycles, each touching one of the release's changed source files;
-- in any cycle, with probability `--fault-rate`, one seeded fault (a mutation operator applied to
-  a line of a changed source file: a comparison, a boolean operator, a constant, a return value).
-  The fault lives in that cycle only; the tests that catch it fail.
+- in a cycle that touches a source file, with probability `--fault-rate`, one seeded fault (a
+  mutation operator applied to a changed line of such a file, or to any line when none fits: a
+  comparison, a boolean operator, a constant, a return value). The fault lives in that cycle only;
+  the tests that catch it fail.
+
+The project must keep its code under `src/` and its tests under `tests/`.
 
 The faults are seeded and the changes real, so the failures are as realistic as mutation testing
 makes them: they follow the change. Written as ATCS CSV with a `ChangedFiles` column (space-separated
