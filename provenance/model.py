@@ -7,13 +7,14 @@ instead of at 0 or 1.
 
 When a run names the files it changed, the model also learns what changes do, in two ways:
 
-- per file, how often it changed and which tests failed in those runs (co-failures). A test's
-  probability in a run that changes file f is at least its failure rate in the runs that changed
-  f, shrunk toward its own rate by a prior of weight 20: most changes to a file break none of the
-  tests that failed with it once, so one co-failure moves a test a little, repeated ones a lot;
-- over the tests that had never failed, how often one failed when its node id mentioned a changed
-  source file's name (`mentions.py`). A test that mentions a changed file has at least that rate,
-  shrunk toward the global one: what ranks a test that never failed is its name, not its history.
+- per file, how often it changed and which tests it broke in those runs (co-failures: tests that
+  failed having passed their run before). A test's probability in a run that changes file f is at
+  least its rate of breaking in the runs that changed f, shrunk toward its own failure rate by a
+  prior of weight 20: most changes to a file break none of the tests that broke with it once, so
+  one co-failure moves a test a little, repeated ones a lot;
+- over the tests that had passed their run before, how often one broke when its node id mentioned a
+  changed source file's name (`mentions.py`). A test that mentions a changed file has at least that
+  rate, shrunk toward the global one: what ranks a test that never failed is its name, not its history.
 
 Each run updates the state once, so predicting and updating cost time in proportion to the tests
 (and changed files) in the run, never to the length of the history. numpy only.
@@ -62,6 +63,7 @@ class Model:
     runs: FloatArray = field(default_factory=_empty)
     fails: FloatArray = field(default_factory=_empty)
     last_duration: FloatArray = field(default_factory=_empty)
+    last_failed: FloatArray = field(default_factory=_empty)  # 1.0 where the test's last run failed
     total_runs: float = 0.0
     total_fails: float = 0.0
     cycles: int = 0
@@ -70,8 +72,8 @@ class Model:
     # predictions (`BinTotals.to_row`), so the rolling window need not read the entries again.
     scored_runs: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
     # What changes did: runs in which each file changed, and per file the tests (indices into
-    # `names`) that failed in those runs, with how often; and the runs and failures of tests
-    # that had never failed and whose names mentioned a changed file.
+    # `names`) that they broke, with how often; and the runs and failures of tests that had passed
+    # their run before and whose names mentioned a changed file.
     files: list[str] = field(default_factory=list)
     file_changes: FloatArray = field(default_factory=_empty)
     co_failures: dict[int, dict[int, float]] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class Model:
             self.runs = np.concatenate([self.runs, grow])
             self.fails = np.concatenate([self.fails, grow])
             self.last_duration = np.concatenate([self.last_duration, grow])
+            self.last_failed = np.concatenate([self.last_failed, grow])
         return np.fromiter(map(index.__getitem__, tests), dtype=np.intp, count=len(tests))
 
     @property
@@ -131,7 +134,7 @@ class Model:
 
     @property
     def mentioned_rate(self) -> float:
-        """How often a test that had never failed did when its name mentioned a changed file (shrunk)."""
+        """How often a passing test broke when its name mentioned a changed file (shrunk)."""
         return (self.mentioned_fails + PRIOR_WEIGHT * self.global_rate) / (self.mentioned_runs + PRIOR_WEIGHT)
 
     def shrunk_rate(self, test: int) -> float:
@@ -159,10 +162,13 @@ class Model:
     ) -> None:
         """Learn from one finished run."""
         idx = self._indices(tests)
-        never_failed = self.fails[idx] == 0
+        # A change breaks tests that were passing: failures carried over from the run before are
+        # not the change's doing, so neither part below counts them.
+        was_passing = self.last_failed[idx] == 0
         self.runs[idx] += 1.0
         self.fails[idx] += failed
         self.last_duration[idx] = durations
+        self.last_failed[idx] = failed
         self.total_runs += len(tests)
         self.total_fails += float(failed.sum())
         self.cycles += 1
@@ -170,14 +176,13 @@ class Model:
         failing = int(failed.sum())
         if not 0 < len(changed) <= MAX_CHANGED_FILES or failing > BROKEN_BUILD_SHARE * len(tests):
             return
-        # The rate is what a mention adds to a test's history: counted over tests that had never
-        # failed, so that a test failing every run (which its history ranks already) does not inflate it.
-        named = mentioned(tests, changed) & never_failed
+        named = mentioned(tests, changed) & was_passing
         self.mentioned_runs += float(named.sum())
         self.mentioned_fails += float((named & failed).sum())
+        broken = failed & was_passing
         focused = failing <= max(1.0, FOCUSED_FAILURE_SHARE * len(tests))  # one failure is focused in any suite
-        if focused and len(changed) * failing <= MAX_CO_FAILURES_PER_RUN:
-            self._learn_co_failures(idx, failed, changed)
+        if focused and len(changed) * int(broken.sum()) <= MAX_CO_FAILURES_PER_RUN:
+            self._learn_co_failures(idx, broken, changed)
 
     def _learn_co_failures(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], changed: list[str]) -> None:
         """Count the run against each file it changed, and its failures against those files."""
@@ -207,7 +212,7 @@ class Model:
             buffer,
             version=np.frombuffer(MODEL_VERSION.encode(), dtype=np.uint8),
             names=np.frombuffer(orjson.dumps(self.names), dtype=np.uint8),
-            stats=np.vstack([self.runs, self.fails, self.last_duration]),
+            stats=np.vstack([self.runs, self.fails, self.last_duration, self.last_failed]),
             totals=np.array([self.total_runs, self.total_fails, float(self.cycles)]),
             ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
             scored_runs=self.scored_runs,
@@ -243,6 +248,7 @@ class Model:
                     runs=stats[0].copy(),
                     fails=stats[1].copy(),
                     last_duration=stats[2].copy(),
+                    last_failed=stats[3].copy(),
                     total_runs=float(totals[0]),
                     total_fails=float(totals[1]),
                     cycles=int(totals[2]),

@@ -220,15 +220,17 @@ def test_changed_files_rank_a_test_first_the_history_alone_cannot() -> None:
     assert seen["apfdc"] > unseen["apfdc"]
 
 
-def test_co_failures_are_learnt_from_focused_failures_only() -> None:
+def test_co_failures_are_learnt_from_tests_a_focused_failure_broke() -> None:
     model = Model()
     tests = [f"t{i}" for i in range(10)]
-    model.update(tests, np.array([True] * 2 + [False] * 8), np.ones(10), ["src/a.py"])  # 20% failed
+    model.update(tests, np.arange(10) < 2, np.ones(10), ["src/a.py"])  # 20% failed: not focused
     assert model.co_failures == {} and model.files == []
-    model.update(tests, np.array([True] + [False] * 9), np.ones(10), ["src/a.py"])  # 10%: learnt
-    assert model.co_failures == {0: {0: 1.0}} and model.file_changes.tolist() == [1.0]
-    many = [f"t{i}" for i in range(200_000)]  # 10,001 failing of 200,000, one changed file: too many pairs
-    model.update(many, np.arange(200_000) < MAX_CO_FAILURES_PER_RUN + 1, np.ones(200_000), ["src/b.py"])
+    model.update(tests, np.arange(10) == 9, np.ones(10), ["src/a.py"])  # 10%: learnt
+    assert model.co_failures == {0: {9: 1.0}} and model.file_changes.tolist() == [1.0]
+    model.update(tests, np.arange(10) == 9, np.ones(10), ["src/a.py"])  # still failing: not this change's doing
+    assert model.co_failures == {0: {9: 1.0}} and model.file_changes.tolist() == [2.0]
+    many = [f"t{i}" for i in range(200_000)]  # 10,010 newly failing of 200,000, one changed file: too many pairs
+    model.update(many, np.arange(200_000) < MAX_CO_FAILURES_PER_RUN + 10, np.ones(200_000), ["src/b.py"])
     assert list(model.co_failures) == [0]
 
 
