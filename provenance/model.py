@@ -110,9 +110,9 @@ class Model:
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """Failure probability of each test in the coming run.
 
-        p = (failures + 2g) / (runs + 2), raised where the run's changes made the test fail
-        before: to (co-failures with f + 20p) / (runs that changed f + 20) for each changed file
-        f, and for a test that mentions a changed file, to the rate at which such tests failed.
+        p = (failures + 2g) / (runs + 2), raised where the run's changes broke the test before:
+        to (runs that changed f and broke it + 20p) / (runs that changed f + 20) for each changed
+        file f, and for a test that mentions a changed file, to the rate at which such tests broke.
         """
         idx = self._indices(tests)
         p = (self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT)
