@@ -249,3 +249,7 @@ def test_a_test_that_mentions_a_changed_file_gets_the_rate_of_such_tests(tmp_pat
     assert p.tolist() == pytest.approx([base[0], model.mentioned_rate, model.mentioned_rate, *base[3:]])
     model.save(tmp_path / "model.npz")
     assert Model.load(tmp_path / "model.npz").predict(tests, ["src/pkg/fields.py"]).tolist() == p.tolist()
+    # test_dump failed in the broken build and fails again as schema.py changes: carried over, not counted
+    counted = (model.mentioned_runs, model.mentioned_fails)
+    model.update(tests, np.arange(10) == 0, np.ones(10), ["src/pkg/schema.py"])
+    assert (model.mentioned_runs, model.mentioned_fails) == counted
