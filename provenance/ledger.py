@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
 import orjson
@@ -327,17 +327,8 @@ def _last_line(fd: int, size: int, path: Path) -> bytes:
             source=str(path),
         )
     end = size - 1
-    blocks: list[bytes] = []  # read backwards; joined once (a line can be megabytes)
-    while end > 0:
-        start = max(0, end - _TAIL_BLOCK)
-        block = os.pread(fd, end - start, start)
-        cut = block.rfind(b"\n")
-        if cut >= 0:
-            blocks.append(block[cut + 1 :])
-            break
-        blocks.append(block)
-        end = start
-    return b"".join(reversed(blocks))
+    start = _newline_before(fd, end, 1)
+    return os.pread(fd, end - start, start)
 
 
 @dataclass(frozen=True)
@@ -486,8 +477,9 @@ def tail_lines(path: Path, count: int) -> Iterator[bytes]:
     if count <= 0 or not path.is_file():
         return
     with path.open("rb") as handle:
-        end = _newline_before(handle, handle.seek(0, os.SEEK_END), 1)  # a torn last line is left out
-        position = _newline_before(handle, end - 1, count) if end > 0 else 0
+        fd = handle.fileno()
+        end = _newline_before(fd, os.fstat(fd).st_size, 1)  # a torn last line is left out
+        position = _newline_before(fd, end - 1, count) if end > 0 else 0
         handle.seek(position)
         while position < end:
             line = handle.readline()
@@ -495,13 +487,12 @@ def tail_lines(path: Path, count: int) -> Iterator[bytes]:
             yield line
 
 
-def _newline_before(handle: BinaryIO, end: int, count: int) -> int:
-    """The offset just after the `count`-th newline before `end`, counting back; 0 when there are fewer."""
+def _newline_before(fd: int, end: int, count: int) -> int:
+    """The offset just after the `count`-th newline before `end`, counting back in blocks; 0 when there are fewer."""
     position = end
     while position > 0:
         step = min(_TAIL_BLOCK, position)
-        handle.seek(position - step)
-        block = handle.read(step)
+        block = os.pread(fd, step, position - step)
         at = len(block)
         while (at := block.rfind(b"\n", 0, at)) >= 0:
             count -= 1

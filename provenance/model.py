@@ -55,6 +55,11 @@ def _empty() -> FloatArray:
     return np.zeros(0)
 
 
+def _shrunk(failures: Any, runs: Any, toward: float, weight: float = PRIOR_WEIGHT) -> Any:
+    """A failure rate shrunk toward `toward` by a Beta prior worth `weight` runs (scalars or arrays)."""
+    return (failures + weight * toward) / (runs + weight)
+
+
 @dataclass
 class Model:
     """Per-test counts and durations, and the global counts they are shrunk toward."""
@@ -105,7 +110,7 @@ class Model:
     @property
     def global_rate(self) -> float:
         """The failure rate over every test run so far, with a weak prior at 1%."""
-        return (self.total_fails + 0.01) / (self.total_runs + 1.0)
+        return float(_shrunk(self.total_fails, self.total_runs, 0.01, weight=1.0))
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """Failure probability of each test in the coming run.
@@ -115,31 +120,28 @@ class Model:
         file f, and for a test that mentions a changed file, to the rate at which such tests broke.
         """
         idx = self._indices(tests)
-        p = (self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT)
+        global_rate = self.global_rate
+        p: FloatArray = _shrunk(self.fails[idx], self.runs[idx], global_rate)
         changed = sorted(set(changed_files or ()))
         if not 0 < len(changed) <= MAX_CHANGED_FILES:
             return p
-        p = np.maximum(p, self._co_failure_rates(changed)[idx])
+        p = np.maximum(p, self._co_failure_rates(changed, global_rate)[idx])
         named = mentioned(tests, changed)
         return np.where(named, np.maximum(p, self.mentioned_rate), p) if named.any() else p
 
-    def _co_failure_rates(self, changed: list[str]) -> FloatArray:
-        """Per test in the state, its highest failure rate in the runs that changed one of these files."""
+    def _co_failure_rates(self, changed: list[str], global_rate: float) -> FloatArray:
+        """Per test in the state, its highest rate of breaking in the runs that changed one of these files."""
         rates = np.zeros(len(self.names))
         for column in (self._file_index[f] for f in changed if f in self._file_index):
-            seen = self.file_changes[column] + CO_FAILURE_PRIOR_WEIGHT
             for test, count in self.co_failures.get(column, {}).items():
-                rates[test] = max(rates[test], (count + CO_FAILURE_PRIOR_WEIGHT * self.shrunk_rate(test)) / seen)
+                own = _shrunk(self.fails[test], self.runs[test], global_rate)
+                rates[test] = max(rates[test], _shrunk(count, self.file_changes[column], own, CO_FAILURE_PRIOR_WEIGHT))
         return rates
 
     @property
     def mentioned_rate(self) -> float:
         """How often a passing test broke when its name mentioned a changed file (shrunk)."""
-        return (self.mentioned_fails + PRIOR_WEIGHT * self.global_rate) / (self.mentioned_runs + PRIOR_WEIGHT)
-
-    def shrunk_rate(self, test: int) -> float:
-        """One test's shrunk failure rate, by its index in the state."""
-        return float((self.fails[test] + PRIOR_WEIGHT * self.global_rate) / (self.runs[test] + PRIOR_WEIGHT))
+        return float(_shrunk(self.mentioned_fails, self.mentioned_runs, self.global_rate))
 
     def is_new(self, tests: list[str]) -> npt.NDArray[np.bool_]:
         """Which tests the model has never seen run."""
