@@ -2,12 +2,13 @@
 
     python bench/bench_selection.py [HISTORY ...]
 
-Each history is replayed by `provenance backtest`'s own code twice: with the model as it is, and
-with the changed files withheld, which leaves the reference predictor of the selection issue (each
-test's failure rate shrunk toward the running global rate, ranked by probability per second). The
-histories by default (`bench/data/README.md`): dune-common's real CI, which has no changed files
-(both columns must agree), and the suites of marshmallow, click and structlog replayed over their
-releases with seeded faults.
+Each history is replayed by `provenance backtest`'s own code three times: with the reference
+predictor of the selection issue (each test's failure rate shrunk toward the running global rate by
+a Beta prior of weight 2, ranked by probability per second), with the model given the history only
+(changed files withheld), and with the model as it is. The histories by default
+(`bench/data/README.md`): dune-common's real CI, which has no changed files (the last two columns
+must agree), and the suites of marshmallow, click and structlog replayed over their releases with
+seeded faults.
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from provenance.backtest import run_backtest  # noqa: E402
 from provenance.history import Cycle, read_atcs  # noqa: E402
-from provenance.model import Model  # noqa: E402
+from provenance.model import (  # noqa: E402
+    PRIOR_WEIGHT,
+    FloatArray,
+    Model,
+)
 
 HISTORIES = ("dune-debian11", "marshmallow-seeded", "click-seeded", "structlog-seeded")
 DEFAULT = [HERE / "data" / f"{name}.csv.xz" for name in HISTORIES]
@@ -40,8 +47,16 @@ def read(path: Path) -> list[Cycle]:
         return read_atcs(plain)
 
 
-def figures(cycles: list[Cycle]) -> dict[str, float]:
-    result, _ = run_backtest(cycles, Model)
+class Reference(Model):
+    """The issue's baseline: the failure rate shrunk toward the global rate, nothing else."""
+
+    def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
+        idx = self._indices(tests)
+        return np.asarray((self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT))
+
+
+def figures(cycles: list[Cycle], model: type[Model] = Model) -> dict[str, float]:
+    result, _ = run_backtest(cycles, model)
     saved = result["time_saved_at_detection"]
     return {
         "Brier": result["brier_score"],
@@ -60,13 +75,14 @@ def main() -> None:
     args = parser.parse_args()
     for path in args.histories or DEFAULT:
         cycles = read(path)
+        reference = figures(cycles, Reference)
+        history = figures([replace(c, changed_files=None) for c in cycles])
         model = figures(cycles)
-        reference = figures([replace(c, changed_files=None) for c in cycles])
         print(f"\n{path.name}: {len(cycles)} cycles, {model['failing cycles']:g} failing (scored)")
-        print(f"{'':16}{'reference':>12}{'model':>12}{'model / reference':>20}")
+        print(f"{'':16}{'reference':>12}{'history':>12}{'model':>12}{'model / reference':>20}")
         for name in ("Brier", "log loss", "APFDc", "saved at 95%", "saved at 99%", "recall at 20%"):
             ratio = model[name] / reference[name] if reference[name] else float("nan")
-            print(f"{name:16}{reference[name]:12.5f}{model[name]:12.5f}{ratio:20.3f}")
+            print(f"{name:16}{reference[name]:12.5f}{history[name]:12.5f}{model[name]:12.5f}{ratio:20.3f}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,21 @@
 """Failure prediction learnt from the project's own history, incrementally.
 
-The state is per-test sufficient statistics (runs, failures, last duration) and the running
-global failure rate. A test's failure probability is its failure rate shrunk toward the global
-rate by a Beta prior of weight 2, which keeps new and rarely run tests near the global rate
-instead of at 0 or 1.
+The state is per-test sufficient statistics (runs, failures, runs and failures just after a
+failure, last duration and outcome) and the running global failure rate. A test's history gives
+its failure probability through a small family of predictors, each a failure rate shrunk toward
+a global one by a Beta prior (so new and rarely run tests stay near it, never at 0 or 1):
+
+- its failure rate, with a prior worth 0.5, 2 or 8 runs;
+- the same, but counted apart after a failure and after a pass (does a failing test stay
+  failing?), shrunk toward the project's rates of failing again and of breaking.
+
+Which of them to believe is learnt too: they are mixed by how well each has predicted this
+project's past runs (a Bayes mixture: weights in proportion to exp(-its log loss)), separately
+for tests that failed their last run and tests that did not. Some projects' failures persist
+until fixed, others' are flaky; some suites have many tests that fail alike, others few; the
+mixture follows what the project's own history shows, instead of a setting tuned to one of them.
+A failure in a broken build (more than half of the tests failing) says nothing about the test, so
+the test's next run is predicted as after a pass.
 
 When a run names the files it changed, the model also learns what changes do, in two ways:
 
@@ -36,8 +48,10 @@ from provenance.errors import InputError
 from provenance.mentions import mentioned
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-change-aware-1"
+MODEL_VERSION = "provenance-change-aware-2"
 PRIOR_WEIGHT = 2.0
+HISTORY_PRIOR_WEIGHTS = (0.5, 2.0, 8.0)
+EXPERTS = 2 * len(HISTORY_PRIOR_WEIGHTS)
 CO_FAILURE_PRIOR_WEIGHT = 20.0
 # What a run's changes did is not learnt from a run that changed more files than this (a sweeping
 # change says little about any one of them) or in which more than half of the tests failed (a broken
@@ -49,6 +63,18 @@ BROKEN_BUILD_SHARE = 0.5
 FOCUSED_FAILURE_SHARE = 0.1
 MAX_CO_FAILURES_PER_RUN = 10_000
 _MIN_SECONDS = 1e-3
+
+
+# The per-test arrays, in the order of the state's `stats` rows.
+_PER_TEST = (
+    "runs",
+    "fails",
+    "last_duration",
+    "last_failed",
+    "last_broken_build",
+    "runs_after_failure",
+    "fails_after_failure",
+)
 
 
 def _empty() -> FloatArray:
@@ -69,8 +95,16 @@ class Model:
     fails: FloatArray = field(default_factory=_empty)
     last_duration: FloatArray = field(default_factory=_empty)
     last_failed: FloatArray = field(default_factory=_empty)  # 1.0 where the test's last run failed
+    last_broken_build: FloatArray = field(default_factory=_empty)  # 1.0 where that run was a broken build
+    runs_after_failure: FloatArray = field(default_factory=_empty)
+    fails_after_failure: FloatArray = field(default_factory=_empty)
     total_runs: float = 0.0
     total_fails: float = 0.0
+    total_runs_after_failure: float = 0.0
+    total_fails_after_failure: float = 0.0
+    # Each history predictor's log loss so far (`_experts`): row 0 over tests predicted after a
+    # pass, row 1 after a failure.
+    expert_loss: FloatArray = field(default_factory=lambda: np.zeros((2, EXPERTS)))
     cycles: int = 0
     ledger_head: str = ""
     # Per ledger entry, oldest first and only the last few: the calibration totals of its
@@ -101,10 +135,8 @@ class Model:
             for offset, name in enumerate(new):
                 index[name] = start + offset
             grow = np.zeros(len(new))
-            self.runs = np.concatenate([self.runs, grow])
-            self.fails = np.concatenate([self.fails, grow])
-            self.last_duration = np.concatenate([self.last_duration, grow])
-            self.last_failed = np.concatenate([self.last_failed, grow])
+            for name in _PER_TEST:
+                setattr(self, name, np.concatenate([getattr(self, name), grow]))
         return np.fromiter(map(index.__getitem__, tests), dtype=np.intp, count=len(tests))
 
     @property
@@ -115,27 +147,67 @@ class Model:
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """Failure probability of each test in the coming run.
 
-        p = (failures + 2g) / (runs + 2), raised where the run's changes broke the test before:
-        to (runs that changed f and broke it + 20p) / (runs that changed f + 20) for each changed
-        file f, and for a test that mentions a changed file, to the rate at which such tests broke.
+        p from the test's history (the mixture), raised where the run's changes broke the test
+        before: to (runs that changed f and broke it + 20p) / (runs that changed f + 20) for each
+        changed file f, and for a test that mentions a changed file, to the rate at which such
+        tests broke.
         """
         idx = self._indices(tests)
-        global_rate = self.global_rate
-        p: FloatArray = _shrunk(self.fails[idx], self.runs[idx], global_rate)
+        after_failure = self._after_failure(idx)
+        p = self._mixed(self._experts(idx, after_failure), after_failure)
         changed = sorted(set(changed_files or ()))
         if not 0 < len(changed) <= MAX_CHANGED_FILES:
             return p
-        p = np.maximum(p, self._co_failure_rates(changed, global_rate)[idx])
+        own = np.zeros(len(self.names))
+        own[idx] = p
+        p = np.maximum(p, self._co_failure_rates(changed, own)[idx])
         named = mentioned(tests, changed)
         return np.where(named, np.maximum(p, self.mentioned_rate), p) if named.any() else p
 
-    def _co_failure_rates(self, changed: list[str], global_rate: float) -> FloatArray:
-        """Per test in the state, its highest rate of breaking in the runs that changed one of these files."""
+    def _after_failure(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
+        """Tests whose last run failed, in a build that was not broken."""
+        return np.asarray((self.last_failed[idx] == 1) & (self.last_broken_build[idx] == 0))
+
+    def _experts(self, idx: npt.NDArray[np.intp], after_failure: npt.NDArray[np.bool_]) -> FloatArray:
+        """Each history predictor's probabilities, one row each.
+
+        Per prior weight: the failure rate, then the rate counted apart after a failure and after a pass.
+        """
+        g = self.global_rate
+        again = _shrunk(self.total_fails_after_failure, self.total_runs_after_failure, g, 1.0)
+        fresh = _shrunk(
+            self.total_fails - self.total_fails_after_failure, self.total_runs - self.total_runs_after_failure, g, 1.0
+        )
+        runs, fails = self.runs[idx], self.fails[idx]
+        runs_after, fails_after = self.runs_after_failure[idx], self.fails_after_failure[idx]
+        rows = []
+        for weight in HISTORY_PRIOR_WEIGHTS:
+            rows.append(_shrunk(fails, runs, g, weight))
+            rows.append(
+                np.where(
+                    after_failure,
+                    _shrunk(fails_after, runs_after, again, weight),
+                    _shrunk(fails - fails_after, runs - runs_after, fresh, weight),
+                )
+            )
+        return np.array(rows).reshape(EXPERTS, len(idx))
+
+    def _mixed(self, experts: FloatArray, after_failure: npt.NDArray[np.bool_]) -> FloatArray:
+        """The experts weighted by exp(-their log loss so far), per row of `expert_loss`."""
+        weights = np.exp(self.expert_loss.min(axis=1, keepdims=True) - self.expert_loss)
+        weights /= weights.sum(axis=1, keepdims=True)
+        return np.asarray(np.where(after_failure, weights[1] @ experts, weights[0] @ experts))
+
+    def _co_failure_rates(self, changed: list[str], own: FloatArray) -> FloatArray:
+        """Per test in the state, its highest rate of breaking in the runs that changed one of these files.
+
+        Each rate is shrunk toward the test's own probability (`own`, per test in the state).
+        """
         rates = np.zeros(len(self.names))
         for column in (self._file_index[f] for f in changed if f in self._file_index):
             for test, count in self.co_failures.get(column, {}).items():
-                own = _shrunk(self.fails[test], self.runs[test], global_rate)
-                rates[test] = max(rates[test], _shrunk(count, self.file_changes[column], own, CO_FAILURE_PRIOR_WEIGHT))
+                shrunk = _shrunk(count, self.file_changes[column], own[test], CO_FAILURE_PRIOR_WEIGHT)
+                rates[test] = max(rates[test], shrunk)
         return rates
 
     @property
@@ -164,19 +236,22 @@ class Model:
     ) -> None:
         """Learn from one finished run."""
         idx = self._indices(tests)
+        self._learn_history(idx, failed)
         # A change breaks tests that were passing: failures carried over from the run before are
         # not the change's doing, so neither part below counts them.
         was_passing = self.last_failed[idx] == 0
+        failing = int(failed.sum())
+        broken_build = failing > BROKEN_BUILD_SHARE * len(tests)
         self.runs[idx] += 1.0
         self.fails[idx] += failed
         self.last_duration[idx] = durations
         self.last_failed[idx] = failed
+        self.last_broken_build[idx] = broken_build
         self.total_runs += len(tests)
-        self.total_fails += float(failed.sum())
+        self.total_fails += failing
         self.cycles += 1
         changed = sorted(set(changed_files or ()))
-        failing = int(failed.sum())
-        if not 0 < len(changed) <= MAX_CHANGED_FILES or failing > BROKEN_BUILD_SHARE * len(tests):
+        if not 0 < len(changed) <= MAX_CHANGED_FILES or broken_build:
             return
         named = mentioned(tests, changed) & was_passing
         self.mentioned_runs += float(named.sum())
@@ -185,6 +260,18 @@ class Model:
         focused = failing <= max(1.0, FOCUSED_FAILURE_SHARE * len(tests))  # one failure is focused in any suite
         if focused and len(changed) * int(broken.sum()) <= MAX_CO_FAILURES_PER_RUN:
             self._learn_co_failures(idx, broken, changed)
+
+    def _learn_history(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_]) -> None:
+        """Score each history predictor on the run (before learning from it), and count the runs after a failure."""
+        after_failure = self._after_failure(idx)
+        experts = self._experts(idx, after_failure)
+        loss = -np.log(np.maximum(np.where(failed, experts, 1.0 - experts), 1e-12))
+        self.expert_loss[0] += loss[:, ~after_failure].sum(axis=1)
+        self.expert_loss[1] += loss[:, after_failure].sum(axis=1)
+        self.runs_after_failure[idx] += after_failure
+        self.fails_after_failure[idx] += after_failure & failed
+        self.total_runs_after_failure += float(after_failure.sum())
+        self.total_fails_after_failure += float((after_failure & failed).sum())
 
     def _learn_co_failures(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], changed: list[str]) -> None:
         """Count the run against each file it changed, and its failures against those files."""
@@ -214,8 +301,17 @@ class Model:
             buffer,
             version=np.frombuffer(MODEL_VERSION.encode(), dtype=np.uint8),
             names=np.frombuffer(orjson.dumps(self.names), dtype=np.uint8),
-            stats=np.vstack([self.runs, self.fails, self.last_duration, self.last_failed]),
-            totals=np.array([self.total_runs, self.total_fails, float(self.cycles)]),
+            stats=np.vstack([getattr(self, name) for name in _PER_TEST]),
+            totals=np.array(
+                [
+                    self.total_runs,
+                    self.total_fails,
+                    float(self.cycles),
+                    self.total_runs_after_failure,
+                    self.total_fails_after_failure,
+                ]
+            ),
+            expert_loss=self.expert_loss,
             ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
             scored_runs=self.scored_runs,
             files=np.frombuffer(orjson.dumps(self.files), dtype=np.uint8),
@@ -247,13 +343,13 @@ class Model:
                     co_failures.setdefault(int(f), {})[int(t)] = n
                 return cls(
                     names=list(orjson.loads(bytes(archive["names"]))),
-                    runs=stats[0].copy(),
-                    fails=stats[1].copy(),
-                    last_duration=stats[2].copy(),
-                    last_failed=stats[3].copy(),
+                    **{name: stats[row].copy() for row, name in enumerate(_PER_TEST)},
                     total_runs=float(totals[0]),
                     total_fails=float(totals[1]),
                     cycles=int(totals[2]),
+                    total_runs_after_failure=float(totals[3]),
+                    total_fails_after_failure=float(totals[4]),
+                    expert_loss=archive["expert_loss"].reshape(2, EXPERTS).copy(),
                     ledger_head=bytes(archive["ledger_head"]).decode(),
                     scored_runs=archive["scored_runs"],
                     files=list(orjson.loads(bytes(archive["files"]))),
