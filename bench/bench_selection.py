@@ -17,10 +17,11 @@ import argparse
 import lzma
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -47,12 +48,38 @@ def read(path: Path) -> list[Cycle]:
         return read_atcs(plain)
 
 
+@dataclass
 class Reference(Model):
     """The issue's baseline: the failure rate shrunk toward the global rate, nothing else."""
+
+    last_duration: FloatArray = field(default_factory=lambda: np.zeros(0))
+
+    def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
+        idx = super()._indices(tests)
+        grow = len(self.names) - len(self.last_duration)
+        self.last_duration = np.concatenate([self.last_duration, np.zeros(grow)]) if grow else self.last_duration
+        return idx
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         idx = self._indices(tests)
         return np.asarray((self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT))
+
+    def update(
+        self,
+        tests: list[str],
+        failed: npt.NDArray[np.bool_],
+        durations: FloatArray,
+        changed_files: list[str] | None = None,
+    ) -> None:
+        super().update(tests, failed, durations, changed_files)
+        self.last_duration[self._indices(tests)] = durations
+
+    def expected_seconds(self, tests: list[str]) -> FloatArray:
+        """Its last seen duration, or the median of the last seen ones for a test never seen."""
+        idx = self._indices(tests)
+        known = self.last_duration[self.runs > 0]
+        fallback = float(np.median(known)) if known.size else 1.0
+        return np.where(self.runs[idx] > 0, self.last_duration[idx], fallback)
 
 
 def figures(cycles: list[Cycle], model: type[Model] = Model) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """Failure prediction learnt from the project's own history, incrementally.
 
 The state is per-test sufficient statistics (runs, failures, runs and failures just after a
-failure, last duration and outcome) and the running global failure rate. A test's history gives
+failure, typical duration, last outcome) and the running global failure rate. A test's history gives
 its failure probability through a small family of predictors, each a failure rate shrunk toward
 a global one by a Beta prior (so new and rarely run tests stay near it, never at 0 or 1):
 
@@ -69,7 +69,7 @@ _MIN_SECONDS = 1e-3
 _PER_TEST = (
     "runs",
     "fails",
-    "last_duration",
+    "typical_duration",
     "last_failed",
     "last_broken_build",
     "runs_after_failure",
@@ -93,7 +93,9 @@ class Model:
     names: list[str] = field(default_factory=list)
     runs: FloatArray = field(default_factory=_empty)
     fails: FloatArray = field(default_factory=_empty)
-    last_duration: FloatArray = field(default_factory=_empty)
+    # Each run's duration averaged with the estimate before it (each run weighs half), so one run's
+    # timer glitch (a 0 s record, a slow runner) moves a test's expected cost only halfway.
+    typical_duration: FloatArray = field(default_factory=_empty)
     last_failed: FloatArray = field(default_factory=_empty)  # 1.0 where the test's last run failed
     last_broken_build: FloatArray = field(default_factory=_empty)  # 1.0 where that run was a broken build
     runs_after_failure: FloatArray = field(default_factory=_empty)
@@ -220,12 +222,12 @@ class Model:
         return np.asarray(self.runs[self._indices(tests)] == 0)
 
     def expected_seconds(self, tests: list[str]) -> FloatArray:
-        """Each test's cost from past durations only: its last one, or the median for new tests."""
+        """Each test's cost from past durations only: its typical one, or the median for new tests."""
         idx = self._indices(tests)
         seen = self.runs[idx] > 0
-        known = self.last_duration[self.runs > 0]
+        known = self.typical_duration[self.runs > 0]
         fallback = float(np.median(known)) if known.size else 1.0
-        return np.where(seen, self.last_duration[idx], fallback)
+        return np.where(seen, self.typical_duration[idx], fallback)
 
     def update(
         self,
@@ -242,9 +244,10 @@ class Model:
         was_passing = self.last_failed[idx] == 0
         failing = int(failed.sum())
         broken_build = failing > BROKEN_BUILD_SHARE * len(tests)
+        typical = self.typical_duration[idx]
+        self.typical_duration[idx] = np.where(self.runs[idx] > 0, (typical + durations) / 2, durations)
         self.runs[idx] += 1.0
         self.fails[idx] += failed
-        self.last_duration[idx] = durations
         self.last_failed[idx] = failed
         self.last_broken_build[idx] = broken_build
         self.total_runs += len(tests)

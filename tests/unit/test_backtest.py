@@ -95,6 +95,10 @@ def test_model_mixes_shrunk_rates_and_round_trips(tmp_path: Path) -> None:
     b = np.mean([w * g / (1 + w) for w in weights] + [w * fresh / (1 + w) for w in weights])
     assert p.tolist() == pytest.approx([a, b, (g + fresh) / 2])
     assert model.expected_seconds(["a", "new"]).tolist() == [1.0, 1.5]  # a new test costs the median
+    timed = Model()
+    for seconds in (4.0, 0.0, 3.0):  # a 0 s record (a timer's resolution) moves the estimate halfway
+        timed.update(["t"], np.array([False]), np.array([seconds]))
+        assert timed.expected_seconds(["t"]).tolist() == [{4.0: 4.0, 0.0: 2.0, 3.0: 2.5}[seconds]]
     model.save(tmp_path / "model.npz")
     loaded = Model.load(tmp_path / "model.npz")
     assert loaded.digest == model.digest
