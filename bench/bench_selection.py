@@ -17,7 +17,8 @@ import argparse
 import lzma
 import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy.typing as npt
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from provenance.backtest import run_backtest  # noqa: E402
+from provenance.backtest import Predictor, run_backtest  # noqa: E402
 from provenance.history import Cycle, read_atcs  # noqa: E402
 from provenance.model import (  # noqa: E402
     PRIOR_WEIGHT,
@@ -48,21 +49,34 @@ def read(path: Path) -> list[Cycle]:
         return read_atcs(plain)
 
 
-@dataclass
-class Reference(Model):
-    """The issue's baseline: the failure rate shrunk toward the global rate, nothing else."""
+class Reference:
+    """The issue's reference predictor: each test's failure rate shrunk toward the global rate by a
+    Beta prior of weight 2, and its last seen duration as its cost (the median for a new test)."""
 
-    last_duration: FloatArray = field(default_factory=lambda: np.zeros(0))
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.runs, self.fails, self.last_duration = np.zeros(0), np.zeros(0), np.zeros(0)
+        self.total_runs = self.total_fails = 0.0
 
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
-        idx = super()._indices(tests)
-        grow = len(self.names) - len(self.last_duration)
-        self.last_duration = np.concatenate([self.last_duration, np.zeros(grow)]) if grow else self.last_duration
-        return idx
+        for test in tests:
+            self.index.setdefault(test, len(self.index))
+        grow = len(self.index) - len(self.runs)
+        if grow:
+            self.runs, self.fails, self.last_duration = (np.concatenate([a, np.zeros(grow)]) for a in
+                                                         (self.runs, self.fails, self.last_duration))  # fmt: skip
+        return np.array([self.index[t] for t in tests], dtype=np.intp)
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         idx = self._indices(tests)
-        return np.asarray((self.fails[idx] + PRIOR_WEIGHT * self.global_rate) / (self.runs[idx] + PRIOR_WEIGHT))
+        g = (self.total_fails + 0.01) / (self.total_runs + 1)
+        return np.asarray((self.fails[idx] + PRIOR_WEIGHT * g) / (self.runs[idx] + PRIOR_WEIGHT))
+
+    def expected_seconds(self, tests: list[str]) -> FloatArray:
+        idx = self._indices(tests)
+        known = self.last_duration[self.runs > 0]
+        fallback = float(np.median(known)) if known.size else 1.0
+        return np.where(self.runs[idx] > 0, self.last_duration[idx], fallback)
 
     def update(
         self,
@@ -71,18 +85,15 @@ class Reference(Model):
         durations: FloatArray,
         changed_files: list[str] | None = None,
     ) -> None:
-        super().update(tests, failed, durations, changed_files)
-        self.last_duration[self._indices(tests)] = durations
-
-    def expected_seconds(self, tests: list[str]) -> FloatArray:
-        """Its last seen duration, or the median of the last seen ones for a test never seen."""
         idx = self._indices(tests)
-        known = self.last_duration[self.runs > 0]
-        fallback = float(np.median(known)) if known.size else 1.0
-        return np.where(self.runs[idx] > 0, self.last_duration[idx], fallback)
+        self.runs[idx] += 1
+        self.fails[idx] += failed
+        self.last_duration[idx] = durations
+        self.total_runs += len(tests)
+        self.total_fails += float(failed.sum())
 
 
-def figures(cycles: list[Cycle], model: type[Model] = Model) -> dict[str, float]:
+def figures(cycles: list[Cycle], model: Callable[[], Predictor] = Model) -> dict[str, float]:
     result, _ = run_backtest(cycles, model)
     saved = result["time_saved_at_detection"]
     return {
