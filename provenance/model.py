@@ -221,6 +221,10 @@ class Model:
         """Which tests the model has never seen run."""
         return np.asarray(self.runs[self._indices(tests)] == 0)
 
+    def failed_last_run(self, tests: list[str]) -> npt.NDArray[np.bool_]:
+        """Which tests failed the last time they ran."""
+        return np.asarray(self.last_failed[self._indices(tests)] == 1)
+
     def expected_seconds(self, tests: list[str]) -> FloatArray:
         """Each test's cost from past durations only: its typical one, or the median for new tests."""
         idx = self._indices(tests)

@@ -81,6 +81,7 @@ def plan(
         model.expected_seconds(tests),
         budget,
         new=model.is_new(tests),
+        failed_last=model.failed_last_run(tests),
         changed_files=changed_files,
         exploration=exploration,
         full_run=full_run or size == 0,

@@ -46,7 +46,8 @@ def selection_hindsight(model: Model, cycle: Cycle, p_fail: FloatArray, settings
     """
     budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
     chosen = select(cycle.tests, p_fail, model.expected_seconds(cycle.tests), budget,
-                    new=model.is_new(cycle.tests), changed_files=cycle.changed_files,
+                    new=model.is_new(cycle.tests), failed_last=model.failed_last_run(cycle.tests),
+                    changed_files=cycle.changed_files,
                     exploration=settings.exploration).selected  # fmt: skip
     failing = cycle.failed
     return SelectionHindsight(

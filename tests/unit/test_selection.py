@@ -33,6 +33,14 @@ def test_changed_files_always_run() -> None:
     assert chosen.audit()["reasons"]["b.py::slow_sure"] == "its file changed"
 
 
+def test_a_test_that_failed_its_last_run_always_runs() -> None:
+    failed_last = np.array([False, False, True, False, False])  # the slow, sure test failed last time
+    chosen = select(TESTS, P, SECONDS, Budget(fraction=0.15), new=NEW, failed_last=failed_last)
+    assert "b.py::slow_sure" in chosen.selected_tests
+    assert chosen.audit()["reasons"]["b.py::slow_sure"] == "failed its last run"
+    assert "b.py::slow_sure" not in select(TESTS, P, SECONDS, Budget(fraction=0.15), new=NEW).selected_tests
+
+
 def test_confidence_target() -> None:
     chosen = select(TESTS, P, SECONDS, Budget(confidence=0.9), new=np.zeros(5, dtype=bool))
     skipped = ~chosen.selected
@@ -80,6 +88,21 @@ def test_select_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert [s["test"] for s in audit["skipped"]] == ["tests/test_b.py::test_slow"]
     assert audit["model_hash"] and audit["ledger_size"] == 4
     assert float(outputs["confidence"]) == pytest.approx(1 - audit["skipped"][0]["p_fail"])
+
+
+def test_select_runs_the_test_that_failed_last_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger = history(tmp_path)
+    slow_failed = REPORT.format(flaky=1.0, failure="").replace(
+        '"test_slow" time="20.0"/>', '"test_slow" time="20.0"><failure message="boom">E boom</failure></testcase>'
+    )
+    (tmp_path / "r.xml").write_text(slow_failed)
+    main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--fail-on", "none"], {})
+    capsys.readouterr()
+    assert main(["select", "--workspace", str(tmp_path), "--ledger", str(ledger), "--budget", "0.1",
+                 "--out", "chosen.txt"], {}) == 0  # fmt: skip
+    assert "tests/test_b.py::test_slow" in (tmp_path / "chosen.txt").read_text().splitlines()
+    audit = json.loads((tmp_path / "chosen.txt.audit.json").read_text())
+    assert audit["reasons"]["tests/test_b.py::test_slow"] == "failed its last run"
 
 
 def test_first_run_and_periodic_full_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
