@@ -12,8 +12,9 @@ a global one by a Beta prior (so new and rarely run tests stay near it, never at
 Which of them to believe is learnt too: they are mixed by how well each has predicted this
 project's past runs (a Bayes mixture: weights in proportion to exp(-its log loss)), separately
 for tests that failed their last run and tests that did not. Some projects' failures persist
-until fixed, others' are flaky; some suites have many tests that fail alike, others few; the
-mixture follows what the project's own history shows, instead of a setting tuned to one of them.
+until fixed, others' are flaky; in some suites tests differ much in how often they fail, in others
+little (a weaker or a stronger prior); the mixture follows what the project's own history shows,
+instead of a setting tuned to one of them.
 A failure in a broken build (more than half of the tests failing) says nothing about the test, so
 the test's next run is predicted as after a pass.
 
