@@ -21,19 +21,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from provenance.backtest import Predictor, run_backtest  # noqa: E402
+from provenance.backtest import Predictor, ReferencePredictor, run_backtest  # noqa: E402
 from provenance.history import Cycle, read_atcs  # noqa: E402
-from provenance.model import (  # noqa: E402
-    PRIOR_WEIGHT,
-    FloatArray,
-    Model,
-)
+from provenance.model import Model  # noqa: E402
 
 HISTORIES = ("dune-debian11", "marshmallow-seeded", "click-seeded", "structlog-seeded")
 DEFAULT = [HERE / "data" / f"{name}.csv.xz" for name in HISTORIES]
@@ -47,50 +40,6 @@ def read(path: Path) -> list[Cycle]:
         plain = Path(tmp) / path.stem
         plain.write_bytes(lzma.decompress(path.read_bytes()))
         return read_atcs(plain)
-
-
-class Reference:
-    """The issue's reference predictor: each test's failure rate shrunk toward the global rate by a
-    Beta prior of weight 2, and its last seen duration as its cost (the median for a new test)."""
-
-    def __init__(self) -> None:
-        self.index: dict[str, int] = {}
-        self.runs, self.fails, self.last_duration = np.zeros(0), np.zeros(0), np.zeros(0)
-        self.total_runs = self.total_fails = 0.0
-
-    def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
-        for test in tests:
-            self.index.setdefault(test, len(self.index))
-        grow = len(self.index) - len(self.runs)
-        if grow:
-            self.runs, self.fails, self.last_duration = (np.concatenate([a, np.zeros(grow)]) for a in
-                                                         (self.runs, self.fails, self.last_duration))  # fmt: skip
-        return np.array([self.index[t] for t in tests], dtype=np.intp)
-
-    def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
-        idx = self._indices(tests)
-        g = (self.total_fails + 0.01) / (self.total_runs + 1)
-        return np.asarray((self.fails[idx] + PRIOR_WEIGHT * g) / (self.runs[idx] + PRIOR_WEIGHT))
-
-    def expected_seconds(self, tests: list[str]) -> FloatArray:
-        idx = self._indices(tests)
-        known = self.last_duration[self.runs > 0]
-        fallback = float(np.median(known)) if known.size else 1.0
-        return np.where(self.runs[idx] > 0, self.last_duration[idx], fallback)
-
-    def update(
-        self,
-        tests: list[str],
-        failed: npt.NDArray[np.bool_],
-        durations: FloatArray,
-        changed_files: list[str] | None = None,
-    ) -> None:
-        idx = self._indices(tests)
-        self.runs[idx] += 1
-        self.fails[idx] += failed
-        self.last_duration[idx] = durations
-        self.total_runs += len(tests)
-        self.total_fails += float(failed.sum())
 
 
 def figures(cycles: list[Cycle], model: Callable[[], Predictor] = Model) -> dict[str, float]:
@@ -113,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     for path in args.histories or DEFAULT:
         cycles = read(path)
-        reference = figures(cycles, Reference)
+        reference = figures(cycles, ReferencePredictor)
         history = figures([replace(c, changed_files=None) for c in cycles])
         model = figures(cycles)
         print(f"\n{path.name}: {len(cycles)} cycles, {model['failing cycles']:g} failing (scored)")

@@ -17,7 +17,7 @@ import numpy.typing as npt
 from provenance.calibration import calibrate
 from provenance.epistemic import rank
 from provenance.history import Cycle
-from provenance.model import seconds_floor
+from provenance.model import PRIOR_WEIGHT, seconds_floor
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -42,6 +42,57 @@ class Predictor(Protocol):
         changed_files: list[str] | None = None,
     ) -> None:
         """Learn from the finished cycle."""
+
+
+class ReferencePredictor:
+    """The baseline the model is measured against, replayed beside it by `backtest --reference`.
+
+    Each test's failure rate shrunk toward the global rate by a Beta prior of weight 2, and its last
+    seen duration as its cost (the median for a new test): what the model adds over it can be read
+    off the user's own history.
+    """
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.runs, self.fails, self.last_duration = np.zeros(0), np.zeros(0), np.zeros(0)
+        self.total_runs = self.total_fails = 0.0
+
+    def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
+        for test in tests:
+            self.index.setdefault(test, len(self.index))
+        grow = len(self.index) - len(self.runs)
+        if grow:
+            self.runs, self.fails, self.last_duration = (np.concatenate([a, np.zeros(grow)]) for a in
+                                                         (self.runs, self.fails, self.last_duration))  # fmt: skip
+        return np.array([self.index[t] for t in tests], dtype=np.intp)
+
+    def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
+        """The shrunk failure rates (changed files are not used)."""
+        idx = self._indices(tests)
+        g = (self.total_fails + 0.01) / (self.total_runs + 1)
+        return np.asarray((self.fails[idx] + PRIOR_WEIGHT * g) / (self.runs[idx] + PRIOR_WEIGHT))
+
+    def expected_seconds(self, tests: list[str]) -> FloatArray:
+        """Last seen durations."""
+        idx = self._indices(tests)
+        known = self.last_duration[self.runs > 0]
+        fallback = float(np.median(known)) if known.size else 1.0
+        return np.where(self.runs[idx] > 0, self.last_duration[idx], fallback)
+
+    def update(
+        self,
+        tests: list[str],
+        failed: npt.NDArray[np.bool_],
+        durations: FloatArray,
+        changed_files: list[str] | None = None,
+    ) -> None:
+        """Count the cycle."""
+        idx = self._indices(tests)
+        self.runs[idx] += 1
+        self.fails[idx] += failed
+        self.last_duration[idx] = durations
+        self.total_runs += len(tests)
+        self.total_fails += float(failed.sum())
 
 
 @dataclass(frozen=True)

@@ -187,7 +187,8 @@ def _parser() -> argparse.ArgumentParser:
         "print Brier, log loss, ECE, MCE, APFD, APFDc, recall and detection at each budget, and the time "
         "saved at 95%%, 99%% and 100%% failing-cycle detection.",
         epilog="examples:\n  provenance backtest --history data/ci_runs.jsonl\n"
-        "  provenance backtest --history history.csv --format atcs --emit-predictions predictions.jsonl",
+        "  provenance backtest --history history.csv --format atcs --emit-predictions predictions.jsonl\n"
+        "  provenance backtest --history data/ci_runs.jsonl --reference",
     )
     backtest.add_argument("--history", required=True, type=Path, metavar="FILE", help="the ledger or an ATCS CSV")
     backtest.add_argument(
@@ -209,6 +210,12 @@ def _parser() -> argparse.ArgumentParser:
         help="fractions of each cycle's time (default 0.1,...,0.7)",
     )
     backtest.add_argument("--warmup", type=int, default=10, metavar="N", help="cycles learnt from, not scored (10)")
+    backtest.add_argument(
+        "--reference",
+        action="store_true",
+        help="also replay the baseline (each test's failure rate shrunk toward the global rate, ranked per "
+        "second of its last duration) and print its figures under 'reference'",
+    )
 
     verify = commands.add_parser(
         "verify",
@@ -508,8 +515,13 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         atomic_write(
             args.emit_predictions, b"".join(orjson.dumps(row) + b"\n" for row in backtest.predictions_rows(scored))
         )
-    print(json.dumps({"history": str(path), "format": fmt, "model": MODEL_VERSION, "cycles": len(cycles),
-                      "warmup": args.warmup, **figures}))  # fmt: skip
+    out = {"history": str(path), "format": fmt, "model": MODEL_VERSION, "cycles": len(cycles),
+           "warmup": args.warmup, **figures}  # fmt: skip
+    if args.reference:
+        with Progress("backtest: reference", max(0, len(cycles) - args.warmup), sys.stderr, env) as progress:
+            out["reference"], _ = backtest.run_backtest(cycles, backtest.ReferencePredictor, args.warmup, budgets,
+                                                        progress.advance)  # fmt: skip
+    print(json.dumps(out))
     return int(ExitCode.OK)
 
 

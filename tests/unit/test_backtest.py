@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from provenance.backtest import apfd, apfdc, evaluate, replay, run_backtest, select_within
+from provenance.backtest import ReferencePredictor, apfd, apfdc, evaluate, replay, run_backtest, select_within
 from provenance.cli import main
 from provenance.errors import InputError
 from provenance.history import Cycle, detect_format, read_atcs, read_ledger
@@ -191,6 +191,27 @@ def test_cli_backtest_on_atcs_and_ledger(tmp_path: Path, capsys: pytest.CaptureF
     assert failing and all(r["rank"] == 1 for r in failing)
 
     assert main(["backtest", "--history", str(path), "--budgets", "0,2"], {}) == 2
+
+
+def test_the_reference_predictor_is_the_baseline() -> None:
+    reference = ReferencePredictor()
+    reference.update(["a", "b"], np.array([True, False]), np.array([1.0, 2.0]))
+    g = (1 + 0.01) / (2 + 1)
+    assert reference.predict(["a", "b", "new"]).tolist() == pytest.approx([(1 + 2 * g) / 3, 2 * g / 3, g])
+    assert reference.expected_seconds(["a", "b", "new"]).tolist() == [1.0, 2.0, 1.5]
+
+
+def test_backtest_replays_the_reference_beside_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # "b" fails in streaks of three: the model learns that a failing test stays failing, the baseline cannot.
+    rows = [(name, 1.0, int(name == "b" and cycle % 6 < 3), cycle) for cycle in range(1, 61) for name in "abc"]
+    path = atcs(tmp_path, rows)
+    assert main(["backtest", "--history", str(path), "--reference"], {}) == 0
+    figures = json.loads(capsys.readouterr().out)
+    reference = figures["reference"]
+    assert reference["cycles_scored"] == figures["cycles_scored"] == 50
+    assert figures["log_loss"] < reference["log_loss"] and figures["brier_score"] < reference["brier_score"]
+    assert main(["backtest", "--history", str(path)], {}) == 0
+    assert "reference" not in json.loads(capsys.readouterr().out)
 
 
 def test_ledger_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
