@@ -14,16 +14,18 @@ project's past runs (a Bayes mixture: weights in proportion to exp(-its log loss
 for tests that failed their last run and tests that did not. Some projects' failures persist
 until fixed, others' are flaky; in some suites tests differ much in how often they fail, in others
 little (a weaker or a stronger prior); the mixture follows what the project's own history shows,
-instead of a setting tuned to one of them.
-A failure in a broken build (more than half of the tests failing) says nothing about the test, so
-the test's next run is predicted as after a pass.
+instead of a setting tuned to one of them. A failure in a broken build (more than half of the
+tests failing) says nothing about the test, so the test's next run is predicted as after a pass.
+
+A test's expected cost is its typical duration: each run's duration averaged with the estimate
+before it, so that one 0 s record (a coarse timer) does not put it first in a per-second ranking.
 
 When a run names the files it changed, the model also learns what changes do, in two ways:
 
 - per file, how often it changed and which tests it broke in those runs (co-failures: tests that
   failed having passed their run before). A test's probability in a run that changes file f is at
-  least its rate of breaking in the runs that changed f, shrunk toward its own failure rate by a
-  prior of weight 20: most changes to a file break none of the tests that broke with it once, so
+  least its rate of breaking in the runs that changed f, shrunk toward its probability from its
+  history by a prior of weight 20: most changes to a file break none of the tests that broke with it once, so
   one co-failure moves a test a little, repeated ones a lot;
 - over the tests that had passed their run before, how often one broke when its node id mentioned a
   changed source file's name (`mentions.py`). A test that mentions a changed file has at least that
