@@ -507,8 +507,9 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     path: Path = args.history
     fmt = args.format if args.format != "auto" else history.detect_format(path)
     cycles = history.read_atcs(path) if fmt == "atcs" else history.read_ledger(path)
+    model = Model()
     with Progress("backtest: scored cycles", max(0, len(cycles) - args.warmup), sys.stderr, env) as progress:
-        figures, scored = backtest.run_backtest(cycles, Model, args.warmup, budgets, progress.advance)
+        figures, scored = backtest.run_backtest(cycles, lambda: model, args.warmup, budgets, progress.advance)
     if args.emit_predictions is not None:
         import orjson
 
@@ -516,7 +517,7 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             args.emit_predictions, b"".join(orjson.dumps(row) + b"\n" for row in backtest.predictions_rows(scored))
         )
     out = {"history": str(path), "format": fmt, "model": MODEL_VERSION, "cycles": len(cycles),
-           "warmup": args.warmup, **figures}  # fmt: skip
+           "warmup": args.warmup, **figures, "learnt": model.learnt()}  # fmt: skip
     if args.reference:
         with Progress("backtest: reference", max(0, len(cycles) - args.warmup), sys.stderr, env) as progress:
             out["reference"], _ = backtest.run_backtest(cycles, backtest.ReferencePredictor, args.warmup, budgets,

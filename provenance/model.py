@@ -203,6 +203,21 @@ class Model:
         weights /= weights.sum(axis=1, keepdims=True)
         return np.asarray(np.where(after_failure, weights[1] @ experts, weights[0] @ experts))
 
+    def learnt(self) -> dict[str, Any]:
+        """What the history part has learnt about the project, in words a reader can check."""
+        weights = np.exp(self.expert_loss.min(axis=1, keepdims=True) - self.expert_loss)
+        weights /= weights.sum(axis=1, keepdims=True)
+        names = [
+            f"{kind}, prior {weight:g}" for weight in HISTORY_PRIOR_WEIGHTS for kind in ("rate", "rate by last outcome")
+        ]
+        g = self.global_rate
+        return {
+            "weights_after_a_pass": {n: round(float(w), 4) for n, w in zip(names, weights[0], strict=True)},
+            "weights_after_a_failure": {n: round(float(w), 4) for n, w in zip(names, weights[1], strict=True)},
+            "fails_again_rate": float(_shrunk(self.total_fails_after_failure, self.total_runs_after_failure, g, 1.0)),
+            "mentioned_rate": self.mentioned_rate,
+        }
+
     def _co_failure_rates(self, changed: list[str], own: FloatArray) -> FloatArray:
         """Per test in the state, its highest rate of breaking in the runs that changed one of these files.
 

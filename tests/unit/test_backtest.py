@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +211,13 @@ def test_backtest_replays_the_reference_beside_the_model(tmp_path: Path, capsys:
     reference = figures["reference"]
     assert reference["cycles_scored"] == figures["cycles_scored"] == 50
     assert figures["log_loss"] < reference["log_loss"] and figures["brier_score"] < reference["brier_score"]
+    learnt = figures["learnt"]  # what the model learnt: b failed again about 2 runs in 3 after a failure
+    b = [verdict for name, _, verdict, _ in rows if name == "b"]
+    again, after = sum(x and y for x, y in pairwise(b)), sum(b[:-1])
+    g = (sum(b) + 0.01) / (len(rows) + 1)
+    assert learnt["fails_again_rate"] == pytest.approx((again + g) / (after + 1))
+    for weights in (learnt["weights_after_a_pass"], learnt["weights_after_a_failure"]):
+        assert len(weights) == 6 and sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
     assert main(["backtest", "--history", str(path)], {}) == 0
     assert "reference" not in json.loads(capsys.readouterr().out)
 
