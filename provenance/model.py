@@ -197,16 +197,19 @@ class Model:
             )
         return np.array(rows).reshape(EXPERTS, len(idx))
 
-    def _mixed(self, experts: FloatArray, after_failure: npt.NDArray[np.bool_]) -> FloatArray:
-        """The experts weighted by exp(-their log loss so far), per row of `expert_loss`."""
+    def _weights(self) -> FloatArray:
+        """Each expert's weight, in proportion to exp(-its log loss so far), per row of `expert_loss`."""
         weights = np.exp(self.expert_loss.min(axis=1, keepdims=True) - self.expert_loss)
-        weights /= weights.sum(axis=1, keepdims=True)
+        return np.asarray(weights / weights.sum(axis=1, keepdims=True))
+
+    def _mixed(self, experts: FloatArray, after_failure: npt.NDArray[np.bool_]) -> FloatArray:
+        """The experts' probabilities mixed by their weights: one set after a pass, one after a failure."""
+        weights = self._weights()
         return np.asarray(np.where(after_failure, weights[1] @ experts, weights[0] @ experts))
 
     def learnt(self) -> dict[str, Any]:
         """What the history part has learnt about the project, in words a reader can check."""
-        weights = np.exp(self.expert_loss.min(axis=1, keepdims=True) - self.expert_loss)
-        weights /= weights.sum(axis=1, keepdims=True)
+        weights = self._weights()
         names = [
             f"{kind}, prior {weight:g}" for weight in HISTORY_PRIOR_WEIGHTS for kind in ("rate", "rate by last outcome")
         ]
