@@ -17,7 +17,7 @@ import numpy.typing as npt
 from provenance.calibration import calibrate
 from provenance.epistemic import rank
 from provenance.history import Cycle
-from provenance.model import PRIOR_WEIGHT, seconds_floor
+from provenance.model import PRIOR_WEIGHT, costs, seconds_floor, shrunk
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -69,15 +69,12 @@ class ReferencePredictor:
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """The shrunk failure rates (changed files are not used)."""
         idx = self._indices(tests)
-        g = (self.total_fails + 0.01) / (self.total_runs + 1)
-        return np.asarray((self.fails[idx] + PRIOR_WEIGHT * g) / (self.runs[idx] + PRIOR_WEIGHT))
+        g = shrunk(self.total_fails, self.total_runs, 0.01, 1.0)  # as the model's global rate
+        return np.asarray(shrunk(self.fails[idx], self.runs[idx], g, PRIOR_WEIGHT))
 
     def expected_seconds(self, tests: list[str]) -> FloatArray:
         """Last seen durations."""
-        idx = self._indices(tests)
-        known = self.last_duration[self.runs > 0]
-        fallback = float(np.median(known)) if known.size else 1.0
-        return np.where(self.runs[idx] > 0, self.last_duration[idx], fallback)
+        return costs(self.last_duration, self.runs, self._indices(tests))
 
     def update(
         self,

@@ -84,7 +84,7 @@ def _empty() -> FloatArray:
     return np.zeros(0)
 
 
-def _shrunk(failures: Any, runs: Any, toward: float, weight: float = PRIOR_WEIGHT) -> Any:
+def shrunk(failures: Any, runs: Any, toward: float, weight: float = PRIOR_WEIGHT) -> Any:
     """A failure rate shrunk toward `toward` by a Beta prior worth `weight` runs (scalars or arrays)."""
     return (failures + weight * toward) / (runs + weight)
 
@@ -147,7 +147,7 @@ class Model:
     @property
     def global_rate(self) -> float:
         """The failure rate over every test run so far, with a weak prior at 1%."""
-        return float(_shrunk(self.total_fails, self.total_runs, 0.01, weight=1.0))
+        return float(shrunk(self.total_fails, self.total_runs, 0.01, weight=1.0))
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """Failure probability of each test in the coming run.
@@ -179,20 +179,20 @@ class Model:
         Per prior weight: the failure rate, then the rate counted apart after a failure and after a pass.
         """
         g = self.global_rate
-        again = _shrunk(self.total_fails_after_failure, self.total_runs_after_failure, g, 1.0)
-        fresh = _shrunk(
+        again = self.fails_again_rate
+        fresh = shrunk(
             self.total_fails - self.total_fails_after_failure, self.total_runs - self.total_runs_after_failure, g, 1.0
         )
         runs, fails = self.runs[idx], self.fails[idx]
         runs_after, fails_after = self.runs_after_failure[idx], self.fails_after_failure[idx]
         rows = []
         for weight in HISTORY_PRIOR_WEIGHTS:
-            rows.append(_shrunk(fails, runs, g, weight))
+            rows.append(shrunk(fails, runs, g, weight))
             rows.append(
                 np.where(
                     after_failure,
-                    _shrunk(fails_after, runs_after, again, weight),
-                    _shrunk(fails - fails_after, runs - runs_after, fresh, weight),
+                    shrunk(fails_after, runs_after, again, weight),
+                    shrunk(fails - fails_after, runs - runs_after, fresh, weight),
                 )
             )
         return np.array(rows).reshape(EXPERTS, len(idx))
@@ -213,11 +213,10 @@ class Model:
         names = [
             f"{kind}, prior {weight:g}" for weight in HISTORY_PRIOR_WEIGHTS for kind in ("rate", "rate by last outcome")
         ]
-        g = self.global_rate
         return {
             "weights_after_a_pass": {n: round(float(w), 4) for n, w in zip(names, weights[0], strict=True)},
             "weights_after_a_failure": {n: round(float(w), 4) for n, w in zip(names, weights[1], strict=True)},
-            "fails_again_rate": float(_shrunk(self.total_fails_after_failure, self.total_runs_after_failure, g, 1.0)),
+            "fails_again_rate": self.fails_again_rate,
             "mentioned_rate": self.mentioned_rate,
         }
 
@@ -229,14 +228,19 @@ class Model:
         rates = np.zeros(len(self.names))
         for column in (self._file_index[f] for f in changed if f in self._file_index):
             for test, count in self.co_failures.get(column, {}).items():
-                shrunk = _shrunk(count, self.file_changes[column], own[test], CO_FAILURE_PRIOR_WEIGHT)
-                rates[test] = max(rates[test], shrunk)
+                rate = shrunk(count, self.file_changes[column], own[test], CO_FAILURE_PRIOR_WEIGHT)
+                rates[test] = max(rates[test], rate)
         return rates
+
+    @property
+    def fails_again_rate(self) -> float:
+        """How often a test that failed its last run (not in a broken build) failed again (shrunk)."""
+        return float(shrunk(self.total_fails_after_failure, self.total_runs_after_failure, self.global_rate, 1.0))
 
     @property
     def mentioned_rate(self) -> float:
         """How often a passing test broke when its name mentioned a changed file (shrunk)."""
-        return float(_shrunk(self.mentioned_fails, self.mentioned_runs, self.global_rate))
+        return float(shrunk(self.mentioned_fails, self.mentioned_runs, self.global_rate))
 
     def is_new(self, tests: list[str]) -> npt.NDArray[np.bool_]:
         """Which tests the model has never seen run."""
@@ -248,11 +252,7 @@ class Model:
 
     def expected_seconds(self, tests: list[str]) -> FloatArray:
         """Each test's cost from past durations only: its typical one, or the median for new tests."""
-        idx = self._indices(tests)
-        seen = self.runs[idx] > 0
-        known = self.typical_duration[self.runs > 0]
-        fallback = float(np.median(known)) if known.size else 1.0
-        return np.where(seen, self.typical_duration[idx], fallback)
+        return costs(self.typical_duration, self.runs, self._indices(tests))
 
     def update(
         self,
@@ -399,6 +399,13 @@ class Model:
     def load(cls, path: Path) -> Model:
         """Read a state file."""
         return cls.from_bytes(path.read_bytes(), str(path))
+
+
+def costs(seconds: FloatArray, runs: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
+    """Per-test `seconds` at `idx`; for a test never run, the median over the tests that ran (1 s if none)."""
+    known = seconds[runs > 0]
+    fallback = float(np.median(known)) if known.size else 1.0
+    return np.where(runs[idx] > 0, seconds[idx], fallback)
 
 
 def rebuild(cycles: list[Any]) -> Model:

@@ -2,10 +2,10 @@
 
 Tests are ranked by expected failures per second; a slice of the budget (10% by default) goes to the
 tests the model is least sure of (entropy per second), so it keeps learning; new tests, tests that
-failed their last run and tests whose own file changed always run. (A gate that skipped a test known
-to be failing would pass a branch that is still broken.) The budget is a fraction of the suite's expected time, a number
-of seconds, or a target confidence: the probability, under the model, that no skipped test would
-have failed.
+failed their last run and tests whose own file changed always run (a gate that skipped a test known
+to be failing would pass a branch that is still broken). The budget is a fraction of the suite's
+expected time, a number of seconds, or a target confidence: the probability, under the model, that
+no skipped test would have failed.
 """
 
 from __future__ import annotations
@@ -119,8 +119,9 @@ def select(
         return Selection(tests, np.ones(n, dtype=bool), p_fail, seconds, ["full run"] * n, True)
     for index in np.flatnonzero(new).tolist():
         chosen[index], reasons[index] = True, "new test"
-    for index in np.flatnonzero(failed_last if failed_last is not None else ()).tolist():
-        chosen[index], reasons[index] = True, "failed its last run"
+    if failed_last is not None:
+        for index in np.flatnonzero(failed_last).tolist():
+            chosen[index], reasons[index] = True, "failed its last run"
     if changed_files:
         changed = set(changed_files)
         for i, test in enumerate(tests):
