@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -42,9 +43,10 @@ def canonical(value: Any) -> bytes:
 
     orjson with sorted keys writes exactly RFC 8785's bytes for strings, booleans, null, ASCII
     keys and integers below 2^53, and for floats once integral ones are written as integers and
-    the rest lie where both use plain decimal notation (1e-5 <= |x| < 1e16). Any other number is
-    written by the `rfc8785` package, the reference, as a fragment; a value with a non-ASCII key
-    (sorted differently) is encoded by it whole. The tests compare the two.
+    the rest lie where both use plain decimal notation (1e-5 <= |x| < 1e16) or both use the same
+    exponent notation (|x| < 1e-6, |x| >= 1e21: `1.5e-7`, `1e+21`). Any other number is written by
+    the `rfc8785` package, the reference, as a fragment; a value with a non-ASCII key (sorted
+    differently) is encoded by it whole. The tests compare the two.
     """
     prepared = _orjson_ready(value)
     if prepared is _UNSAFE:
@@ -61,16 +63,30 @@ _AS_IS = (str, bool, type(None))  # written identically by orjson and RFC 8785
 def _number(value: float) -> float | orjson.Fragment:
     """A number as orjson must be handed it to write RFC 8785's bytes."""
     if isinstance(value, float):
+        magnitude = abs(value)
         if value.is_integer():
-            if abs(value) < 2**53:
+            if magnitude < 2**53:
                 return int(value)
-        elif 1e-5 <= abs(value) < 1e16:
+            if magnitude >= 1e21:
+                return value
+        elif magnitude < 1e-6 or 1e-5 <= magnitude < 1e16:
             return value
     elif abs(value) < 2**53:
         return value
     else:
         value = float(value)  # what such an integer is once read in ES: a double
-    # Exponent notation, or an integral float beyond 2^53 (ES prints digits padded with zeros).
+    # Where ES and orjson lay the digits out differently (1e-6 <= |x| < 1e-5 and 1e16 <= |x| < 1e21:
+    # ES in plain decimals, orjson in exponent notation), or an integral float beyond 2^53.
+    return _reference_number(value)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _reference_number(value: float) -> orjson.Fragment:
+    """rfc8785's bytes for a number, remembered: it takes about 10 µs, and a run's values repeat.
+
+    The predicted p_fail of stable tests falls below 1e-5 as their history grows, and tests with
+    the same history share one value (in a 100,000-test benchmark, 98,000 of them).
+    """
     return orjson.Fragment(rfc8785.dumps(value))
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -133,16 +134,19 @@ class Model:
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
         """Indices of the tests in the state arrays, adding new tests with empty statistics."""
         index = self._index
-        new = list(dict.fromkeys(t for t in tests if t not in index))
-        if new:
+        idx = np.fromiter(map(index.get, tests, repeat(-1)), dtype=np.intp, count=len(tests))
+        missing = np.flatnonzero(idx < 0)
+        if len(missing):  # one lookup per test when all are known, as in nearly every run
+            new = list(dict.fromkeys(tests[i] for i in missing.tolist()))
             start = len(self.names)
             self.names.extend(new)
             for offset, name in enumerate(new):
                 index[name] = start + offset
+            idx[missing] = [index[tests[i]] for i in missing.tolist()]
             grow = np.zeros(len(new))
             for name in _PER_TEST:
                 setattr(self, name, np.concatenate([getattr(self, name), grow]))
-        return np.fromiter(map(index.__getitem__, tests), dtype=np.intp, count=len(tests))
+        return idx
 
     @property
     def global_rate(self) -> float:

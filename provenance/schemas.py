@@ -109,13 +109,15 @@ def _check_git_sha(value: str | None) -> str | None:
 Phase = Literal["setup", "call", "teardown", "collect"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TestResult:
     """One test item (or one collection error) and what happened to it.
 
-    A frozen dataclass rather than a model: a report may hold 100,000 of them, and a pydantic
-    model costs about ten times the memory and time of one. Its rules are checked on every
-    construction all the same; pydantic writes it inside `CIRun` like any model field.
+    A dataclass rather than a model: a report may hold 100,000 of them, and a pydantic model costs
+    about ten times the memory and time of one. Its rules are checked on every construction all
+    the same; pydantic writes it inside `CIRun` like any model field. Not frozen, though nothing
+    assigns to one once built (`dataclasses.replace` makes another): a frozen dataclass sets each
+    field through `object.__setattr__`, four times the cost of building it.
     `line` is 1-based, the failure's line where known.
     """
 
@@ -385,7 +387,7 @@ class CIProvenance(Record):
     ledger: LedgerPointer
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LedgerTest:
     """A test as the ledger keeps it: enough for the model to learn from, without the tracebacks.
 

@@ -49,6 +49,24 @@ def test_entries_chain(tmp_path: Path) -> None:
     assert verify(path).entries == 3
 
 
+_floats_near_the_notation_switches = (
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(min_value=1e-8, max_value=1e-4)
+    | st.floats(min_value=-1e-4, max_value=-1e-8)
+    | st.floats(min_value=1e15, max_value=1e22)
+    | st.sampled_from([0.0, -0.0, 1e-6, 1e-5, 1e16, 1e21, 2.0**53, 5e-324, 1.7976931348623157e308])
+)
+
+
+@settings(max_examples=2000)
+@given(_floats_near_the_notation_switches)
+def test_every_float_is_written_as_rfc8785_writes_it(value: float) -> None:
+    # orjson writes a float itself only where its layout is ES's; the ranges switch notation at
+    # 1e-6, 1e-5, 1e16 and 1e21, so the draws crowd around them.
+    assert canonical(value) == rfc8785.dumps(value)
+    assert canonical([value, value]) == rfc8785.dumps([value, value])  # a remembered fragment is reused
+
+
 def test_the_tests_written_directly_are_the_canonical_form_of_the_whole_entry(tmp_path: Path) -> None:
     # The tests of an entry are encoded apart from the rest, for speed; the line must still be
     # exactly the canonical form of the entry, with every field of every test, whatever the numbers.
