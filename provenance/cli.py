@@ -228,7 +228,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("ledger", type=Path, metavar="LEDGER")
     verify.add_argument("--checkpoint", type=Path, metavar="FILE", help="a checkpoint from an earlier run")
-    verify.add_argument("--strict", action="store_true", help="also check every entry against the schema")
+    verify.add_argument(
+        "--strict",
+        action="store_true",
+        help="also check every entry against the schema, and every line against the RFC 8785 "
+        "encoder alone (exact for any number, slower)",
+    )
 
     determinism = commands.add_parser(
         "determinism",
