@@ -141,13 +141,24 @@ def select(
 
 def _fill(chosen: npt.NDArray[np.bool_], reasons: list[str], order: npt.NDArray[np.intp], seconds: FloatArray,
           used: float, limit: float, why: str) -> float:  # fmt: skip
-    """Walk the ranking, taking each test that still fits; returns the time used."""
-    taken, cost = chosen.tolist(), seconds.tolist()  # plain lists: a run may have 100,000 tests
-    for i in order.tolist():
-        if not taken[i] and used + cost[i] <= limit + 1e-12:
+    """Walk the ranking, taking each test that still fits; returns the time used.
+
+    A block at a time, as a run may have 100,000 tests: the tests that fit one after another are
+    taken at once (their running total added in the ranking's order, as a walk adds them), the
+    first that does not is passed over, and so is every test that no longer fits what is left.
+    """
+    ceiling = limit + 1e-12
+    left = order[~chosen[order]]
+    while len(left):
+        left = left[used + seconds[left] <= ceiling]
+        if not len(left):
+            break
+        totals = np.cumsum(np.concatenate(([used], seconds[left])))[1:]
+        fitting = int(np.argmax(totals > ceiling)) if totals[-1] > ceiling else len(left)
+        for i in left[:fitting].tolist():
             chosen[i], reasons[i] = True, why
-            taken[i] = True
-            used += cost[i]
+        used = float(totals[fitting - 1])
+        left = left[fitting + 1 :]
     return used
 
 
