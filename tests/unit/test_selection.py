@@ -4,12 +4,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from random import Random
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provenance.cli import main
-from provenance.selection import Budget, select
+from provenance.selection import Budget, _fill, select
 
 TESTS = ["a.py::likely", "a.py::cheap", "b.py::slow_sure", "b.py::unsure", "c.py::brand_new"]
 P = np.array([0.6, 0.01, 0.001, 0.3, 0.05])
@@ -25,6 +28,29 @@ def test_budget_goes_to_likely_failures_then_uncertainty() -> None:
     assert reasons["a.py::likely"] == "likely to fail"
     assert chosen.expected_seconds == pytest.approx(8.5)
     assert chosen.confidence == pytest.approx(1 - 0.001)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(st.sampled_from([0.0, 0.1, 0.2, 0.3, 0.7, 1.0, 2.5]) | st.floats(0, 10), min_size=1, max_size=40),
+    st.randoms(use_true_random=False),
+    st.floats(0, 1.2),
+)
+def test_the_budget_walk_takes_what_a_test_by_test_walk_takes(costs: list[float], rng: Random, share: float) -> None:
+    # `_fill` takes tests a block at a time; this is the walk it must equal, float for float
+    # (zero costs, ties and totals that land exactly on the limit included).
+    seconds = np.array(costs)
+    order = np.array(rng.sample(range(len(costs)), len(costs)))
+    already = np.array([rng.random() < 0.2 for _ in costs])
+    start, limit = float(seconds[already].sum()), share * float(seconds.sum())
+    taken, used = already.tolist(), start
+    for i in order.tolist():
+        if not taken[i] and used + costs[i] <= limit + 1e-12:
+            taken[i], used = True, used + costs[i]
+    chosen, reasons = already.copy(), [""] * len(costs)
+    assert _fill(chosen, reasons, order, seconds, start, limit, "why") == used
+    assert chosen.tolist() == taken
+    assert reasons == ["why" if t and not a else "" for t, a in zip(taken, already.tolist(), strict=True)]
 
 
 def test_changed_files_always_run() -> None:
