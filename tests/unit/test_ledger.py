@@ -54,25 +54,32 @@ def test_entries_chain(tmp_path: Path) -> None:
     ("canonical_form", "other_form"),
     [(b"1", b"1.0"), (b"0.000001", b"1e-6"), (b"20000000000000000", b"2e+16")],
 )
-def test_strict_verification_finds_a_number_laid_out_otherwise_with_a_hash_that_matches(
-    tmp_path: Path, canonical_form: bytes, other_form: bytes
+@pytest.mark.parametrize("where", ["top level", "in a test"])
+def test_a_number_laid_out_otherwise_with_a_hash_that_matches_is_found(
+    tmp_path: Path, canonical_form: bytes, other_form: bytes, where: str
 ) -> None:
     # The same value in another layout (as orjson writes it) and an entry hash recomputed over the
     # new bytes: a verifier that re-encodes the content by RFC 8785 gets another hash. The default
-    # check takes orjson's layout for RFC 8785's (fast, and exact for every line our writer makes).
+    # check makes the top-level numbers exact and takes orjson's layout for the rest (fast, and
+    # exact for every line our writer makes); `--strict` finds it anywhere.
     path = tmp_path / "l.jsonl"
     draft = fields("r")
-    draft["walltime_seconds"] = float(canonical_form)
+    if where == "top level":
+        draft["walltime_seconds"] = float(canonical_form)
+        member, forged = (b'"walltime_seconds":' + form + b"}" for form in (canonical_form, other_form))
+    else:
+        draft["tests"] = [{"nodeid": "t.py::t", "result": "pass", "duration_seconds": float(canonical_form)}]
+        member, forged = (b'"duration_seconds":' + form + b',"nodeid"' for form in (canonical_form, other_form))
     with open_for_append(path) as ledger:
         entry = ledger.append(draft)
+    assert verify(path).problem is None and verify(path, strict=True).problem is None
     line = path.read_bytes()
-    member = b'"walltime_seconds":' + canonical_form + b"}"  # the last key
     assert member in line
-    body = line.replace(member, b'"walltime_seconds":' + other_form + b"}")
+    body = line.replace(member, forged)
     old_member = b'"entry_hash":"' + entry.entry_hash.encode() + b'",'
     rehashed = hashlib.sha256(body.replace(old_member, b"").rstrip(b"\n")).hexdigest()
     path.write_bytes(body.replace(old_member, b'"entry_hash":"' + rehashed.encode() + b'",'))
-    assert verify(path).problem is None
+    assert (verify(path).problem is None) == (where == "in a test")
     problem = verify(path, strict=True).problem
     assert problem is not None and "canonical" in problem
 
