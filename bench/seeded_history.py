@@ -39,8 +39,13 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-TEST_DEPENDENCIES = ["pytest", "pytest-json-report", "simplejson", "pytz", "python-dateutil", "packaging",
-                     "typing_extensions"]  # fmt: skip
+TEST_DEPENDENCIES = ["pytest", "pytest-json-report", "pytest-timeout", "simplejson", "pytz", "python-dateutil",
+                     "packaging", "typing_extensions"]  # fmt: skip
+# A seeded fault can make a test loop for ever (a loop's condition mutated): as in CI, such a test
+# fails after a while and the rest of the suite runs. A loop that outlives the test's own failure
+# (in its clean-up) hangs the whole suite: its cycle is left without rows, as is one whose fault
+# broke the package's import.
+HUNG_AFTER_SECONDS = 60
 OPERATORS = [(" == ", " != "), (" != ", " == "), (" < ", " <= "), (" > ", " >= "), (" <= ", " < "),
              (" >= ", " > "), (" and ", " or "), (" or ", " and "), ("True", "False"), ("False", "True"),
              (" is None", " is not None"), (" is not None", " is None"), ("if not ", "if "),
@@ -108,15 +113,22 @@ def mutate(text: str, lines: list[int], rng: random.Random) -> str | None:
     return "".join(rows)
 
 
-def run_suite(python: Path, tree: Path, work: Path, deselect: list[str]) -> list[tuple[str, bool, float]]:
-    """(node id, failed, seconds) for every test of the tree's suite."""
+def run_suite(
+    python: Path, tree: Path, work: Path, deselect: list[str], suite_timeout: float
+) -> list[tuple[str, bool, float]]:
+    """(node id, failed, seconds) for every test of the tree's suite; none when it hung."""
     report = work / "report.json"
     report.unlink(missing_ok=True)
     skip = [f"--deselect={nodeid}" for nodeid in deselect]
-    subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
-                    *skip, "--json-report", f"--json-report-file={report}", "-W", "ignore", "tests"],
-                   cwd=tree, env={"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin"},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, timeout=900)  # fmt: skip
+    try:
+        subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--continue-on-collection-errors",
+                        f"--timeout={HUNG_AFTER_SECONDS}", *skip, "--json-report", f"--json-report-file={report}",
+                        "-W", "ignore", "tests"],
+                       cwd=tree, env={"PYTHONPATH": str(tree / "src"), "PATH": "/usr/bin:/bin"},
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+                       timeout=suite_timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return []
     if not report.is_file():
         return []
     data = json.loads(report.read_text())
@@ -139,6 +151,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="keep downloads and the environment here")
     parser.add_argument("--with", dest="extra", action="append", default=[], metavar="PACKAGE",
                         help="a further package the project's tests need")  # fmt: skip
+    parser.add_argument("--suite-timeout", type=float, default=900, metavar="SECONDS",
+                        help="a suite still running after this long hung: its cycle gets no rows")  # fmt: skip
     parser.add_argument("--deselect", action="append", default=[], metavar="NODEID",
                         help="a test that fails only because the replay runs the sources uninstalled")  # fmt: skip
     args = parser.parse_args()
@@ -176,7 +190,7 @@ def main() -> None:
                     if mutated is not None:
                         (work_tree / path).write_text(mutated, encoding="utf-8")
                         fault = path
-                results = run_suite(python, work_tree, work, args.deselect)
+                results = run_suite(python, work_tree, work, args.deselect, args.suite_timeout)
                 for i, (name, failed, seconds) in enumerate(results):
                     row_id += 1
                     out.writerow([row_id, name, seconds, int(failed), cycle, " ".join(touched) if i == 0 else "",
