@@ -3,7 +3,7 @@ seeded faults.
 
     python bench/seeded_history.py --out marshmallow.csv [--project marshmallow] [--first 3.0.0]
                                    [--last 3.26.2] [--commits 2] [--fault-rate 0.5] [--seed 1]
-                                   [--with PACKAGE ...] [--deselect NODEID ...]
+                                   [--with PACKAGE ...] [--deselect NODEID ...] [--suite-timeout 900]
 
 The ATCS histories of the literature carry no changed files, so the part of the model that learns
 which files' changes make which tests fail cannot be measured on them. This replays the project's
