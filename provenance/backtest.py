@@ -17,7 +17,7 @@ import numpy.typing as npt
 from provenance.calibration import calibrate
 from provenance.epistemic import rank
 from provenance.history import Cycle
-from provenance.model import PRIOR_WEIGHT, costs, seconds_floor, shrunk
+from provenance.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -58,13 +58,11 @@ class ReferencePredictor:
         self.total_runs = self.total_fails = 0.0
 
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
-        for test in tests:
-            self.index.setdefault(test, len(self.index))
-        grow = len(self.index) - len(self.runs)
-        if grow:
-            self.runs, self.fails, self.last_duration = (np.concatenate([a, np.zeros(grow)]) for a in
+        idx, new = lookup(self.index, tests)
+        if new:
+            self.runs, self.fails, self.last_duration = (np.concatenate([a, np.zeros(len(new))]) for a in
                                                          (self.runs, self.fails, self.last_duration))  # fmt: skip
-        return np.array([self.index[t] for t in tests], dtype=np.intp)
+        return idx
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """The shrunk failure rates (changed files are not used)."""

@@ -25,8 +25,8 @@ When a run names the files it changed, the model also learns what changes do, in
 - per file, how often it changed and which tests it broke in those runs (co-failures: tests that
   failed having passed their run before). A test's probability in a run that changes file f is at
   least its rate of breaking in the runs that changed f, shrunk toward its probability from its
-  history by a prior of weight 20: most changes to a file break none of the tests that broke with it once, so
-  one co-failure moves a test a little, repeated ones a lot;
+  history by a prior of weight 20: most changes to a file break none of the tests that broke with
+  it once, so one co-failure moves a test a little, repeated ones a lot;
 - over the tests that had passed their run before, how often one broke when its node id mentioned a
   changed source file's name (`mentions.py`). A test that mentions a changed file has at least that
   rate, shrunk toward the global one: what ranks a test that never failed is its name, not its history.
@@ -133,16 +133,9 @@ class Model:
 
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
         """Indices of the tests in the state arrays, adding new tests with empty statistics."""
-        index = self._index
-        idx = np.fromiter(map(index.get, tests, repeat(-1)), dtype=np.intp, count=len(tests))
-        missing = np.flatnonzero(idx < 0)
-        if len(missing):  # one lookup per test when all are known, as in nearly every run
-            new = list(dict.fromkeys(tests[i] for i in missing.tolist()))
-            start = len(self.names)
+        idx, new = lookup(self._index, tests)
+        if new:
             self.names.extend(new)
-            for offset, name in enumerate(new):
-                index[name] = start + offset
-            idx[missing] = [index[tests[i]] for i in missing.tolist()]
             grow = np.zeros(len(new))
             for name in _PER_TEST:
                 setattr(self, name, np.concatenate([getattr(self, name), grow]))
@@ -403,6 +396,23 @@ class Model:
     def load(cls, path: Path) -> Model:
         """Read a state file."""
         return cls.from_bytes(path.read_bytes(), str(path))
+
+
+def lookup(index: dict[str, int], tests: list[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Each test's position in `index`, new tests added at its end; and the new tests, in order.
+
+    One dictionary lookup per test when all are known, as in nearly every run.
+    """
+    idx = np.fromiter(map(index.get, tests, repeat(-1)), dtype=np.intp, count=len(tests))
+    missing = np.flatnonzero(idx < 0).tolist()
+    if not missing:
+        return idx, []
+    new = list(dict.fromkeys(tests[i] for i in missing))
+    start = len(index)
+    for offset, name in enumerate(new):
+        index[name] = start + offset
+    idx[missing] = [index[tests[i]] for i in missing]
+    return idx, new
 
 
 def costs(seconds: FloatArray, runs: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
