@@ -44,7 +44,7 @@ def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
                 any_depth = element.tag == "testsuites"
             open_elements.append(element)
             if element.tag == "testsuite" and (any_depth or len(open_elements) == 1):
-                walltime = (walltime or 0.0) + _seconds(element.get("time"), source, "testsuite@time")
+                walltime = (walltime or 0.0) + _seconds(element.get("time"), source, "testsuite")
                 stamp = _timestamp(element.get("timestamp"))
                 if stamp is not None and (report.started_at is None or stamp < report.started_at):
                     report.started_at = stamp
@@ -72,6 +72,8 @@ def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:
     did is written as two testcases, so only a teardown error with no other result for its node
     id stands for a passed call.
     """
+    if not any(r.phase == "teardown" for r in results):
+        return results  # nearly every report
     main = {r.nodeid for r in results if r.phase != "teardown"}
     out: list[TestResult] = []
     for result in results:
@@ -88,8 +90,8 @@ def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> 
     name = case.get("name") or ""
     if not classname and not name:
         raise ReportError("a <testcase> has neither classname nor name", source=source, field="testcase@name")
-    time = case.get("time")  # the field's name is spelt out only when there is a value to check
-    duration = _seconds(time, source, f"testcase[{name}]@time") if time else 0.0
+    time = case.get("time")
+    duration = _seconds(time, source, "testcase", name) if time else 0.0
     file_attr = case.get("file")
     line_attr = case.get("line")
     line = int(line_attr) + 1 if line_attr and line_attr.isdigit() else None
@@ -209,15 +211,18 @@ def _clean_message(message: str | None) -> str | None:
     return first_line(match.group(1) if match else message)
 
 
-def _seconds(value: str | None, source: str, field: str) -> float:
+def _seconds(value: str | None, source: str, element: str, name: str | None = None) -> float:
+    """An element's `time` (an error names the field as `testcase[<name>]@time`: built only then)."""
     if value is None or value == "":
         return 0.0
     try:
         seconds = float(value)
+        problem = None if 0.0 <= seconds < math.inf else "a non-negative number"  # also NaN
     except ValueError:
-        raise ReportError(f"expected a number of seconds (got {value!r})", source=source, field=field) from None
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ReportError(f"expected a non-negative number of seconds (got {value!r})", source=source, field=field)
+        problem = "a number"
+    if problem is not None:
+        field = f"{element}[{name}]@time" if name is not None else f"{element}@time"
+        raise ReportError(f"expected {problem} of seconds (got {value!r})", source=source, field=field)
     return seconds
 
 
