@@ -18,11 +18,12 @@ from provenance.calibration import calibrate
 from provenance.epistemic import rank
 from provenance.history import Cycle
 from provenance.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
+from provenance.selection import walk
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 DETECTION_TARGETS = (0.95, 0.99, 1.0)
-_GRID = np.round(np.arange(0, 1.0001, 0.005), 3)
+BUDGET_GRID = np.round(np.arange(0, 1.0001, 0.005), 3)  # where the time saved at a detection rate is read
 
 
 class Predictor(Protocol):
@@ -121,12 +122,7 @@ def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[
 def select_within(order: npt.NDArray[np.intp], durations: FloatArray, budget_seconds: float) -> npt.NDArray[np.bool_]:
     """Walk the ranking; run each test that still fits in the budget, skip those that do not."""
     chosen = np.zeros(len(durations), dtype=bool)
-    used = 0.0
-    for i in order:
-        cost = durations[i]
-        if used + cost <= budget_seconds + 1e-12:
-            chosen[i] = True
-            used += cost
+    chosen[walk(order, durations, 0.0, budget_seconds)[0]] = True
     return chosen
 
 
@@ -160,7 +156,7 @@ def evaluate(scored: list[Scored], budgets: tuple[float, ...] = DEFAULT_BUDGETS)
     failing = [s for s in scored if s.cycle.failed.any()]
     apfds = [v for s in failing if (v := apfd(s.order, s.cycle.failed)) is not None]
     apfdcs = [v for s in failing if (v := apfdc(s.order, s.cycle.failed, s.cycle.durations)) is not None]
-    grid = _detection_grid(failing)
+    grid = np.mean([detected_by_budget(s) for s in failing], axis=0) if failing else np.ones(len(BUDGET_GRID))
     return {
         "cycles_scored": len(scored),
         "failing_cycles": len(failing),
@@ -174,7 +170,7 @@ def evaluate(scored: list[Scored], budgets: tuple[float, ...] = DEFAULT_BUDGETS)
         "apfd": float(np.mean(apfds)) if apfds else None,
         "apfdc": float(np.mean(apfdcs)) if apfdcs else None,
         "budgets": [_at_budget(scored, b) for b in budgets],
-        "time_saved_at_detection": {f"{target:g}": _time_saved(grid, target) for target in DETECTION_TARGETS},
+        "time_saved_at_detection": {f"{target:g}": time_saved(grid, target) for target in DETECTION_TARGETS},
     }
 
 
@@ -212,24 +208,30 @@ def _at_budget(scored: list[Scored], budget: float) -> dict[str, float]:
     }
 
 
-def _detection_grid(failing: list[Scored]) -> FloatArray:
-    """Failing-cycle detection at each budget of a fine grid (0 to 100% in steps of 0.5%)."""
-    detection = np.zeros(len(_GRID))
-    if not failing:
-        return np.ones(len(_GRID))
-    for s in failing:
-        durations = s.cycle.durations
-        total = float(durations.sum())
-        for k, budget in enumerate(_GRID):
-            chosen = select_within(s.order, durations, budget * total)
-            detection[k] += bool((chosen & s.cycle.failed).any())
-    return detection / len(failing)
+def detected_by_budget(s: Scored) -> npt.NDArray[np.bool_]:
+    """Whether a selection at each budget of `BUDGET_GRID` (0 to 100% in steps of 0.5%) runs a failing test.
+
+    Only the budgets between two bounds need a walk: one that fits every test up to the first
+    failing one detects the cycle, and one that fits no failing test at all cannot. The ranking
+    after its last failing test changes nothing, so the walks stop there.
+    """
+    durations, failed = s.cycle.durations, s.cycle.failed
+    ranked_failing = np.flatnonzero(failed[s.order])
+    if not ranked_failing.size:
+        return np.zeros(len(BUDGET_GRID), dtype=bool)
+    total = float(durations.sum())
+    ceilings = BUDGET_GRID * total + 1e-12  # as `walk` compares
+    detected: npt.NDArray[np.bool_] = ceilings >= np.cumsum(durations[s.order[: ranked_failing[0] + 1]])[-1]
+    order = s.order[: ranked_failing[-1] + 1]
+    for k in np.flatnonzero(~detected & (ceilings >= durations[failed].min())):
+        detected[k] = failed[walk(order, durations, 0.0, float(BUDGET_GRID[k] * total))[0]].any()
+    return detected
 
 
-def _time_saved(grid: FloatArray, target: float) -> float | None:
-    """1 − the smallest budget whose failing-cycle detection reaches the target."""
-    reached = np.nonzero(grid >= target - 1e-12)[0]
-    return None if reached.size == 0 else float(1.0 - _GRID[reached[0]])
+def time_saved(detection: FloatArray, target: float) -> float | None:
+    """1 − the smallest budget whose failing-cycle detection (a share per `BUDGET_GRID` budget) reaches the target."""
+    reached = np.nonzero(detection >= target - 1e-12)[0]
+    return None if reached.size == 0 else float(1.0 - BUDGET_GRID[reached[0]])
 
 
 def predictions_rows(scored: list[Scored]) -> Iterator[dict[str, Any]]:

@@ -214,7 +214,9 @@ def _parser() -> argparse.ArgumentParser:
         "--reference",
         action="store_true",
         help="also replay the baseline (each test's failure rate shrunk toward the global rate, ranked per "
-        "second of its last duration) and print its figures under 'reference'",
+        "second of its last duration) and print its figures under 'reference', and the model's "
+        "difference from them with a 95%% interval (a paired bootstrap over the cycles) under "
+        "'model_minus_reference'",
     )
 
     verify = commands.add_parser(
@@ -503,6 +505,7 @@ def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from provenance import backtest, history
+    from provenance.comparison import compare
     from provenance.files import atomic_write
     from provenance.model import MODEL_VERSION, Model
 
@@ -525,8 +528,9 @@ def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
            "warmup": args.warmup, **figures, "learnt": model.learnt()}  # fmt: skip
     if args.reference:
         with Progress("backtest: reference", max(0, len(cycles) - args.warmup), sys.stderr, env) as progress:
-            out["reference"], _ = backtest.run_backtest(cycles, backtest.ReferencePredictor, args.warmup, budgets,
-                                                        progress.advance)  # fmt: skip
+            out["reference"], reference = backtest.run_backtest(cycles, backtest.ReferencePredictor, args.warmup,
+                                                                budgets, progress.advance)  # fmt: skip
+        out["model_minus_reference"] = compare(reference, scored, budgets)
     print(json.dumps(out))
     return int(ExitCode.OK)
 

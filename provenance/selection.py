@@ -141,25 +141,35 @@ def select(
 
 def _fill(chosen: npt.NDArray[np.bool_], reasons: list[str], order: npt.NDArray[np.intp], seconds: FloatArray,
           used: float, limit: float, why: str) -> float:  # fmt: skip
-    """Walk the ranking, taking each test that still fits; returns the time used.
+    """Take each test of the ranking not chosen yet that still fits; returns the time used."""
+    taken, used = walk(order[~chosen[order]], seconds, used, limit)
+    for i in taken.tolist():
+        chosen[i], reasons[i] = True, why
+    return used
+
+
+def walk(
+    order: npt.NDArray[np.intp], seconds: FloatArray, used: float, limit: float
+) -> tuple[npt.NDArray[np.intp], float]:
+    """Walk the ranking, taking each test that still fits under `limit`: the tests taken, and the time then used.
 
     A block at a time, as a run may have 100,000 tests: the tests that fit one after another are
     taken at once (their running total added in the ranking's order, as a walk adds them), the
     first that does not is passed over, and so is every test that no longer fits what is left.
     """
     ceiling = limit + 1e-12
-    left = order[~chosen[order]]
+    taken = []
+    left = order
     while len(left):
         left = left[used + seconds[left] <= ceiling]
         if not len(left):
             break
         totals = np.cumsum(np.concatenate(([used], seconds[left])))[1:]
         fitting = int(np.argmax(totals > ceiling)) if totals[-1] > ceiling else len(left)
-        for i in left[:fitting].tolist():
-            chosen[i], reasons[i] = True, why
+        taken.append(left[:fitting])
         used = float(totals[fitting - 1])
         left = left[fitting + 1 :]
-    return used
+    return (np.concatenate(taken) if taken else np.zeros(0, dtype=np.intp)), used
 
 
 def _fill_to_confidence(chosen: npt.NDArray[np.bool_], reasons: list[str], p_fail: FloatArray, costs: FloatArray,

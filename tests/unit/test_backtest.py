@@ -5,11 +5,25 @@ from __future__ import annotations
 import json
 from itertools import pairwise
 from pathlib import Path
+from random import Random
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from provenance.backtest import ReferencePredictor, apfd, apfdc, evaluate, replay, run_backtest, select_within
+from provenance.backtest import (
+    BUDGET_GRID,
+    ReferencePredictor,
+    Scored,
+    apfd,
+    apfdc,
+    detected_by_budget,
+    evaluate,
+    replay,
+    run_backtest,
+    select_within,
+)
 from provenance.cli import main
 from provenance.errors import InputError
 from provenance.history import Cycle, detect_format, read_atcs, read_ledger
@@ -77,6 +91,33 @@ def test_budget_skips_what_no_longer_fits() -> None:
     order = np.array([0, 1, 2])
     chosen = select_within(order, np.array([3.0, 5.0, 1.0]), budget_seconds=4.5)
     assert chosen.tolist() == [True, False, True]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([0.0, 0.5, 1.0, 2.0]) | st.floats(0, 10), st.booleans()), min_size=1, max_size=30
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_detection_by_budget_is_what_a_test_by_test_walk_at_each_budget_finds(
+    tests: list[tuple[float, bool]], rng: Random
+) -> None:
+    # The walks run a block at a time and stop after the ranking's last failing test; this is the
+    # protocol's walk they must agree with at every budget of the grid.
+    durations = np.array([d for d, _ in tests])
+    failed = np.array([f for _, f in tests])
+    order = np.array(rng.sample(range(len(tests)), len(tests)))
+    cycle = Cycle(1, [f"t{i}" for i in range(len(tests))], failed, durations)
+    expected = []
+    for budget in BUDGET_GRID:
+        used, found = 0.0, False
+        for i in order.tolist():
+            if used + durations[i] <= budget * float(durations.sum()) + 1e-12:
+                used += durations[i]
+                found = found or bool(failed[i])
+        expected.append(found)
+    scored = Scored(cycle, np.zeros(len(tests)), order, np.zeros(len(tests), dtype=bool))
+    assert detected_by_budget(scored).tolist() == expected
 
 
 def test_model_mixes_shrunk_rates_and_round_trips(tmp_path: Path) -> None:
@@ -211,6 +252,9 @@ def test_backtest_replays_the_reference_beside_the_model(tmp_path: Path, capsys:
     reference = figures["reference"]
     assert reference["cycles_scored"] == figures["cycles_scored"] == 50
     assert figures["log_loss"] < reference["log_loss"] and figures["brier_score"] < reference["brier_score"]
+    brier = figures["model_minus_reference"]["brier_score"]  # with how sure that is (see test_comparison)
+    assert brier["difference"] == pytest.approx(figures["brier_score"] - reference["brier_score"])
+    assert brier["interval"][0] <= brier["difference"] <= brier["interval"][1]
     learnt = figures["learnt"]  # what the model learnt: b failed again about 2 runs in 3 after a failure
     b = [verdict for name, _, verdict, _ in rows if name == "b"]
     again, after = sum(x and y for x, y in pairwise(b)), sum(b[:-1])
@@ -219,7 +263,8 @@ def test_backtest_replays_the_reference_beside_the_model(tmp_path: Path, capsys:
     for weights in (learnt["weights_after_a_pass"], learnt["weights_after_a_failure"]):
         assert len(weights) == 6 and sum(weights.values()) == pytest.approx(1.0, abs=1e-3)
     assert main(["backtest", "--history", str(path)], {}) == 0
-    assert "reference" not in json.loads(capsys.readouterr().out)
+    alone = json.loads(capsys.readouterr().out)
+    assert "reference" not in alone and "model_minus_reference" not in alone
 
 
 def test_ledger_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
