@@ -221,7 +221,8 @@ def detected_by_budget(s: Scored) -> npt.NDArray[np.bool_]:
         return np.zeros(len(BUDGET_GRID), dtype=bool)
     total = float(durations.sum())
     ceilings = BUDGET_GRID * total + 1e-12  # as `walk` compares
-    detected: npt.NDArray[np.bool_] = ceilings >= np.cumsum(durations[s.order[: ranked_failing[0] + 1]])[-1]
+    up_to_first = np.cumsum(durations[s.order[: ranked_failing[0] + 1]])[-1]  # added in order, as a walk adds
+    detected: npt.NDArray[np.bool_] = ceilings >= up_to_first
     order = s.order[: ranked_failing[-1] + 1]
     for k in np.flatnonzero(~detected & (ceilings >= durations[failed].min())):
         detected[k] = failed[walk(order, durations, 0.0, float(BUDGET_GRID[k] * total))[0]].any()
