@@ -4,7 +4,10 @@
 
 Builds a ledger of RUNS entries of TESTS tests each with the real append path, then times
 `provenance verify` (every hash, link, canonical form and the Merkle root) and a bare Python
-process that only parses each line with `json.loads`.
+process that only parses each line with `json.loads`. Twice: with every test predicted a p_fail
+of 0.01, and as a long history of a stable suite leaves it, 49 tests in 50 predicted 8.5e-6 (a
+number RFC 8785 writes in plain decimals and orjson in exponent notation, so that verification
+cannot take orjson's bytes for the canonical ones).
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ def names(tests: int) -> list[str]:
     return [f"tests/test_mod{i // 50}.py::test_case_{i}[param-{i % 7}]" for i in range(tests)]
 
 
-def build(path: Path, runs: int, tests: int) -> None:
+def build(path: Path, runs: int, tests: int, stable: bool) -> None:
     now = datetime(2026, 11, 28, tzinfo=UTC)
     nodeids = names(tests)
     with open_for_append(path) as ledger:
         for run in range(runs):
-            entry_tests = [LedgerTest(nodeid=n, result=Result.PASS, duration_seconds=0.01 * (i % 13), p_fail=0.01)
+            entry_tests = [LedgerTest(nodeid=n, result=Result.PASS, duration_seconds=0.01 * (i % 13),
+                                      p_fail=8.5e-6 if stable and i % 50 else 0.01)
                            for i, n in enumerate(nodeids)]  # fmt: skip
             ledger.append({
                 "recorded_at": now, "run_id": str(run), "run_attempt": 1, "repository": "acme/app",
@@ -56,17 +60,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--tests", type=int, default=2000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as temp:
-        ledger = Path(temp) / "ci_runs.jsonl"
-        build(ledger, args.runs, args.tests)
-        size = ledger.stat().st_size
-        ours = min(timed([sys.executable, "-m", "provenance", "verify", str(ledger)]) for _ in range(3))
-        floor = min(timed([sys.executable, "-c", FLOOR, str(ledger)]) for _ in range(3))
-    mb = size / 1e6
-    print(json.dumps({"runs": args.runs, "tests_per_run": args.tests, "megabytes": round(mb, 1),
-                      "verify_seconds": round(ours, 2), "verify_mb_per_s": round(mb / ours, 1),
-                      "json_loads_seconds": round(floor, 2), "json_loads_mb_per_s": round(mb / floor, 1),
-                      "ratio": round(ours / floor, 2)}))  # fmt: skip
+    for content, stable in (("p_fail 0.01", False), ("stable suite, p_fail 8.5e-6", True)):
+        with tempfile.TemporaryDirectory() as temp:
+            ledger = Path(temp) / "ci_runs.jsonl"
+            build(ledger, args.runs, args.tests, stable)
+            size = ledger.stat().st_size
+            ours = min(timed([sys.executable, "-m", "provenance", "verify", str(ledger)]) for _ in range(3))
+            floor = min(timed([sys.executable, "-c", FLOOR, str(ledger)]) for _ in range(3))
+        mb = size / 1e6
+        print(json.dumps({"content": content, "runs": args.runs, "tests_per_run": args.tests, "megabytes": round(mb, 1),
+                          "verify_seconds": round(ours, 2), "verify_mb_per_s": round(mb / ours, 1),
+                          "json_loads_seconds": round(floor, 2), "json_loads_mb_per_s": round(mb / floor, 1),
+                          "ratio": round(ours / floor, 2)}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import fcntl
 import functools
 import hashlib
 import json
+import operator
 import os
 import re
 from collections.abc import Iterator
@@ -80,14 +81,19 @@ def _number(value: float) -> float | orjson.Fragment:
     return _reference_number(value)
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _reference_number(value: float) -> orjson.Fragment:
+    """rfc8785's bytes for a number, for orjson to write as they are."""
+    return orjson.Fragment(_reference_bytes(value))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _reference_bytes(value: float) -> bytes:
     """rfc8785's bytes for a number, remembered: it takes about 10 µs, and a run's values repeat.
 
     The predicted p_fail of stable tests falls below 1e-5 as their history grows, and tests with
     the same history share one value (in a 100,000-test benchmark, 98,000 of them).
     """
-    return orjson.Fragment(rfc8785.dumps(value))
+    return rfc8785.dumps(value)
 
 
 def _orjson_ready(value: Any) -> Any:
@@ -381,12 +387,13 @@ def _check_line(raw: bytes, strict: bool) -> tuple[dict[str, Any] | None, str | 
     """Parse one line; it must be the canonical form of its content (so every byte counts).
 
     A line is first compared with orjson's encoding of its content, sorted (`_as_orjson_writes_it`):
-    RFC 8785's for the values our writer puts in a ledger; when they differ, the RFC 8785 encoder
-    decides. orjson lays out some floats otherwise (`1.0`, and `8e-6` or `2e+16` where ES writes
-    plain digits); the top-level ones are made exact first, but a line forged with such a number
-    inside (a test's duration) and a hash recomputed over its bytes would pass that comparison: with
-    `strict`, every line is compared with the RFC 8785 encoding alone, and the entry is also checked
-    against the schema.
+    RFC 8785's for the values our writer puts in a ledger; then with that encoding with the tests'
+    numbers between 1e-6 and 1e-5 laid out as RFC 8785 does (most lines of a stable suite's long
+    history); when both differ, the RFC 8785 encoder decides. orjson lays out some floats otherwise
+    (`1.0`, and `8e-6` or `2e+16` where ES writes plain digits); the top-level ones are made exact
+    first, but a line forged with such a number inside (a test's duration) and a hash recomputed
+    over its bytes would pass the first comparison: with `strict`, every line is compared with the
+    RFC 8785 encoding alone, and the entry is also checked against the schema.
     """
     try:
         fields = orjson.loads(raw)
@@ -398,8 +405,14 @@ def _check_line(raw: bytes, strict: bool) -> tuple[dict[str, Any] | None, str | 
     if not (isinstance(seq, int) and not isinstance(seq, bool) and isinstance(prev, str) and isinstance(claimed, str)
             and _HEX64.fullmatch(prev) and _HEX64.fullmatch(claimed)):  # fmt: skip
         return None, "not a ledger entry (seq, prev and entry_hash are required)"
-    fast = not strict and _as_orjson_writes_it(fields) + b"\n" == raw
-    if not fast and canonical(fields) + b"\n" != raw:
+    if strict:
+        canonical_line = _is_line_of(raw, _canonical_entry(fields))
+    else:
+        written = _as_orjson_writes_it(fields)
+        canonical_line = (_is_line_of(raw, written)
+                          or _is_line_of(raw, _small_test_numbers_as_es(written, fields.get("tests")))
+                          or _is_line_of(raw, _canonical_entry(fields)))  # fmt: skip
+    if not canonical_line:
         # Same content, other bytes (a number or an escape written differently): still an edit.
         return None, "the line is not the canonical form of its content (edited)"
     if strict:
@@ -414,6 +427,11 @@ def _check_line(raw: bytes, strict: bool) -> tuple[dict[str, Any] | None, str | 
     return fields, None
 
 
+def _is_line_of(raw: bytes, encoded: bytes) -> bool:
+    """Whether `raw` is `encoded` and a newline (compared in place: a line can be megabytes)."""
+    return len(raw) == len(encoded) + 1 and raw.startswith(encoded) and raw.endswith(b"\n")
+
+
 def _as_orjson_writes_it(fields: dict[str, Any]) -> bytes:
     """The entry as orjson encodes it, sorted, its top-level numbers laid out as RFC 8785 does.
 
@@ -422,6 +440,61 @@ def _as_orjson_writes_it(fields: dict[str, Any]) -> bytes:
     """
     numbers_exact = {key: _number(value) if type(value) is float else value for key, value in fields.items()}
     return orjson.dumps(numbers_exact, option=orjson.OPT_SORT_KEYS)
+
+
+def _small_test_numbers_as_es(written: bytes, tests: Any) -> bytes:
+    """`written` with the tests' numbers between 1e-6 and 1e-5 as RFC 8785 lays them out (b"" unless plain tests).
+
+    A long history of a stable suite predicts most tests such a p_fail (`0.0000085`, which orjson
+    writes `8.5e-6`), a few distinct values: each is replaced where it stands as a test's field
+    (`:8.5e-6,`). A replacement inside a string would change the content, which the line's own
+    parse contradicts, so a line equal to the result is canonical as far as `written` is.
+    """
+    if type(tests) is not list:
+        return b""
+    try:
+        values = {*map(_DURATION, tests), *map(_P_FAIL, tests)}
+    except (TypeError, KeyError):  # not dicts with these fields, or a value that is not a number
+        return b""
+    for value in values:
+        if type(value) is float and 1e-6 <= abs(value) < 1e-5:
+            written = written.replace(b":" + orjson.dumps(value) + b",", b":" + _reference_bytes(value) + b",")
+    return written
+
+
+_DURATION, _P_FAIL = operator.itemgetter("duration_seconds"), operator.itemgetter("p_fail")
+
+
+def _canonical_entry(fields: dict[str, Any]) -> bytes:
+    """`canonical(fields)`, with the tests, most of a large line, encoded as the writer encodes them.
+
+    A long history of a stable suite has most lines holding a p_fail that orjson lays out
+    otherwise (between 1e-6 and 1e-5), so most lines come here; the generic walk of `canonical`
+    takes twice as long over 100,000 tests.
+    """
+    tests = _plain_tests(fields.get("tests"))
+    return canonical(fields if tests is None else {**fields, "tests": tests})
+
+
+_TEST_KEYS = {"duration_seconds", "nodeid", "p_fail", "result"}
+_NUMBERS = (float, int)  # not bool
+
+
+def _plain_tests(tests: Any) -> orjson.Fragment | None:
+    """Tests as `_canonical_tests` writes them, or None unless each is a plain ledger test."""
+    if type(tests) is not list:
+        return None
+    out = []
+    for test in tests:
+        if type(test) is not dict or test.keys() != _TEST_KEYS:
+            return None
+        duration, nodeid, p_fail, result = test["duration_seconds"], test["nodeid"], test["p_fail"], test["result"]
+        if (type(nodeid) is not str or type(result) is not str or type(duration) not in _NUMBERS
+                or (p_fail is not None and type(p_fail) not in _NUMBERS)):  # fmt: skip
+            return None
+        out.append({"duration_seconds": _number(duration), "nodeid": nodeid,
+                    "p_fail": None if p_fail is None else _number(p_fail), "result": result})  # fmt: skip
+    return orjson.Fragment(orjson.dumps(out))
 
 
 def _body_hash(raw: bytes, claimed: str) -> str:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
 from provenance.ledger import (
+    _canonical_entry,
     canonical,
     check_proof,
     checkpoint_path,
@@ -84,6 +85,30 @@ def test_a_number_laid_out_otherwise_with_a_hash_that_matches_is_found(
     assert problem is not None and "canonical" in problem
 
 
+def test_a_stable_suite_s_small_p_fail_verifies_and_a_layout_forged_beside_it_is_found(tmp_path: Path) -> None:
+    # A long history predicts most tests a p_fail between 1e-6 and 1e-5 (RFC 8785: `0.0000085`,
+    # orjson: `8.5e-6`); verification puts RFC 8785's layout in place of orjson's where such a value
+    # stands as a test's field, not where a name holds the same characters.
+    path = tmp_path / "l.jsonl"
+    draft = fields("r")
+    names = ["t.py::a", "t.py::b[:8.5e-6,]", "t.py::c", "t.py::d"]
+    draft["tests"] = [{"nodeid": n, "result": "pass", "duration_seconds": 3e-6 if n.endswith("c") else 0.25,
+                       "p_fail": 8.5e-6} for n in names]  # fmt: skip
+    with open_for_append(path) as ledger:
+        entry = ledger.append(draft)
+    assert verify(path).problem is None and verify(path, strict=True).problem is None
+    line = path.read_bytes()
+    assert line.count(b'"p_fail":0.0000085,') == 4 and b"[:8.5e-6,]" in line
+    # One test's p_fail forged in orjson's layout, the others left in RFC 8785's, the hash recomputed.
+    body = line.replace(b'"p_fail":0.0000085,', b'"p_fail":8.5e-6,', 1)
+    old_member = b'"entry_hash":"' + entry.entry_hash.encode() + b'",'
+    rehashed = hashlib.sha256(body.replace(old_member, b"").rstrip(b"\n")).hexdigest()
+    path.write_bytes(body.replace(old_member, b'"entry_hash":"' + rehashed.encode() + b'",'))
+    for strict in (False, True):
+        problem = verify(path, strict=strict).problem
+        assert problem is not None and "canonical" in problem
+
+
 _floats_near_the_notation_switches = (
     st.floats(allow_nan=False, allow_infinity=False)
     | st.floats(min_value=1e-8, max_value=1e-4)
@@ -100,6 +125,26 @@ def test_every_float_is_written_as_rfc8785_writes_it(value: float) -> None:
     # 1e-6, 1e-5, 1e16 and 1e21, so the draws crowd around them.
     assert canonical(value) == rfc8785.dumps(value)
     assert canonical([value, value]) == rfc8785.dumps([value, value])  # a remembered fragment is reused
+
+
+_test_numbers = _floats_near_the_notation_switches | st.integers(-(2**53) + 1, 2**53 - 1)  # rfc8785 refuses more
+_ledger_tests = st.lists(
+    st.fixed_dictionaries({
+        "duration_seconds": _test_numbers | st.just("1"), "nodeid": st.text(max_size=8) | st.just(8e-6),
+        "p_fail": st.none() | _test_numbers | st.just("x"), "result": st.sampled_from(["pass", "fail", "é"]),
+    }),
+    max_size=6,
+)  # fmt: skip
+_other_tests = st.lists(st.dictionaries(st.sampled_from(["nodeid", "p_fail", "x", "ü"]), st.booleans() | _test_numbers))
+
+
+@settings(max_examples=500)
+@given(_ledger_tests | _other_tests)
+def test_verify_encodes_a_line_s_tests_as_rfc8785_does(tests: list[dict[str, Any]]) -> None:
+    # Verification encodes plain ledger tests the way the writer does (for speed) and anything else
+    # generically; both must give RFC 8785's bytes.
+    fields = {"seq": 1, "brier_score": 8e-6, "tests": tests}
+    assert _canonical_entry(fields) == rfc8785.dumps(fields)
 
 
 def test_the_tests_written_directly_are_the_canonical_form_of_the_whole_entry(tmp_path: Path) -> None:
