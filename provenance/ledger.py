@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import msgspec
 import orjson
@@ -534,28 +534,113 @@ def _verify_chain(
     def bad(problem: str, line: int) -> Verification:
         return Verification(count, prev, frontier.root(), problem, line)
 
-    with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if not raw.endswith(b"\n"):
-                return bad("the last line is incomplete (a torn write)", number)
-            fields, problem = _check_line(raw, strict)
-            if problem is not None or fields is None:
-                return bad(problem or "not a valid ledger entry", number)
-            if fields["seq"] != count:
-                return bad(f"seq is {fields['seq']}, expected {count} (missing or reordered)", number)
-            if fields["prev"] != prev:
-                return bad("prev does not match the previous entry's hash", number)
-            if _body_hash(raw, fields["entry_hash"]) != fields["entry_hash"]:
-                return bad("entry_hash does not match the entry's content (edited)", number)
-            prev = fields["entry_hash"]
-            count += 1
-            frontier.append(bytes.fromhex(prev))
-            if count == expected_size and (prev, frontier.root()) != expected:
-                return bad(
-                    f"the first {count} entries do not match the checkpoint's head and Merkle root: "
-                    "the ledger was rewritten", number,
-                )  # fmt: skip
+    for number, line in enumerate(_checked_lines(path, strict), start=1):
+        if line.problem is not None:
+            return bad(line.problem, number)
+        if line.seq != count:
+            return bad(f"seq is {line.seq}, expected {count} (missing or reordered)", number)
+        if line.prev != prev:
+            return bad("prev does not match the previous entry's hash", number)
+        if not line.hash_matches:
+            return bad("entry_hash does not match the entry's content (edited)", number)
+        prev = line.entry_hash
+        count += 1
+        frontier.append(bytes.fromhex(prev))
+        if count == expected_size and (prev, frontier.root()) != expected:
+            return bad(
+                f"the first {count} entries do not match the checkpoint's head and Merkle root: "
+                "the ledger was rewritten", number,
+            )  # fmt: skip
     return Verification(count, prev, frontier.root())
+
+
+class _Checked(NamedTuple):
+    """What one line says on its own: its problem if it has one, else its links and whether its hash holds."""
+
+    problem: str | None
+    seq: int = -1
+    prev: str = ""
+    entry_hash: str = ""
+    hash_matches: bool = False
+
+
+def _check(raw: bytes, strict: bool) -> _Checked:
+    if not raw.endswith(b"\n"):
+        return _Checked("the last line is incomplete (a torn write)")
+    fields, problem = _check_line(raw, strict)
+    if problem is not None or fields is None:
+        return _Checked(problem or "not a valid ledger entry")
+    claimed = fields["entry_hash"]
+    return _Checked(None, fields["seq"], fields["prev"], claimed, _body_hash(raw, claimed) == claimed)
+
+
+# A ledger this large is checked by a process per core, a slice of lines each: each line is checked
+# on its own, and only the links between lines (seq, prev, the Merkle frontier) are followed in order.
+PARALLEL_FROM_BYTES = 64 << 20
+SLICE_BYTES = 16 << 20
+
+
+def _checked_lines(path: Path, strict: bool) -> Iterator[_Checked]:
+    """Every line checked on its own, in order, until the first with a problem of its own."""
+    size = path.stat().st_size
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if size < PARALLEL_FROM_BYTES or workers < 2:
+        yield from _checked_in(str(path), 0, size, strict)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    starts = _slice_starts(path, size)
+    try:
+        pool = ProcessPoolExecutor(workers)
+    except (OSError, NotImplementedError):  # no process pool on this system (no semaphores)
+        yield from _checked_in(str(path), 0, size, strict)
+        return
+    try:
+        slices = pool.map(_check_slice, [str(path)] * len(starts), starts, [*starts[1:], size], [strict] * len(starts))
+        for start in starts:
+            try:
+                checked = next(slices)
+            except BrokenProcessPool:  # a worker died (out of memory, killed): the rest in this process
+                yield from _checked_in(str(path), start, size, strict)
+                return
+            yield from checked
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _checked_in(path: str, start: int, end: int, strict: bool) -> Iterator[_Checked]:
+    """The lines that start in [start, end), checked, up to the first with a problem."""
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        at = start
+        while at < end:
+            raw = handle.readline()
+            if not raw:
+                return
+            at += len(raw)
+            checked = _check(raw, strict)
+            yield checked
+            if checked.problem is not None:
+                return
+
+
+def _check_slice(path: str, start: int, end: int, strict: bool) -> list[_Checked]:
+    """`_checked_in` in a worker process: its results go back whole."""
+    return list(_checked_in(path, start, end, strict))
+
+
+def _slice_starts(path: Path, size: int) -> list[int]:
+    """Where slices of about `SLICE_BYTES` start: each at the start of a line."""
+    starts = [0]
+    with path.open("rb") as handle:
+        while starts[-1] + SLICE_BYTES < size:
+            handle.seek(starts[-1] + SLICE_BYTES)
+            handle.readline()  # the rest of the line the boundary falls in
+            if handle.tell() >= size:
+                break
+            starts.append(handle.tell())
+    return starts
 
 
 def read_tail(path: Path, count: int) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import multiprocessing
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from provenance import ledger as ledger_module
 from provenance import merkle
 from provenance.errors import InputError, IntegrityError
 from provenance.ledger import (
@@ -210,6 +213,73 @@ def test_verify_finds_the_first_bad_entry(tmp_path: Path, tamper: Any, problem: 
     found = verify(path)
     assert found.line == 2
     assert problem in (found.problem or "")
+
+
+_TAMPERINGS = {
+    "none": lambda lines: lines,
+    "an entry edited": lambda lines: [*lines[:20], lines[20].replace(b'"run_id":"20"', b'"run_id":"X"'), *lines[21:]],
+    "an entry gone": lambda lines: [*lines[:7], *lines[8:]],
+    "two entries swapped": lambda lines: [*lines[:30], lines[31], lines[30], *lines[32:]],
+    "a line not JSON": lambda lines: [*lines[:12], b"{oops\n", *lines[12:]],
+    "a line not canonical": lambda lines: [*lines[:25], lines[25].replace(b'":', b'": '), *lines[26:]],
+    "a torn tail": lambda lines: [*lines[:-1], lines[-1][:100]],
+    "the tail cut off": lambda lines: lines[:33],
+    "every entry from the 16th edited": lambda lines: [
+        *lines[:15],
+        *(line.replace(b'"recorded_at":"', b'"recorded_at":"1') for line in lines[15:]),
+    ],
+}
+
+
+@pytest.mark.parametrize("tampering", _TAMPERINGS)
+def test_a_large_ledger_checked_in_slices_by_several_processes_verifies_as_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tampering: str
+) -> None:
+    # Lines are checked on their own in parallel and only the links followed in order: whatever is
+    # wrong, and wherever, the finding must be the one-process walk's, to the line.
+    path = tmp_path / "l.jsonl"
+    for i in range(40):
+        append(path, str(i))
+    with open_for_append(path) as ledger:
+        checkpoint = ledger.checkpoint(NOW)
+    path.write_bytes(b"".join(_TAMPERINGS[tampering](path.read_bytes().splitlines(keepends=True))))
+    alone = [verify(path), verify(path, checkpoint)]
+    monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(ledger_module, "SLICE_BYTES", 3000)  # a few lines a slice, some cut mid-line
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    assert [verify(path), verify(path, checkpoint)] == alone
+    assert (alone[1].problem is None) == (tampering == "none")
+
+
+def _dies_after_the_first_slice(path: str, start: int, end: int, strict: bool) -> list[Any]:
+    if start > 0:
+        os._exit(1)  # as a worker killed for its memory
+    return list(ledger_module._checked_in(path, start, end, strict))
+
+
+def _no_process_pool(*args: Any) -> None:
+    raise OSError(38, "Function not implemented")  # as where there are no semaphores
+
+
+@pytest.mark.parametrize("failure", ["a worker dies", "no process pool"])
+def test_a_ledger_is_still_verified_when_its_slices_cannot_be_checked_by_other_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    path = tmp_path / "l.jsonl"
+    for i in range(40):
+        append(path, str(i))
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join([*lines[:30], lines[31], lines[30], *lines[32:]]))
+    alone = verify(path)
+    assert alone.line == 31
+    monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(ledger_module, "SLICE_BYTES", 3000)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    if failure == "a worker dies":
+        monkeypatch.setattr(ledger_module, "_check_slice", _dies_after_the_first_slice)
+    else:
+        monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _no_process_pool)
+    assert verify(path) == alone
 
 
 def test_a_torn_tail_is_kept_aside_and_reported(tmp_path: Path) -> None:
