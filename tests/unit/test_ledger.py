@@ -231,6 +231,13 @@ _TAMPERINGS = {
 }
 
 
+def in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Have `verify` check any ledger with two worker processes, a few lines a slice, some cut mid-line."""
+    monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(ledger_module, "SLICE_BYTES", 3000)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+
+
 @pytest.mark.parametrize("tampering", _TAMPERINGS)
 def test_a_large_ledger_checked_in_slices_by_several_processes_verifies_as_in_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tampering: str
@@ -244,9 +251,7 @@ def test_a_large_ledger_checked_in_slices_by_several_processes_verifies_as_in_on
         checkpoint = ledger.checkpoint(NOW)
     path.write_bytes(b"".join(_TAMPERINGS[tampering](path.read_bytes().splitlines(keepends=True))))
     alone = [verify(path), verify(path, checkpoint)]
-    monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(ledger_module, "SLICE_BYTES", 3000)  # a few lines a slice, some cut mid-line
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    in_slices(monkeypatch)
     assert [verify(path), verify(path, checkpoint)] == alone
     assert (alone[1].problem is None) == (tampering == "none")
 
@@ -272,9 +277,7 @@ def test_a_ledger_is_still_verified_when_its_slices_cannot_be_checked_by_other_p
     path.write_bytes(b"".join([*lines[:30], lines[31], lines[30], *lines[32:]]))
     alone = verify(path)
     assert alone.line == 31
-    monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(ledger_module, "SLICE_BYTES", 3000)
-    monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
+    in_slices(monkeypatch)
     if failure == "a worker dies":
         monkeypatch.setattr(ledger_module, "_check_slice", _dies_after_the_first_slice)
     else:
