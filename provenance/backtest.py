@@ -7,6 +7,7 @@ still fits in x% of that cycle's actual total time, skipping those that no longe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,7 +19,7 @@ from provenance.calibration import calibrate
 from provenance.epistemic import rank
 from provenance.history import Cycle
 from provenance.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
-from provenance.selection import walk
+from provenance.selection import FIT_TOLERANCE, walk
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -100,6 +101,11 @@ class Scored:
     order: npt.NDArray[np.intp]
     transitions: npt.NDArray[np.bool_]
 
+    @functools.cached_property
+    def detected(self) -> npt.NDArray[np.bool_]:
+        """`detected_by_budget` of this cycle, worked out once: the figures and their intervals both read it."""
+        return detected_by_budget(self)
+
 
 def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[Scored]:
     """Predict each cycle from the ones before it, then learn from it; yield the scored cycles."""
@@ -156,7 +162,7 @@ def evaluate(scored: list[Scored], budgets: tuple[float, ...] = DEFAULT_BUDGETS)
     failing = [s for s in scored if s.cycle.failed.any()]
     apfds = [v for s in failing if (v := apfd(s.order, s.cycle.failed)) is not None]
     apfdcs = [v for s in failing if (v := apfdc(s.order, s.cycle.failed, s.cycle.durations)) is not None]
-    grid = np.mean([detected_by_budget(s) for s in failing], axis=0) if failing else np.ones(len(BUDGET_GRID))
+    grid = np.mean([s.detected for s in failing], axis=0) if failing else np.ones(len(BUDGET_GRID))
     return {
         "cycles_scored": len(scored),
         "failing_cycles": len(failing),
@@ -220,7 +226,7 @@ def detected_by_budget(s: Scored) -> npt.NDArray[np.bool_]:
     if not ranked_failing.size:
         return np.zeros(len(BUDGET_GRID), dtype=bool)
     total = float(durations.sum())
-    ceilings = BUDGET_GRID * total + 1e-12  # as `walk` compares
+    ceilings = BUDGET_GRID * total + FIT_TOLERANCE  # as `walk` compares
     up_to_first = np.cumsum(durations[s.order[: ranked_failing[0] + 1]])[-1]  # added in order, as a walk adds
     detected: npt.NDArray[np.bool_] = ceilings >= up_to_first
     order = s.order[: ranked_failing[-1] + 1]

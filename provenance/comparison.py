@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from provenance.backtest import DETECTION_TARGETS, Scored, apfdc, detected_by_budget, select_within, time_saved
+from provenance.backtest import DETECTION_TARGETS, Scored, apfdc, select_within, time_saved
 
 FloatArray = npt.NDArray[np.float64]
 RESAMPLES = 2000
@@ -80,7 +80,7 @@ def _contributions(scored: list[Scored], budgets: tuple[float, ...]) -> dict[str
         "failures": np.array([v.sum() for v in y], dtype=np.float64),
         "apfdc": np.array([v or 0.0 for v in apfdcs], dtype=np.float64),
         "with_apfdc": np.array([v is not None for v in apfdcs], dtype=np.float64),
-        "detected": np.array([detected_by_budget(s) for s in scored], dtype=np.float64),
+        "detected": np.array([s.detected for s in scored], dtype=np.float64),
     }  # fmt: skip
     for b in budgets:
         parts[f"caught@{b}"] = np.array(

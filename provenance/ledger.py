@@ -593,7 +593,7 @@ def _checked_lines(path: Path, strict: bool) -> Iterator[_Checked]:
     starts = _slice_starts(path, size)
     try:
         pool = ProcessPoolExecutor(workers)
-    except (OSError, NotImplementedError):  # no process pool on this system (no semaphores)
+    except (OSError, NotImplementedError):  # no pool here: multiprocessing's semaphores are missing
         yield from _checked_in(str(path), 0, size, strict)
         return
     try:

@@ -148,6 +148,9 @@ def _fill(chosen: npt.NDArray[np.bool_], reasons: list[str], order: npt.NDArray[
     return used
 
 
+FIT_TOLERANCE = 1e-12  # a test fits when the time used with it is at most the limit plus this
+
+
 def walk(
     order: npt.NDArray[np.intp], seconds: FloatArray, used: float, limit: float
 ) -> tuple[npt.NDArray[np.intp], float]:
@@ -157,7 +160,7 @@ def walk(
     taken at once (their running total added in the ranking's order, as a walk adds them), the
     first that does not is passed over, and so is every test that no longer fits what is left.
     """
-    ceiling = limit + 1e-12
+    ceiling = limit + FIT_TOLERANCE
     taken = []
     left = order
     while len(left):

@@ -231,6 +231,16 @@ _TAMPERINGS = {
 }
 
 
+def forty_entries(path: Path, tampering: str) -> dict[str, Any]:
+    """A ledger of 40 entries, tampered with as `_TAMPERINGS` names; the checkpoint taken before."""
+    for i in range(40):
+        append(path, str(i))
+    with open_for_append(path) as ledger:
+        checkpoint = ledger.checkpoint(NOW)
+    path.write_bytes(b"".join(_TAMPERINGS[tampering](path.read_bytes().splitlines(keepends=True))))
+    return checkpoint
+
+
 def in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Have `verify` check any ledger with two worker processes, a few lines a slice, some cut mid-line."""
     monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
@@ -245,11 +255,7 @@ def test_a_large_ledger_checked_in_slices_by_several_processes_verifies_as_in_on
     # Lines are checked on their own in parallel and only the links followed in order: whatever is
     # wrong, and wherever, the finding must be the one-process walk's, to the line.
     path = tmp_path / "l.jsonl"
-    for i in range(40):
-        append(path, str(i))
-    with open_for_append(path) as ledger:
-        checkpoint = ledger.checkpoint(NOW)
-    path.write_bytes(b"".join(_TAMPERINGS[tampering](path.read_bytes().splitlines(keepends=True))))
+    checkpoint = forty_entries(path, tampering)
     alone = [verify(path), verify(path, checkpoint)]
     in_slices(monkeypatch)
     assert [verify(path), verify(path, checkpoint)] == alone
@@ -271,10 +277,7 @@ def test_a_ledger_is_still_verified_when_its_slices_cannot_be_checked_by_other_p
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
 ) -> None:
     path = tmp_path / "l.jsonl"
-    for i in range(40):
-        append(path, str(i))
-    lines = path.read_bytes().splitlines(keepends=True)
-    path.write_bytes(b"".join([*lines[:30], lines[31], lines[30], *lines[32:]]))
+    forty_entries(path, "two entries swapped")
     alone = verify(path)
     assert alone.line == 31
     in_slices(monkeypatch)
