@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from provenance.hashing import hash_file, hash_tree
+from provenance.datasets.hashing import hash_file, hash_tree
 
 
 def best_of(action: Callable[[], object], repeats: int = 3) -> tuple[float, object]:

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from provenance.ledger import open_for_append
+from provenance.ledger.chain import open_for_append
 from provenance.schemas import Conclusion, LedgerTest, Result, TestCounts
 
 FLOOR = "import json, sys\nfor line in open(sys.argv[1], 'rb'):\n    json.loads(line)\n"

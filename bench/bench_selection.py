@@ -12,7 +12,7 @@ over their releases with seeded faults (the last two held out: made after the mo
 were fixed).
 
 Beside each figure, the model's difference from the reference with a 95% interval (a paired
-bootstrap over the scored cycles, `provenance.comparison`, as `backtest --reference` prints it), so
+bootstrap over the scored cycles, `provenance.selection.comparison`, as `backtest --reference` prints it), so
 that "better" can be told from what a history this short gives by chance.
 """
 
@@ -29,10 +29,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from provenance.backtest import DEFAULT_BUDGETS, Predictor, ReferencePredictor, Scored, run_backtest  # noqa: E402
-from provenance.comparison import compare  # noqa: E402
-from provenance.history import Cycle, read_atcs  # noqa: E402
-from provenance.model import Model  # noqa: E402
+from provenance.learning.history import Cycle, read_atcs  # noqa: E402
+from provenance.learning.model import Model  # noqa: E402
+from provenance.selection.backtest import DEFAULT_BUDGETS, Predictor, ReferencePredictor, Scored, run_backtest  # noqa: E402
+from provenance.selection.comparison import compare  # noqa: E402
 
 HISTORIES = (
     "dune-debian11",
@@ -70,7 +70,7 @@ def figures(cycles: list[Cycle], model: Callable[[], Predictor] = Model) -> tupl
 
 
 def intervals(reference: list[Scored], model: list[Scored]) -> dict[str, list[float]]:
-    """The 95% interval of (model − reference) of each figure above, from `provenance.comparison`."""
+    """The 95% interval of (model − reference) of each figure above, from `provenance.selection.comparison`."""
     spread = compare(reference, model, DEFAULT_BUDGETS)
     return {
         "Brier": spread["brier_score"]["interval"],

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from provenance.datasets.hashing import sha256_file
 from provenance.errors import InputError
 from provenance.github.api import GitHubApi
-from provenance.hashing import sha256_file
-from provenance.ledger import load_checkpoint, verify
+from provenance.ledger.checkpoint import load_checkpoint
+from provenance.ledger.verify import verify
 
 MAX_UNPACKED_BYTES = 4 * 1024**3
 MAX_ENTRIES = 100_000

@@ -21,8 +21,8 @@ from provenance.github.commands import (
     format_outputs,
     stop_commands_token,
 )
-from provenance.pipeline import RunOutcome
-from provenance.render import render_text
+from provenance.github.plaintext import render_text
+from provenance.pipeline.run import RunOutcome
 from provenance.schemas import Result, TestResult
 from provenance.terminal import paint
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from provenance import ledger_branch
 from provenance.cli import main
-from provenance.ledger import verify
+from provenance.ledger import branch as ledger_branch
+from provenance.ledger.verify import verify
 from tests.support.project import git
 
 BRANCH = "provenance-ledger"

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from provenance.ledger import verify
+from provenance.ledger.verify import verify
 from tests.support.entries import build_ledger
 
 

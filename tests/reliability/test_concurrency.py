@@ -8,8 +8,10 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from provenance.files import atomic_write
-from provenance.ledger import checkpoint_path, load_checkpoint, open_for_append, verify
+from provenance.ledger.chain import open_for_append
+from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
+from provenance.ledger.verify import verify
+from provenance.workspace import atomic_write
 from tests.integration.test_ledger_branch import branch_ledger, checkout, run
 from tests.support.entries import entry_fields
 

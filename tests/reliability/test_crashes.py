@@ -23,10 +23,12 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from provenance.contracts import load_manifest
-from provenance.ledger import checkpoint_path, load_checkpoint, open_for_append, verify
-from provenance.model import Model
-from provenance.prediction import model_path
+from provenance.datasets.contracts import load_manifest
+from provenance.learning.model import Model
+from provenance.learning.prediction import model_path
+from provenance.ledger.chain import open_for_append
+from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
+from provenance.ledger.verify import verify
 from tests.support.entries import entry_fields
 from tests.support.project import ROOT, copy_sample
 

@@ -17,10 +17,10 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from provenance.calibration import read_test_predictions
-from provenance.contracts import load_manifest, validate
+from provenance.datasets.contracts import load_manifest, validate
 from provenance.errors import InputError
-from provenance.history import detect_format, read_atcs, read_ledger
+from provenance.learning.calibration import read_test_predictions
+from provenance.learning.history import detect_format, read_atcs, read_ledger
 from provenance.reports import load_report
 from tests.support.project import ROOT
 

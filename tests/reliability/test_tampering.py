@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from provenance.ledger import verify
+from provenance.ledger.verify import verify
 from tests.support.entries import build_ledger
 
 ENTRIES = 1000

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from provenance.ledger import open_for_append
+from provenance.ledger.chain import open_for_append
 from provenance.schemas import Conclusion, TestCounts
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)

@@ -12,7 +12,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provenance.backtest import (
+from provenance.cli import main
+from provenance.errors import InputError
+from provenance.learning.history import Cycle, detect_format, read_atcs, read_ledger
+from provenance.learning.model import (
+    CO_FAILURE_PRIOR_WEIGHT,
+    HISTORY_PRIOR_WEIGHTS,
+    MAX_CHANGED_FILES,
+    MAX_CO_FAILURES_PER_RUN,
+    Model,
+)
+from provenance.selection.backtest import (
     BUDGET_GRID,
     ReferencePredictor,
     Scored,
@@ -23,16 +33,6 @@ from provenance.backtest import (
     replay,
     run_backtest,
     select_within,
-)
-from provenance.cli import main
-from provenance.errors import InputError
-from provenance.history import Cycle, detect_format, read_atcs, read_ledger
-from provenance.model import (
-    CO_FAILURE_PRIOR_WEIGHT,
-    HISTORY_PRIOR_WEIGHTS,
-    MAX_CHANGED_FILES,
-    MAX_CO_FAILURES_PER_RUN,
-    Model,
 )
 
 HEADER = "Id;Name;BuildId;Duration;CalcPrio;LastRun;Verdict;Cycle;LastResults\n"

@@ -11,9 +11,17 @@ from hypothesis import strategies as st
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from provenance.calibration import BinStrategy, BinTotals, assign_bins, bin_edges, calibrate, read_predictions, report
 from provenance.cli import main
 from provenance.errors import InputError
+from provenance.learning.calibration import (
+    BinStrategy,
+    BinTotals,
+    assign_bins,
+    bin_edges,
+    calibrate,
+    read_predictions,
+    report,
+)
 
 
 def test_torchmetrics_documented_example() -> None:

@@ -11,8 +11,8 @@ import pytest
 from provenance.cli import main
 from provenance.config import Settings
 from provenance.github import summary
-from provenance.model import MODEL_VERSION
-from provenance.pipeline import gather, record
+from provenance.learning.model import MODEL_VERSION
+from provenance.pipeline.run import gather, record
 
 REPORT = """<testsuite time="1.0">
 <testcase classname="tests.test_a" name="test_ok" time="0.1"/>
@@ -156,8 +156,8 @@ def test_the_model_state_is_rebuilt_when_it_does_not_match(tmp_path: Path, capsy
     state.unlink()
     capsys.readouterr()
     # Rebuilding from the ledger gives the very state that incremental updates give.
-    from provenance.history import read_ledger
-    from provenance.model import Model, rebuild
+    from provenance.learning.history import read_ledger
+    from provenance.learning.model import Model, rebuild
 
     from_ledger = rebuild(read_ledger(tmp_path / "data" / "ci_runs.jsonl"))
     assert Model.from_bytes(rebuilt).predict(["tests/test_a.py::test_broken"]).tolist() == (

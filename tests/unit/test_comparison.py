@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from provenance.backtest import DEFAULT_BUDGETS, ReferencePredictor, Scored, run_backtest
-from provenance.comparison import RESAMPLES, compare
-from provenance.history import Cycle
-from provenance.model import Model
+from provenance.learning.history import Cycle
+from provenance.learning.model import Model
+from provenance.selection.backtest import DEFAULT_BUDGETS, ReferencePredictor, Scored, run_backtest
+from provenance.selection.comparison import RESAMPLES, compare
 
 
 def history(cycles: int, seed: int = 7) -> list[Cycle]:

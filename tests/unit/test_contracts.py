@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
-from provenance.contracts import load_manifest, validate
+from provenance.datasets.contracts import load_manifest, validate
+from provenance.datasets.hashing import hash_tree
 from provenance.errors import InputError
-from provenance.hashing import hash_tree
 from tests.support.project import ROOT
 
 

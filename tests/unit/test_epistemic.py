@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from provenance.epistemic import (
+from provenance.learning.epistemic import (
     bernoulli_entropy,
     compute_calibrated_confidence,
     detection_rate,

@@ -4,7 +4,7 @@ import os
 import time
 from pathlib import Path
 
-from provenance.files import STALE_AFTER_SECONDS, atomic_write
+from provenance.workspace import STALE_AFTER_SECONDS, atomic_write
 
 
 def test_a_write_removes_what_killed_writers_of_the_same_file_left(tmp_path: Path) -> None:

@@ -13,20 +13,14 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provenance import ledger as ledger_module
-from provenance import merkle
 from provenance.errors import InputError, IntegrityError
-from provenance.ledger import (
-    _canonical_entry,
-    canonical,
-    check_proof,
-    checkpoint_path,
-    entry_hash,
-    open_for_append,
-    prove,
-    tail_lines,
-    verify,
-)
+from provenance.ledger import merkle
+from provenance.ledger import verify as ledger_verify
+from provenance.ledger.canonical import canonical, canonical_entry, entry_hash
+from provenance.ledger.chain import open_for_append, tail_lines
+from provenance.ledger.checkpoint import checkpoint_path
+from provenance.ledger.proofs import check_proof, prove
+from provenance.ledger.verify import verify
 from tests.support.entries import NOW, entry_fields
 
 
@@ -147,7 +141,7 @@ def test_verify_encodes_a_line_s_tests_as_rfc8785_does(tests: list[dict[str, Any
     # Verification encodes plain ledger tests the way the writer does (for speed) and anything else
     # generically; both must give RFC 8785's bytes.
     fields = {"seq": 1, "brier_score": 8e-6, "tests": tests}
-    assert _canonical_entry(fields) == rfc8785.dumps(fields)
+    assert canonical_entry(fields) == rfc8785.dumps(fields)
 
 
 def test_the_tests_written_directly_are_the_canonical_form_of_the_whole_entry(tmp_path: Path) -> None:
@@ -243,8 +237,8 @@ def forty_entries(path: Path, tampering: str) -> dict[str, Any]:
 
 def in_slices(monkeypatch: pytest.MonkeyPatch) -> None:
     """Have `verify` check any ledger with two worker processes, a few lines a slice, some cut mid-line."""
-    monkeypatch.setattr(ledger_module, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(ledger_module, "SLICE_BYTES", 3000)
+    monkeypatch.setattr(ledger_verify, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(ledger_verify, "SLICE_BYTES", 3000)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: {0, 1}, raising=False)
 
 
@@ -265,7 +259,7 @@ def test_a_large_ledger_checked_in_slices_by_several_processes_verifies_as_in_on
 def _dies_after_the_first_slice(path: str, start: int, end: int, strict: bool) -> list[Any]:
     if start > 0:
         os._exit(1)  # as a worker killed for its memory
-    return list(ledger_module._checked_in(path, start, end, strict))
+    return list(ledger_verify._checked_in(path, start, end, strict))
 
 
 def _no_process_pool(*args: Any) -> None:
@@ -282,7 +276,7 @@ def test_a_ledger_is_still_verified_when_its_slices_cannot_be_checked_by_other_p
     assert alone.line == 31
     in_slices(monkeypatch)
     if failure == "a worker dies":
-        monkeypatch.setattr(ledger_module, "_check_slice", _dies_after_the_first_slice)
+        monkeypatch.setattr(ledger_verify, "_check_slice", _dies_after_the_first_slice)
     else:
         monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", _no_process_pool)
     assert verify(path) == alone

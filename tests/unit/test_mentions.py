@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provenance.mentions import is_test_file, mentioned, words
+from provenance.learning.mentions import is_test_file, mentioned, words
 
 
 @pytest.mark.parametrize(

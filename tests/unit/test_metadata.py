@@ -43,12 +43,12 @@ def test_every_setting_is_an_input_with_the_same_default() -> None:
 
 
 def test_outputs_are_the_ones_the_run_produces(tmp_path: Path) -> None:
-    from provenance.pipeline import gather, record
+    from provenance.pipeline.run import gather, record
 
     (tmp_path / "report.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
     outcome = record(gather(Settings(workspace=tmp_path, report=("report.xml",)), {}))
-    from provenance.planning import plan
-    from provenance.selection import Budget
+    from provenance.selection.budget import Budget
+    from provenance.selection.plan import plan
 
     chosen = plan(tmp_path / "data" / "ci_runs.jsonl", None, Budget(fraction=0.5))
     assert set(ACTION["outputs"]) == set(outcome.outputs()) | set(chosen.outputs("selected_tests.txt"))

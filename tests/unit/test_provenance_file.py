@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from provenance.files import pretty_json
 from provenance.schemas import CIProvenance, Outcome, TestResult
+from provenance.workspace import pretty_json
 from tests.support.outcomes import outcome_for
 
 

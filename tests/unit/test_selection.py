@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.cli import main
-from provenance.selection import Budget, _fill, select
+from provenance.selection.budget import Budget, _fill, select
 
 TESTS = ["a.py::likely", "a.py::cheap", "b.py::slow_sure", "b.py::unsure", "c.py::brand_new"]
 P = np.array([0.6, 0.01, 0.001, 0.3, 0.05])

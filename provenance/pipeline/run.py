@@ -21,7 +21,18 @@ from typing import Any
 import numpy as np
 
 from provenance import __version__
-from provenance.attestation import (
+from provenance.config import FailOn, IfNoReport, Settings
+from provenance.context import RunContext, read_context
+from provenance.datasets.contracts import Validation, audit_records, load_manifest, validate
+from provenance.datasets.hashing import sha256_file
+from provenance.errors import ExternalServiceError, InputError
+from provenance.gitmeta import GitUnavailable, read_git
+from provenance.learning.calibration import BinTotals, CalibrationReport, read_test_predictions
+from provenance.learning.calibration import report as calibration_report
+from provenance.learning.history import Cycle, collapse, recent_predictions
+from provenance.learning.model import MODEL_VERSION, Model
+from provenance.learning.prediction import load_model, model_path, selection_hindsight
+from provenance.ledger.attestation import (
     LINEAGE_PREDICATE,
     TEST_RESULT_PREDICATE,
     Subject,
@@ -32,20 +43,9 @@ from provenance.attestation import (
     subjects_of,
     test_result_predicate,
 )
-from provenance.calibration import BinTotals, CalibrationReport, read_test_predictions
-from provenance.calibration import report as calibration_report
-from provenance.config import FailOn, IfNoReport, Settings
-from provenance.context import RunContext, read_context
-from provenance.contracts import Validation, audit_records, load_manifest, validate
-from provenance.errors import ExternalServiceError, InputError
-from provenance.files import append_lines, atomic_write, pretty_json, share_with_workspace_owner
-from provenance.gitmeta import GitUnavailable, read_git
-from provenance.hashing import sha256_file
-from provenance.history import Cycle, collapse, recent_predictions
-from provenance.ledger import checkpoint_path, open_for_append
-from provenance.ledger_branch import LedgerBranch
-from provenance.model import MODEL_VERSION, Model
-from provenance.prediction import load_model, model_path, selection_hindsight
+from provenance.ledger.branch import LedgerBranch
+from provenance.ledger.chain import open_for_append
+from provenance.ledger.checkpoint import checkpoint_path
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.schemas import (
     FAILED_RESULTS,
@@ -66,6 +66,7 @@ from provenance.schemas import (
     Verdict,
     utc_now,
 )
+from provenance.workspace import append_lines, atomic_write, pretty_json, share_with_workspace_owner
 
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}

@@ -15,11 +15,11 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from provenance.calibration import calibrate
-from provenance.epistemic import rank
-from provenance.history import Cycle
-from provenance.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
-from provenance.selection import FIT_TOLERANCE, walk
+from provenance.learning.calibration import calibrate
+from provenance.learning.epistemic import rank
+from provenance.learning.history import Cycle
+from provenance.learning.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
+from provenance.selection.budget import FIT_TOLERANCE, walk
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)

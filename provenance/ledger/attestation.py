@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from provenance.datasets.hashing import hash_file
 from provenance.errors import InputError
-from provenance.hashing import hash_file
 from provenance.schemas import CIProvenance, Conclusion, Outcome
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -127,7 +127,7 @@ def read_digests(path: Path) -> dict[str, str]:
     A file is read as `subject-checksums` (or any `sha256sum` output); a directory has every
     regular file hashed, named relative to it.
     """
-    from provenance.hashing import walk_files
+    from provenance.datasets.hashing import walk_files
 
     if path.is_dir():
         return {name: hash_file(path / name).sha256 for name in walk_files(path)}

@@ -17,9 +17,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from provenance.datasets.hashing import TreeDigest, hash_file, hash_listing, hash_tree
 from provenance.errors import InputError
-from provenance.files import atomic_write
-from provenance.hashing import TreeDigest, hash_file, hash_listing, hash_tree
+from provenance.workspace import atomic_write
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 _SHA256 = r"^[0-9a-f]{64}$"

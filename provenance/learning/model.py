@@ -49,7 +49,7 @@ import numpy.typing as npt
 import orjson
 
 from provenance.errors import InputError
-from provenance.mentions import mentioned
+from provenance.learning.mentions import mentioned
 
 FloatArray = npt.NDArray[np.float64]
 MODEL_VERSION = "provenance-change-aware-2"
@@ -388,7 +388,7 @@ class Model:
 
     def save(self, path: Path) -> None:
         """Write the state atomically."""
-        from provenance.files import atomic_write
+        from provenance.workspace import atomic_write
 
         atomic_write(path, self.to_bytes())
 

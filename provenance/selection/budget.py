@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from provenance.epistemic import rank_by_failure_probability, rank_by_information
-from provenance.model import seconds_floor
+from provenance.learning.epistemic import rank_by_failure_probability, rank_by_information
+from provenance.learning.model import seconds_floor
 from provenance.reports.common import file_of_nodeid
 
 FloatArray = npt.NDArray[np.float64]

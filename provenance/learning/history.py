@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance.errors import InputError, IntegrityError
-from provenance.ledger import tail_lines
+from provenance.ledger.chain import tail_lines
 from provenance.schemas import FAILED_RESULTS
 
 

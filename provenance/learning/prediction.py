@@ -14,10 +14,10 @@ from pathlib import Path
 
 from provenance.config import Settings
 from provenance.errors import InputError
-from provenance.history import Cycle, read_ledger
-from provenance.model import Model, rebuild
+from provenance.learning.history import Cycle, read_ledger
+from provenance.learning.model import Model, rebuild
 from provenance.schemas import SelectionHindsight
-from provenance.selection import Budget, FloatArray, select
+from provenance.selection.budget import Budget, FloatArray, select
 
 
 def load_model(ledger_path: Path, head: str) -> Model:

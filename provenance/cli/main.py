@@ -375,8 +375,8 @@ def _select(settings: Settings, env: Mapping[str, str], in_github: bool, changed
     from provenance.context import read_context
     from provenance.github.commands import append_file, format_outputs
     from provenance.gitmeta import read_git
-    from provenance.planning import plan, read_test_list, write_plan
-    from provenance.selection import Budget
+    from provenance.selection.budget import Budget
+    from provenance.selection.plan import plan, read_test_list, write_plan
 
     workspace = settings.workspace
     if changed is None:
@@ -407,8 +407,8 @@ def _select(settings: Settings, env: Mapping[str, str], in_github: bool, changed
 
 def _run(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     # Imported here so `provenance --version` and `--help` stay fast.
-    from provenance import pipeline
     from provenance.github import publish
+    from provenance.pipeline import run as pipeline
 
     token = settings.github_token.get_secret_value() if settings.github_token else env.get("GITHUB_TOKEN")
     if in_github and token:
@@ -452,11 +452,11 @@ def _check_run(
 
 
 def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from provenance import contracts
-    from provenance.files import append_lines
+    from provenance.datasets import contracts
     from provenance.gitmeta import read_git
     from provenance.schemas import utc_now
     from provenance.text import printable
+    from provenance.workspace import append_lines
 
     workspace: Path = args.workspace
     manifest_path = workspace / args.contracts
@@ -504,10 +504,11 @@ def _validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _backtest(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    from provenance import backtest, history
-    from provenance.comparison import compare
-    from provenance.files import atomic_write
-    from provenance.model import MODEL_VERSION, Model
+    from provenance.learning import history
+    from provenance.learning.model import MODEL_VERSION, Model
+    from provenance.selection import backtest
+    from provenance.selection.comparison import compare
+    from provenance.workspace import atomic_write
 
     budgets = _fractions(args.budgets)
     if args.warmup < 0:
@@ -546,7 +547,7 @@ def _fractions(text: str) -> tuple[float, ...]:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from provenance.calibration import BinStrategy, calibrate, read_predictions
+    from provenance.learning.calibration import BinStrategy, calibrate, read_predictions
 
     p, y = read_predictions(args.predictions)
     report = calibrate(
@@ -558,7 +559,8 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _verify(path: Path, checkpoint_file: Path | None, strict: bool = False) -> int:
-    from provenance.ledger import load_checkpoint, verify
+    from provenance.ledger.checkpoint import load_checkpoint
+    from provenance.ledger.verify import verify
 
     if not path.is_file():
         raise InputError("expected an existing ledger file", source=str(path))
@@ -585,7 +587,7 @@ def _verify(path: Path, checkpoint_file: Path | None, strict: bool = False) -> i
 
 
 def _determinism(a: Path, b: Path) -> int:
-    from provenance.attestation import compare_builds, read_digests
+    from provenance.ledger.attestation import compare_builds, read_digests
     from provenance.text import printable
 
     for path in (a, b):
@@ -627,15 +629,16 @@ def _fetch(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def _prove(path: Path, seq: int) -> int:
-    from provenance.ledger import prove
+    from provenance.ledger.proofs import prove
 
     print(json.dumps(prove(path, seq), indent=2))
     return int(ExitCode.OK)
 
 
 def _check_proof(path: Path, checkpoint_file: Path | None) -> int:
-    from provenance.files import read_json
-    from provenance.ledger import check_proof, load_checkpoint
+    from provenance.ledger.checkpoint import load_checkpoint
+    from provenance.ledger.proofs import check_proof
+    from provenance.workspace import read_json
 
     proof = read_json(path)
     checkpoint = load_checkpoint(checkpoint_file) if checkpoint_file is not None else None

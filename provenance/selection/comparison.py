@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from provenance.backtest import DETECTION_TARGETS, Scored, apfdc, select_within, time_saved
+from provenance.selection.backtest import DETECTION_TARGETS, Scored, apfdc, select_within, time_saved
 
 FloatArray = npt.NDArray[np.float64]
 RESAMPLES = 2000

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 
 from provenance.errors import InputError
-from provenance.files import atomic_write, pretty_json
-from provenance.ledger import read_tail
-from provenance.model import MODEL_VERSION
-from provenance.selection import Budget, Selection, select
+from provenance.learning.model import MODEL_VERSION
+from provenance.ledger.chain import read_tail
+from provenance.selection.budget import Budget, Selection, select
+from provenance.workspace import atomic_write, pretty_json
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def plan(
     full_run_every: int = 0,
 ) -> Plan:
     """Choose the tests for the coming run from everything the ledger knows."""
-    from provenance.prediction import load_model
+    from provenance.learning.prediction import load_model
 
     last = read_tail(ledger_path, 1)
     head = last[0]["entry_hash"] if last else "0" * 64

@@ -1,0 +1,47 @@
+"""Ledger checkpoints: the size, head and Merkle root a run saw, kept to detect a later rewrite."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from provenance.errors import InputError
+from provenance.ledger.merkle import Frontier
+from provenance.workspace import read_json
+
+CHECKPOINT_TYPE = "provenance-ledger-checkpoint/v1"
+
+
+def checkpoint_path(ledger: Path) -> Path:
+    """The latest checkpoint, kept beside the ledger."""
+    return ledger.with_name(ledger.name + ".checkpoint.json")
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint file; anything malformed is bad input naming the file and the field."""
+    data = read_json(path)
+    if not isinstance(data, dict) or data.get("type") != CHECKPOINT_TYPE:
+        raise InputError(f"expected a ledger checkpoint ({CHECKPOINT_TYPE})", source=str(path), field="type")
+    for key, kind in (("size", int), ("head", str), ("merkle_root", str)):
+        if not isinstance(data.get(key), kind):
+            raise InputError(f"expected {kind.__name__}", source=str(path), field=key)
+    return data
+
+
+def frontier_for(path: Path, size: int, head: str) -> Frontier:
+    """The Merkle frontier of `size` entries ending in `head`: the checkpoint's if it matches, else rebuilt."""
+    beside = checkpoint_path(path)
+    if beside.is_file():
+        with contextlib.suppress(ValueError):  # a damaged checkpoint is rebuilt below from the ledger
+            saved = json.loads(beside.read_bytes())
+            frontier = Frontier.from_json(saved.get("frontier"))
+            if frontier.size == size and saved.get("head") == head:
+                return frontier
+    frontier = Frontier()
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.endswith(b"\n"):
+                frontier.append(bytes.fromhex(json.loads(line)["entry_hash"]))
+    return frontier
