@@ -1,4 +1,9 @@
-"""Writing files so that a crash leaves the old content or the new, never half of either."""
+"""The trust boundary: where a path in the workspace may lead, and how files are written and read.
+
+The workspace is the pull request's tree: any path in it may be a symlink. Every path the tool
+resolves from it is checked here; every file it writes is written so that a crash leaves the old
+content or the new, never half of either.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,45 @@ import glob
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from provenance.errors import InputError
+
+
+def resolve_inside(workspace: Path, relative: str, what: str) -> Path:
+    """A path inside the workspace; `..` or a symlink that leads out of it is refused."""
+    root = workspace.resolve()
+    candidate = (root / relative).resolve()
+    if candidate != root and root not in candidate.parents:
+        raise InputError(f"path {relative!r} leads outside the workspace", field=what)
+    return candidate
+
+
+def linked_out(path: Path, workspace: Path) -> str | None:
+    """The path shown relative to the workspace when it lies in it but a symlink leads it outside; else None.
+
+    A pull request can commit such a link; following it would publish whatever it points at (a
+    runner file, a secret). A path named outside the checkout is the user's choice.
+    """
+    # Lexically (links not followed), then resolved: a difference means a link leads out.
+    root = Path(os.path.abspath(workspace))  # noqa: PTH100
+    lexical = Path(os.path.abspath(path))  # noqa: PTH100
+    if lexical.is_relative_to(root) and not path.resolve().is_relative_to(workspace.resolve()):
+        return lexical.relative_to(root).as_posix()
+    return None
+
+
+def check_destinations(workspace: Path, files: Mapping[str, str], directories: Mapping[str, str]) -> None:
+    """Refuse unusable output paths (by setting name) before anything is written, so a bad one leaves no trace."""
+    for name, relative in files.items():
+        if (workspace / relative).is_dir():
+            raise InputError("expected a file, found a directory", source=relative, field=name)
+    for name, relative in directories.items():
+        where = workspace / relative
+        if where.exists() and not where.is_dir():
+            raise InputError("expected a directory, found a file", source=relative, field=name)
 
 
 def atomic_write(path: Path, data: bytes) -> None:

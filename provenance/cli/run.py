@@ -87,8 +87,8 @@ def run_tests(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
 def record(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     """Gather, record and publish the run; exit 1 when its gate failed."""
     # Imported here so `provenance --version` and `--help` stay fast.
+    from provenance import pipeline
     from provenance.github import publish
-    from provenance.pipeline import run as pipeline
 
     token = settings.github_token.get_secret_value() if settings.github_token else env.get("GITHUB_TOKEN")
     if in_github and token:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from provenance.datasets.hashing import TreeDigest, hash_file, hash_listing, hash_tree
 from provenance.errors import InputError
-from provenance.workspace import atomic_write
+from provenance.workspace import atomic_write, resolve_inside
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 _SHA256 = r"^[0-9a-f]{64}$"
@@ -153,15 +153,6 @@ def load_manifest(path: Path) -> Manifest:
             owner = ".".join(str(part) for part in error["loc"][:-1]) or "the top level"
             raise InputError(f"unknown key {key!r} in {owner}", source=shown, field=location) from None
         raise InputError(f"{error['msg']} (got {error.get('input')!r})", source=shown, field=location) from None
-
-
-def resolve_inside(workspace: Path, relative: str, what: str) -> Path:
-    """A path inside the workspace; `..` or a symlink that leads out of it is refused."""
-    root = workspace.resolve()
-    candidate = (root / relative).resolve()
-    if candidate != root and root not in candidate.parents:
-        raise InputError(f"path {relative!r} leads outside the workspace", field=what)
-    return candidate
 
 
 def validate(

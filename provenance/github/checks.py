@@ -13,7 +13,7 @@ from typing import Any
 
 from provenance.github import summary
 from provenance.github.api import ApiError, GitHubApi
-from provenance.pipeline.run import RunOutcome
+from provenance.pipeline import RunOutcome
 from provenance.schemas import Result, TestResult
 
 ANNOTATIONS_PER_REQUEST = 50

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from provenance.pipeline.run import RunOutcome
+from provenance.pipeline import RunOutcome
 from provenance.schemas import Result
 from provenance.text import printable
 

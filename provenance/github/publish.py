@@ -22,7 +22,7 @@ from provenance.github.commands import (
     stop_commands_token,
 )
 from provenance.github.plaintext import render_text
-from provenance.pipeline.run import RunOutcome
+from provenance.pipeline import RunOutcome
 from provenance.schemas import Result, TestResult
 from provenance.terminal import paint
 

@@ -7,7 +7,7 @@ rest is named in a visible notice.
 from __future__ import annotations
 
 from provenance.github.markdown import code, inline, preformatted
-from provenance.pipeline.run import RunOutcome
+from provenance.pipeline import RunOutcome
 from provenance.schemas import Conclusion, Result, TestResult
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024

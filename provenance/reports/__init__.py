@@ -8,7 +8,6 @@ from __future__ import annotations
 import glob
 import hashlib
 import math
-import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from provenance.reports import junit, pytest_json, reportlog
 from provenance.reports.common import ParsedReport, ReportError
 from provenance.reports.locate import Locator
 from provenance.schemas import ReportFormat, ReportSource
+from provenance.workspace import linked_out
 
 __all__ = ["LoadedReport", "ReportError", "display_path", "find_reports", "load_report"]
 
@@ -50,17 +50,10 @@ def find_reports(patterns: tuple[str, ...], workspace: Path) -> list[Path]:
 
 
 def _not_linked_out(path: Path, workspace: Path) -> Path:
-    """Refuse a report inside the checkout that is a symlink to a file outside it.
-
-    A pull request can commit such a link; following it would publish whatever it points at
-    (a runner file, a secret) in the summary. A path named outside the checkout is the user's choice.
-    """
-    # Lexically (links not followed), then resolved: a difference means a link leads out.
-    root = Path(os.path.abspath(workspace))  # noqa: PTH100
-    lexical = Path(os.path.abspath(path))  # noqa: PTH100
-    if lexical.is_relative_to(root) and not path.resolve().is_relative_to(workspace.resolve()):
-        raise ReportError("is a symlink that leads outside the workspace",
-                          source=lexical.relative_to(root).as_posix(), field="report")  # fmt: skip
+    """Refuse a report inside the checkout that is a symlink to a file outside it."""
+    shown = linked_out(path, workspace)
+    if shown is not None:
+        raise ReportError("is a symlink that leads outside the workspace", source=shown, field="report")
     return path
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from provenance.config import Settings
 from provenance.context import RunContext
-from provenance.pipeline.run import Inputs, RunOutcome, record
+from provenance.pipeline import Inputs, RunOutcome, record
 from provenance.reports import LoadedReport
 from provenance.reports.common import ParsedReport
 from provenance.schemas import GitInfo, Outcome, ReportFormat, ReportSource, TestResult

@@ -12,7 +12,7 @@ from provenance.cli import main
 from provenance.config import Settings
 from provenance.github import summary
 from provenance.learning.model import MODEL_VERSION
-from provenance.pipeline.run import gather, record
+from provenance.pipeline import gather, record
 
 REPORT = """<testsuite time="1.0">
 <testcase classname="tests.test_a" name="test_ok" time="0.1"/>

@@ -43,7 +43,7 @@ def test_every_setting_is_an_input_with_the_same_default() -> None:
 
 
 def test_outputs_are_the_ones_the_run_produces(tmp_path: Path) -> None:
-    from provenance.pipeline.run import gather, record
+    from provenance.pipeline import gather, record
 
     (tmp_path / "report.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
     outcome = record(gather(Settings(workspace=tmp_path, report=("report.xml",)), {}))

@@ -14,7 +14,7 @@ import pytest
 
 from provenance.config import Settings
 from provenance.context import RunContext
-from provenance.pipeline.run import Inputs, decide
+from provenance.pipeline import Inputs, decide
 from provenance.reports import load_report
 from provenance.schemas import Conclusion, TestCounts
 from tests.support.project import ROOT

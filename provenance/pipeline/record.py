@@ -1,0 +1,268 @@
+"""The writing half of `run`: the provenance file, the ledger entry, the checkpoint and the attestations.
+
+The provenance file names the ledger position it will occupy (`seq`, `prev`), and the ledger entry
+carries the provenance file's digest, so each vouches for the other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from provenance import __version__
+from provenance.config import Settings
+from provenance.context import RunContext
+from provenance.datasets.contracts import Validation
+from provenance.errors import InputError
+from provenance.learning.history import collapse
+from provenance.learning.model import MODEL_VERSION
+from provenance.learning.prediction import load_model, model_path, selection_hindsight
+from provenance.ledger.attestation import (
+    LINEAGE_PREDICATE,
+    TEST_RESULT_PREDICATE,
+    Subject,
+    lineage_predicate,
+    statement,
+    subject_checksums,
+    subjects_of,
+    test_result_predicate,
+)
+from provenance.ledger.chain import open_for_append
+from provenance.ledger.checkpoint import checkpoint_path
+from provenance.pipeline.inputs import Inputs
+from provenance.pipeline.outcome import RunOutcome
+from provenance.pipeline.scoring import calibrate_run, past_scores, run_scores
+from provenance.pipeline.verdict import decide, warnings_for
+from provenance.schemas import (
+    FAILED_RESULTS,
+    CIProvenance,
+    CIRun,
+    DatasetLineage,
+    LedgerPointer,
+    LedgerTest,
+    ModelProvenance,
+    Retention,
+    TestCounts,
+    utc_now,
+)
+from provenance.workspace import atomic_write, pretty_json, share_with_workspace_owner
+
+
+def build_run(inputs: Inputs, now: datetime) -> CIRun:
+    """The seed's `CIRun`, from the context, git and the merged reports (pure)."""
+    context = inputs.context
+    tests = [test for loaded in inputs.reports for test in loaded.parsed.tests]
+    walltimes = [r.source.walltime_seconds for r in inputs.reports if r.source.walltime_seconds is not None]
+    starts = [r.parsed.started_at for r in inputs.reports if r.parsed.started_at is not None]
+    walltime = math.fsum(walltimes) if walltimes else math.fsum(t.duration_seconds for t in tests)
+    return CIRun(
+        run_id=context.run_id,
+        run_attempt=context.run_attempt,
+        repository=context.repository,
+        workflow=context.workflow,
+        job=context.job,
+        event_name=context.event_name,
+        actor=context.actor,
+        ref=context.ref,
+        sha=context.sha or inputs.git.commit,
+        pr_number=context.pr_number,
+        pr_base_sha=context.pr_base_sha,
+        pr_head_sha=context.pr_head_sha,
+        run_url=context.run_url,
+        runner_os=context.runner_os,
+        runner_arch=context.runner_arch,
+        git=inputs.git,
+        started_at=min(starts) if starts else None,
+        recorded_at=now,
+        walltime_seconds=walltime,
+        counts=TestCounts.of(tests),
+        tests=tests,
+    )
+
+
+def evidence_name(context: RunContext, kind: str = "ci_provenance", extension: str = ".json") -> str:
+    """`ci_provenance_<run_id>.json`; a re-run attempt gets `-<attempt>` so it never overwrites."""
+    attempt = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
+    return f"{kind}_{context.run_id}{attempt}{extension}"
+
+
+def write_provenance(path: Path, provenance: CIProvenance) -> str:
+    """Write the provenance file and return its sha256; its bytes are let go at once (they can be large).
+
+    pydantic dumps all but the tests, and orjson writes those from the `TestResult` dataclasses
+    directly: pydantic would read each enum's value through Python, a third of a 100,000-test run.
+    """
+    document = provenance.model_dump(mode="json", exclude={"run": {"tests"}})
+    document["run"]["tests"] = provenance.run.tests
+    data = pretty_json(document)
+    atomic_write(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None = None) -> RunOutcome:
+    """Decide, then write the provenance file and append the ledger entry under the ledger's lock."""
+    now = now or utc_now()
+    settings = inputs.settings
+    run = build_run(inputs, now)
+    workspace = settings.workspace
+    ledger_path = (ledger_root or workspace) / settings.ledger
+    evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
+    with open_for_append(ledger_path) as ledger:
+        # The model learnt from every entry before this one predicts this run; its predictions are
+        # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
+        model = load_model(ledger_path, ledger.head.prev)
+        rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in run.tests]
+        changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
+        cycle = collapse(ledger.head.next_seq, rows, changed)
+        # Nothing learnt yet (no history): a prior is not a prediction worth scoring or selecting by.
+        p_fail = model.predict(cycle.tests, cycle.changed_files) if model.cycles else None
+        predictions = inputs.predictions or (dict(zip(cycle.tests, p_fail.tolist(), strict=True))
+                                             if p_fail is not None else {})  # fmt: skip
+        scores = run_scores(cycle, predictions)
+        calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
+        provenance = CIProvenance(
+            tool="provenance",
+            tool_version=__version__,
+            run=run,
+            verdict=decide(inputs, run.tests, calibration),
+            reports=[loaded.source for loaded in inputs.reports],
+            contracts_manifest=inputs.contracts.manifest_path if inputs.contracts else None,
+            datasets=dataset_lineage(inputs.contracts),
+            model=ModelProvenance(model_hash=model.digest, model_version=MODEL_VERSION),
+            calibration=calibration,
+            selection_hindsight=selection_hindsight(model, cycle, p_fail, settings) if p_fail is not None else None,
+            retention=Retention(retention_years=settings.retention_years,
+                                retain_until=_add_years(now, settings.retention_years)),
+            ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
+        )  # fmt: skip
+        provenance_sha256 = write_provenance(workspace / evidence_rel, provenance)
+        entry = ledger.append(
+            entry_fields(provenance, predictions, evidence_rel, provenance_sha256)
+            | _correction(settings, ledger.head.next_seq, ledger_path)
+        )
+        # The latest checkpoint stays beside the ledger (the next run extends its Merkle frontier);
+        # a copy goes with the evidence, so a later truncation or rewrite of the ledger shows.
+        checkpoint = ledger.checkpoint(now, run.run_id)
+        checkpoint_bytes = pretty_json(checkpoint)
+        atomic_write(checkpoint_path(ledger_path), checkpoint_bytes)
+        checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
+        atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
+        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+        model.remember_scores(scores.to_row(), keep=settings.calibration_window)
+        model.ledger_head = entry.entry_hash
+        model.save(model_path(ledger_path))
+    attestations = write_attestations(
+        inputs, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_rel, checkpoint_bytes
+    )
+    written = [ledger_path, workspace / evidence_rel, checkpoint_path(ledger_path), workspace / checkpoint_rel,
+               model_path(ledger_path), *(workspace / p for p in attestations.values())]  # fmt: skip
+    if inputs.contracts is not None:
+        written.append(workspace / settings.contracts_audit_log)
+    share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
+    warnings = warnings_for(inputs)
+    if ledger.quarantined is not None:
+        warnings.append(f"the ledger ended with a torn write; its bytes were moved to {ledger.quarantined.name} "
+                        "and the ledger cut back to its last whole entry")  # fmt: skip
+    return RunOutcome(provenance=provenance, entry=entry, provenance_path=evidence_rel.as_posix(),
+                      provenance_sha256=provenance_sha256, ledger_path=settings.ledger,
+                      checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
+                      warnings=warnings)  # fmt: skip
+
+
+def entry_fields(
+    provenance: CIProvenance, predictions: dict[str, float], evidence_rel: Path, provenance_sha256: str
+) -> dict[str, Any]:
+    """The ledger entry of a run, but for its chain fields (seq, prev, entry_hash) and a correction."""
+    run, calibration, model = provenance.run, provenance.calibration, provenance.model
+    assert model is not None  # every run records the model that predicted it
+    return {
+        "recorded_at": run.recorded_at,
+        "run_id": run.run_id,
+        "run_attempt": run.run_attempt,
+        "repository": run.repository,
+        "commit": run.sha,
+        "branch": run.git.branch,
+        "conclusion": provenance.verdict.conclusion,
+        "counts": run.counts,
+        "walltime_seconds": run.walltime_seconds,
+        "tests": [LedgerTest(t.nodeid, t.result, t.duration_seconds, predictions.get(t.nodeid)) for t in run.tests],
+        "changed_files": [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None,
+        "reports": [source.sha256 for source in provenance.reports],
+        "provenance_path": evidence_rel.as_posix(),
+        "provenance_sha256": provenance_sha256,
+        "retention_until": provenance.retention.retain_until,
+        "model_hash": model.model_hash,
+        "model_version": model.model_version,
+        "dataset_id": [d.dataset_id for d in provenance.datasets],
+        "dataset_checksum": [d.dataset_checksum for d in provenance.datasets],
+        **(
+            {"brier_score": calibration.run.brier_score, "ece": calibration.run.ece, "mce": calibration.run.mce}
+            if calibration is not None and calibration.run is not None
+            else {}
+        ),
+    }
+
+
+def write_attestations(
+    inputs: Inputs,
+    record: CIProvenance,
+    provenance_sha256: str,
+    entry_hash: str,
+    checkpoint: dict[str, Any],
+    checkpoint_rel: Path,
+    checkpoint_bytes: bytes,
+) -> dict[str, str]:
+    """The in-toto statements, the bare predicate and the subject checksums `actions/attest` takes."""
+    settings = inputs.settings
+    checkpoint_subject = Subject(checkpoint_rel.as_posix(), "sha256", hashlib.sha256(checkpoint_bytes).hexdigest())
+    subjects = subjects_of(record, checkpoint_subject, inputs.artifacts)
+    predicate = test_result_predicate(record, inputs.configuration)
+    paths = {
+        "statement": Path(settings.evidence_dir) / evidence_name(inputs.context, "test_result.intoto"),
+        "lineage": Path(settings.evidence_dir) / evidence_name(inputs.context, "lineage.intoto"),
+        "predicate": Path(settings.evidence_dir) / evidence_name(inputs.context, "test_result_predicate"),
+        "subjects": Path(settings.evidence_dir) / evidence_name(inputs.context, "subject_checksums", ".txt"),
+    }
+    lineage = lineage_predicate(record, provenance_sha256, checkpoint, entry_hash)
+    documents: dict[str, bytes] = {
+        "statement": pretty_json(statement(subjects, TEST_RESULT_PREDICATE, predicate)),
+        "lineage": pretty_json(statement(subjects, LINEAGE_PREDICATE, lineage)),
+        "predicate": pretty_json(predicate),
+        "subjects": subject_checksums(subjects).encode(),
+    }
+    for key, data in documents.items():
+        atomic_write(settings.workspace / paths[key], data)
+    return {key: path.as_posix() for key, path in paths.items()}
+
+
+def _correction(settings: Settings, next_seq: int, ledger_path: Path) -> dict[str, Any]:
+    """A correction is a new entry naming the one it supersedes; the earlier entry stays as it was."""
+    if settings.supersedes is None:
+        return {}
+    if settings.supersedes >= next_seq:
+        raise InputError(f"there is no entry {settings.supersedes} to supersede yet (next is {next_seq})",
+                         source=str(ledger_path), field="--supersedes")  # fmt: skip
+    return {"supersedes": settings.supersedes, "correction_reason": settings.correction_reason}
+
+
+def dataset_lineage(validation: Validation | None) -> list[DatasetLineage]:
+    """The validation's results as the provenance file records them."""
+    if validation is None:
+        return []
+    return [
+        DatasetLineage(
+            dataset_id=r.dataset_id, path=r.path, kind=r.kind, dataset_checksum=r.actual,
+            expected_checksum=r.expected, size=r.size, nfiles=r.nfiles, status=r.status, problems=r.problems,
+        )
+        for r in validation.results
+    ]  # fmt: skip
+
+
+def _add_years(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return moment.replace(year=moment.year + years, day=28) + timedelta(days=1)
