@@ -41,12 +41,8 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("--evidence-dir", metavar="DIR", help="where provenance files go (default evidence)")
     parser.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
     parser.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
-    parser.add_argument(
-        "--supersedes",
-        type=int,
-        metavar="SEQ",
-        help="record this run as a correction of ledger entry SEQ (which stays as it was)",
-    )
+    parser.add_argument("--supersedes", type=int, metavar="SEQ",
+                        help="record this run as a correction of ledger entry SEQ (which stays as it was)")  # fmt: skip
     parser.add_argument("--correction-reason", metavar="TEXT", help="why the correction is made (required with it)")
     parser.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
     parser.add_argument("--check-name", metavar="NAME", help="also publish a check run of this name (needs a token)")

@@ -1,4 +1,4 @@
-"""Publish a recorded run: step outputs, job summary, annotations, and the log.
+"""Publish a recorded run: step outputs, job summary, annotations, and the log (to the streams the CLI hands in).
 
 On GitHub the outputs go to `GITHUB_OUTPUT` and the summary to `GITHUB_STEP_SUMMARY`; elsewhere
 the outputs are printed as JSON on stdout and the summary as text on stderr.
@@ -49,19 +49,19 @@ def publish(
         used = path.stat().st_size if path.exists() else 0
         append_file(path, summary.render(outcome, limit_bytes=summary.SUMMARY_LIMIT_BYTES - used))
     if in_github:
-        for line in workflow_commands(outcome, settings.annotate):
-            print(line, file=stdout)
+        lines = workflow_commands(outcome, settings.annotate)
         # The log copy of the summary holds untrusted text: stop command processing around it.
         token = stop_commands_token()
-        print(f"::stop-commands::{token}", file=stdout)
-        print(render_text(outcome), end="", file=stdout)
-        print(f"::{token}::", file=stdout, flush=True)
+        stdout.write("".join(line + "\n" for line in lines) + f"::stop-commands::{token}\n")
+        stdout.write(render_text(outcome) + f"::{token}::\n")
+        stdout.flush()
     else:
         headline, _, rest = render_text(outcome).partition("\n")
-        print(paint(headline, outcome.verdict.conclusion.value, stderr, env) + "\n" + rest, end="", file=stderr,
-              flush=True)  # fmt: skip
+        stderr.write(paint(headline, outcome.verdict.conclusion.value, stderr, env) + "\n" + rest)
+        stderr.flush()
     if not output_file:
-        print(json.dumps(outputs, indent=2), file=stdout, flush=True)
+        stdout.write(json.dumps(outputs, indent=2) + "\n")
+        stdout.flush()
 
 
 def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:

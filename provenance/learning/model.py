@@ -38,7 +38,6 @@ Each run updates the state once, so predicting and updating cost time in proport
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -46,9 +45,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 
-from provenance.errors import InputError
 from provenance.learning.mentions import mentioned
 
 FloatArray = npt.NDArray[np.float64]
@@ -70,7 +67,7 @@ _MIN_SECONDS = 1e-3
 
 
 # The per-test arrays, in the order of the state's `stats` rows.
-_PER_TEST = (
+PER_TEST = (
     "runs",
     "fails",
     "typical_duration",
@@ -137,7 +134,7 @@ class Model:
         if new:
             self.names.extend(new)
             grow = np.zeros(len(new))
-            for name in _PER_TEST:
+            for name in PER_TEST:
                 setattr(self, name, np.concatenate([getattr(self, name), grow]))
         return idx
 
@@ -320,34 +317,10 @@ class Model:
         self.scored_runs = rows[-keep:]
 
     def to_bytes(self) -> bytes:
-        """The state as an npz archive (names as JSON); the same state gives the same bytes."""
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            version=np.frombuffer(MODEL_VERSION.encode(), dtype=np.uint8),
-            names=np.frombuffer(orjson.dumps(self.names), dtype=np.uint8),
-            stats=np.vstack([getattr(self, name) for name in _PER_TEST]),
-            totals=np.array(
-                [
-                    self.total_runs,
-                    self.total_fails,
-                    float(self.cycles),
-                    self.total_runs_after_failure,
-                    self.total_fails_after_failure,
-                ]
-            ),
-            expert_loss=self.expert_loss,
-            ledger_head=np.frombuffer(self.ledger_head.encode(), dtype=np.uint8),
-            scored_runs=self.scored_runs,
-            files=np.frombuffer(orjson.dumps(self.files), dtype=np.uint8),
-            file_changes=self.file_changes,
-            co_failures=np.array(
-                [(f, t, n) for f, tests in sorted(self.co_failures.items()) for t, n in sorted(tests.items())],
-                dtype=np.float64,
-            ).reshape(-1, 3),
-            mentioned=np.array([self.mentioned_runs, self.mentioned_fails]),
-        )
-        return buffer.getvalue()
+        """The state as an npz archive (`state.encode`); the same state gives the same bytes."""
+        from provenance.learning.state import encode
+
+        return encode(self)
 
     @property
     def digest(self) -> str:
@@ -357,34 +330,9 @@ class Model:
     @classmethod
     def from_bytes(cls, data: bytes, source: str = "model state") -> Model:
         """Load a state written by `to_bytes`."""
-        try:
-            with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-                version = bytes(archive["version"]).decode()
-                if version != MODEL_VERSION:
-                    raise ValueError(f"written by {version}, expected {MODEL_VERSION}")
-                stats, totals = archive["stats"], archive["totals"]
-                co_failures: dict[int, dict[int, float]] = {}
-                for f, t, n in archive["co_failures"].tolist():
-                    co_failures.setdefault(int(f), {})[int(t)] = n
-                return cls(
-                    names=list(orjson.loads(bytes(archive["names"]))),
-                    **{name: stats[row].copy() for row, name in enumerate(_PER_TEST)},
-                    total_runs=float(totals[0]),
-                    total_fails=float(totals[1]),
-                    cycles=int(totals[2]),
-                    total_runs_after_failure=float(totals[3]),
-                    total_fails_after_failure=float(totals[4]),
-                    expert_loss=archive["expert_loss"].reshape(2, EXPERTS).copy(),
-                    ledger_head=bytes(archive["ledger_head"]).decode(),
-                    scored_runs=archive["scored_runs"],
-                    files=list(orjson.loads(bytes(archive["files"]))),
-                    file_changes=archive["file_changes"].copy(),
-                    co_failures=co_failures,
-                    mentioned_runs=float(archive["mentioned"][0]),
-                    mentioned_fails=float(archive["mentioned"][1]),
-                )
-        except (OSError, ValueError, KeyError, IndexError) as exc:
-            raise InputError(f"not a model state ({exc})", source=source) from None
+        from provenance.learning.state import decode
+
+        return decode(data, source)
 
     def save(self, path: Path) -> None:
         """Write the state atomically."""

@@ -17,9 +17,10 @@ from provenance.config import Settings
 from provenance.context import RunContext
 from provenance.datasets.contracts import Validation
 from provenance.errors import InputError
-from provenance.learning.history import collapse
-from provenance.learning.model import MODEL_VERSION
-from provenance.learning.prediction import load_model, model_path, selection_hindsight
+from provenance.learning.calibration import BinTotals
+from provenance.learning.history import Cycle, collapse
+from provenance.learning.model import MODEL_VERSION, Model
+from provenance.learning.state import load_model, model_path
 from provenance.ledger.attestation import (
     LINEAGE_PREDICATE,
     TEST_RESULT_PREDICATE,
@@ -30,7 +31,7 @@ from provenance.ledger.attestation import (
     subjects_of,
     test_result_predicate,
 )
-from provenance.ledger.chain import open_for_append
+from provenance.ledger.chain import Appender, open_for_append
 from provenance.ledger.checkpoint import checkpoint_path
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
@@ -48,6 +49,7 @@ from provenance.schemas import (
     TestCounts,
     utc_now,
 )
+from provenance.selection.hindsight import selection_hindsight
 from provenance.workspace import atomic_write, pretty_json, share_with_workspace_owner
 
 
@@ -143,17 +145,8 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
             entry_fields(provenance, predictions, evidence_rel, provenance_sha256)
             | _correction(settings, ledger.head.next_seq, ledger_path)
         )
-        # The latest checkpoint stays beside the ledger (the next run extends its Merkle frontier);
-        # a copy goes with the evidence, so a later truncation or rewrite of the ledger shows.
-        checkpoint = ledger.checkpoint(now, run.run_id)
-        checkpoint_bytes = pretty_json(checkpoint)
-        atomic_write(checkpoint_path(ledger_path), checkpoint_bytes)
-        checkpoint_rel = Path(settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
-        atomic_write(workspace / checkpoint_rel, checkpoint_bytes)
-        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
-        model.remember_scores(scores.to_row(), keep=settings.calibration_window)
-        model.ledger_head = entry.entry_hash
-        model.save(model_path(ledger_path))
+        checkpoint, checkpoint_bytes, checkpoint_rel = write_checkpoints(ledger, inputs, now)
+        learn(model, cycle, scores, entry.entry_hash, ledger_path, keep=settings.calibration_window)
     attestations = write_attestations(
         inputs, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_rel, checkpoint_bytes
     )
@@ -170,6 +163,28 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                       provenance_sha256=provenance_sha256, ledger_path=settings.ledger,
                       checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
                       warnings=warnings)  # fmt: skip
+
+
+def learn(model: Model, cycle: Cycle, scores: BinTotals, head: str, ledger_path: Path, keep: int) -> None:
+    """The model learns the run's outcome and is saved beside the ledger, at its new head."""
+    model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+    model.remember_scores(scores.to_row(), keep=keep)
+    model.ledger_head = head
+    model.save(model_path(ledger_path))
+
+
+def write_checkpoints(ledger: Appender, inputs: Inputs, now: datetime) -> tuple[dict[str, Any], bytes, Path]:
+    """The checkpoint after this run's entry: beside the ledger, and a copy with the evidence.
+
+    The next run extends the one beside the ledger (its Merkle frontier); the copy travels with the
+    evidence, so a later truncation or rewrite of the ledger shows.
+    """
+    checkpoint = ledger.checkpoint(now, inputs.context.run_id)
+    data = pretty_json(checkpoint)
+    atomic_write(checkpoint_path(ledger.path), data)
+    relative = Path(inputs.settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
+    atomic_write(inputs.settings.workspace / relative, data)
+    return checkpoint, data, relative
 
 
 def entry_fields(

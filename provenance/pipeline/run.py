@@ -17,7 +17,7 @@ from pathlib import Path
 from provenance.datasets.contracts import audit_records
 from provenance.errors import ExternalServiceError
 from provenance.gitmeta import GitUnavailable
-from provenance.learning.prediction import model_path
+from provenance.learning.state import model_path
 from provenance.ledger.branch import LedgerBranch
 from provenance.ledger.checkpoint import checkpoint_path
 from provenance.pipeline.inputs import Inputs, gather

@@ -63,7 +63,7 @@ def plan(
     full_run_every: int = 0,
 ) -> Plan:
     """Choose the tests for the coming run from everything the ledger knows."""
-    from provenance.learning.prediction import load_model
+    from provenance.learning.state import load_model
 
     last = read_tail(ledger_path, 1)
     head = last[0]["entry_hash"] if last else "0" * 64

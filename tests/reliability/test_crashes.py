@@ -25,7 +25,7 @@ import pytest
 from provenance.cli import main
 from provenance.datasets.contracts import load_manifest
 from provenance.learning.model import Model
-from provenance.learning.prediction import model_path
+from provenance.learning.state import model_path
 from provenance.ledger.chain import open_for_append
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.ledger.verify import verify

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from provenance import __version__
 from provenance.config import Settings
@@ -82,6 +86,23 @@ def test_requirements_are_pinned() -> None:
     for line in (ROOT / "requirements.txt").read_text().splitlines():
         if line and not line.startswith("#"):
             assert re.fullmatch(r"[A-Za-z0-9_.-]+==[\w.]+", line), line
+
+
+def test_the_pins_are_exactly_what_the_declared_dependencies_pull_in() -> None:
+    """A pinned package that nothing needs would be shipped unused; a needed one missing breaks `--no-deps`."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    needed: set[str] = set()
+    todo = [Requirement(r) for r in declared]
+    while todo:
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in needed or (requirement.marker is not None and not requirement.marker.evaluate({"extra": ""})):
+            continue
+        needed.add(name)
+        todo += [Requirement(r) for r in importlib.metadata.requires(name) or []]
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    pinned = {canonicalize_name(line.split("==")[0]) for line in lines if line and not line.startswith("#")}
+    assert pinned == needed
 
 
 def test_help_and_version() -> None:

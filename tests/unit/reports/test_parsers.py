@@ -12,7 +12,7 @@ from provenance.reports import ReportError, find_reports, load_report
 from provenance.reports.locate import Locator
 from provenance.schemas import ReportFormat
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports" / "shapes"
+FIXTURES = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "reports" / "shapes"
 
 
 def test_formats_are_detected_from_content(tmp_path: Path) -> None:
