@@ -76,7 +76,7 @@ class Settings(BaseModel):
     def _one_budget(self) -> Settings:
         given = [n for n in ("budget", "budget_seconds", "confidence") if getattr(self, n) is not None]
         if len(given) > 1:
-            raise ValueError(f"give one budget, not {' and '.join(given)}")
+            raise ValueError("give one budget, not " + " and ".join(f"`{name}`" for name in given))
         return self
 
     @field_validator("correction_reason")
@@ -120,14 +120,19 @@ class Settings(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as exc:
             error = exc.errors()[0]
-            name = str(error["loc"][0]) if error["loc"] else "settings"
-            shown = spell(name) if spell else name
+            message = error["msg"].removeprefix("Value error, ")
+            spelt = spell or (lambda n: n)
+            if not error["loc"]:  # a rule across settings: name each, as the user spells it
+                for name in cls.model_fields:
+                    message = message.replace(f"`{name}`", spelt(name))
+                raise InputError(message, source=source) from None
+            name = str(error["loc"][0])
             given = raw.get(name)
             token = raw.get("github_token")
             if name == "github_token" or (token and str(token) in str(given)):
                 given = "***"  # a secret is never echoed, whichever input it was given to
-            expected = _expected(name, error["msg"].removeprefix("Value error, "))
-            raise InputError(f"{expected} (got {given!r})", source=source, field=shown) from None
+            got = f" (got {given!r})" if name in raw else ""
+            raise InputError(_expected(name, message) + got, source=source, field=spelt(name)) from None
 
 
 def _expected(name: str, pydantic_message: str) -> str:

@@ -12,6 +12,8 @@ class ExitCode(IntEnum):
     GATE_FAILED = 1
     BAD_INPUT = 2
     INTERNAL = 3
+    # The reader of stdout went away (`provenance ... | head`): what a command killed by SIGPIPE exits with.
+    PIPE_CLOSED = 128 + 13
 
 
 class ProvenanceError(Exception):

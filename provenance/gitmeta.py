@@ -80,15 +80,30 @@ def _current_branch(workspace: Path) -> str | None:
     return name or None
 
 
-def _resolve_base(workspace: Path, compare_base: str | None) -> str:
-    """The PR base or pushed-from commit when the clone has it, else the first parent."""
+def _resolve_base(workspace: Path, compare_base: str | None) -> str | None:
+    """The PR base or pushed-from commit when the clone has it, else the first parent; None for a root commit.
+
+    A shallow clone lacks both: that is said in words, not in git's (`fatal: Needed a single revision`).
+    """
     if compare_base:
-        merge_base = git(workspace, "merge-base", compare_base, "HEAD").strip()
-        return merge_base
-    return git(workspace, "rev-parse", "--verify", "HEAD^1^{commit}").strip()
+        try:
+            return git(workspace, "merge-base", compare_base, "HEAD").strip()
+        except GitUnavailable:
+            raise GitUnavailable(f"the base commit {compare_base[:12]} is not in the clone; {_DEEPEN}") from None
+    parents = git(workspace, "rev-list", "--parents", "-n", "1", "HEAD").split()[1:]
+    if parents:
+        return parents[0]
+    if git(workspace, "rev-parse", "--is-shallow-repository").strip() == "true":
+        raise GitUnavailable(f"the clone is shallow and holds no parent of HEAD; {_DEEPEN}")
+    return None  # the repository's first commit: every file in it is new
 
 
-def _changed_files(workspace: Path, base: str) -> list[ChangedFile]:
+_DEEPEN = "check out with `fetch-depth: 0` (actions/checkout) so the change can be diffed"
+
+
+def _changed_files(workspace: Path, base: str | None) -> list[ChangedFile]:
+    if base is None:  # against the empty tree, in the repository's own hash
+        base = git(workspace, "hash-object", "-t", "tree", "/dev/null").strip()
     out = git(workspace, "diff", "--numstat", "-z", "--no-renames", base, "HEAD")
     fields = out.split("\0")
     changed: list[ChangedFile] = []

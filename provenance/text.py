@@ -23,3 +23,13 @@ def escape_char(char: str) -> str:
 def printable(text: str) -> str:
     """Text safe to print on a terminal or into a CI log line."""
     return "".join(escape_char(c) if is_invisible(c) else c for c in text)
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 error`, `2 errors`: a count in words that agree in number (`many` for an irregular plural)."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def is_are(count: int) -> str:
+    """The verb that agrees with `count`: `1 test is`, `2 tests are`."""
+    return "is" if count == 1 else "are"

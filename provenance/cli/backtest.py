@@ -20,7 +20,7 @@ def add_parser(commands: Commands) -> None:
         help="replay a test history: what prediction and selection would have caught and saved",
         description="Replay a history in order (predictions for each cycle use only the cycles before it) and "
         "print Brier, log loss, ECE, MCE, APFD, APFDc, recall and detection at each budget, and the time "
-        "saved at 95%%, 99%% and 100%% failing-cycle detection.",
+        "saved at 95%, 99% and 100% failing-cycle detection.",
         epilog="examples:\n  provenance backtest --history data/ci_runs.jsonl\n"
         "  provenance backtest --history history.csv --format atcs --emit-predictions predictions.jsonl\n"
         "  provenance backtest --history data/ci_runs.jsonl --reference",
@@ -70,6 +70,9 @@ def replay(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
     path: Path = args.history
     fmt = args.format if args.format != "auto" else history.detect_format(path)
     cycles = history.read_atcs(path) if fmt == "atcs" else history.read_ledger(path)
+    if len(cycles) <= args.warmup:
+        raise InputError(f"nothing to score: {len(cycles)} cycles, and the first {args.warmup} are the warm-up "
+                         "(give a smaller --warmup or a longer history)", source=str(path))  # fmt: skip
     model = Model()
     with Progress("backtest: scored cycles", max(0, len(cycles) - args.warmup), sys.stderr, env) as progress:
         figures, scored = backtest.run_backtest(cycles, lambda: model, args.warmup, budgets, progress.advance)

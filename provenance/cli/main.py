@@ -81,6 +81,10 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except KeyboardInterrupt:
         _report_error("interrupted", in_github)
         return int(ExitCode.INTERNAL)
+    except BrokenPipeError:
+        # Quietly: the rest of the output has nowhere to go, and Python's flush at exit must not complain.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return int(ExitCode.PIPE_CLOSED)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 3, never a bare traceback
         if debug:
             traceback.print_exc()

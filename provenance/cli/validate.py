@@ -7,11 +7,14 @@ import sys
 from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from provenance.cli.common import Commands
 from provenance.errors import ExitCode
 from provenance.terminal import Progress
+
+if TYPE_CHECKING:
+    from provenance.datasets.contracts import Manifest, Validation
 
 
 def add_parser(commands: Commands) -> None:
@@ -53,7 +56,7 @@ def validate_datasets(args: Namespace, env: Mapping[str, str], in_github: bool) 
     commit = read_git(workspace, compare_base=None, branch_hint=None).commit
     actor = env.get("GITHUB_ACTOR") or env.get("USER")
     at = utc_now().isoformat().replace("+00:00", "Z")
-    run_id = env.get("GITHUB_RUN_ID")
+    who: dict[str, Any] = {"actor": actor, "commit": commit, "run_id": env.get("GITHUB_RUN_ID"), "at": at}
     report: dict[str, Any] = {
         "manifest": args.contracts,
         "status": "failed" if validation.failures else "ok",
@@ -65,26 +68,38 @@ def validate_datasets(args: Namespace, env: Mapping[str, str], in_github: bool) 
         ],
     }  # fmt: skip
     if args.update:
-        changes = contracts.planned_updates(manifest, validation, commit)
-        report["changes"] = {k: {f: {"old": o, "new": n} for f, (o, n) in v.items()} for k, v in changes.items()}
-        if not args.dry_run:
-            contracts.write_updates(manifest_path, changes)
-            audit = contracts.audit_records(
-                validation, "update", actor=actor, commit=commit, run_id=run_id, at=at, changes=changes
-            )
-            append_lines(workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
-        print(json.dumps(report))
-        verb = "would change" if args.dry_run else "changed"
-        for dataset_id, fields in changes.items():
-            for name, (old, new) in fields.items():
-                print(printable(f"{dataset_id}: {name} {verb}: {old} -> {new}"), file=sys.stderr)
-        if not changes:
-            print("every dataset already matches the manifest", file=sys.stderr)
-        return int(ExitCode.OK)
-    audit = contracts.audit_records(validation, "validate", actor=actor, commit=commit, run_id=run_id, at=at)
+        return _update(args, manifest, validation, report, who)
+    audit = contracts.audit_records(validation, "validate", **who)
     append_lines(workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
     print(json.dumps(report))
     for result in validation.results:
         mark = "ok" if result.status == "ok" else result.status.upper()
         print(printable(f"{mark:10} {result.dataset_id}: {result.describe()}"), file=sys.stderr)
     return int(ExitCode.GATE_FAILED if validation.blocks else ExitCode.OK)
+
+
+def _update(args: Namespace, manifest: Manifest, validation: Validation, report: dict[str, Any],
+            audit_fields: dict[str, Any]) -> int:  # fmt: skip
+    """Write (or, with --dry-run, show) the new checksums; the JSON's status says which was done."""
+    from provenance.datasets import contracts
+    from provenance.text import printable
+    from provenance.workspace import append_lines
+
+    changes = contracts.planned_updates(manifest, validation, audit_fields["commit"])
+    report["changes"] = {k: {f: {"old": o, "new": n} for f, (o, n) in v.items()} for k, v in changes.items()}
+    if not args.dry_run:
+        contracts.write_updates(args.workspace / args.contracts, changes)
+        audit = contracts.audit_records(validation, "update", changes=changes, **audit_fields)
+        append_lines(args.workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
+    if not changes or not args.dry_run:
+        report.update(status="updated" if changes else "ok", blocks=False)  # the manifest records what is there
+    else:
+        report["status"] = "would-update"
+    print(json.dumps(report))
+    verb = "would change" if args.dry_run else "changed"
+    for dataset_id, fields in changes.items():
+        for name, (old, new) in fields.items():
+            print(printable(f"{dataset_id}: {name} {verb}: {old} -> {new}"), file=sys.stderr)
+    if not changes:
+        print("every dataset already matches the manifest", file=sys.stderr)
+    return int(ExitCode.OK)

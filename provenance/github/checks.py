@@ -15,6 +15,7 @@ from provenance.github import summary
 from provenance.github.api import ApiError, GitHubApi
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Result, TestResult
+from provenance.text import plural
 
 ANNOTATIONS_PER_REQUEST = 50
 SUMMARY_LIMIT = 65535
@@ -59,7 +60,9 @@ def publish_check(api: GitHubApi, repo: str, head_sha: str, name: str, outcome: 
         annotations[i : i + ANNOTATIONS_PER_REQUEST] for i in range(0, len(annotations), ANNOTATIONS_PER_REQUEST)
     ]
     counts = record.run.counts
-    title = f"{counts.failed} failed, {counts.errors} errors, {counts.passed} passed, {counts.skipped} skipped"
+    title = (
+        f"{counts.failed} failed, {plural(counts.errors, 'error')}, {counts.passed} passed, {counts.skipped} skipped"
+    )
     text = summary.render(outcome, limit_bytes=SUMMARY_LIMIT - 200)
     output: dict[str, Any] = {"title": title, "summary": text, "annotations": batches[0] if batches else []}
     body: dict[str, Any] = {"status": "completed", "conclusion": outcome.verdict.conclusion.value, "output": output}

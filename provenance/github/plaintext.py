@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Result
-from provenance.text import printable
+from provenance.text import plural, printable
 
 MAX_LISTED = 50
 _MARKS = {"success": "PASSED", "failure": "FAILED", "neutral": "NO RESULTS"}
@@ -17,8 +17,8 @@ def render_text(outcome: RunOutcome) -> str:
     verdict = outcome.verdict
     lines = [
         f"{_MARKS[verdict.conclusion.value]}: {printable('; '.join(verdict.reasons))}",
-        f"  {counts.total} tests: {counts.passed} passed, {counts.failed} failed, {counts.errors} errors, "
-        f"{counts.skipped} skipped in {run.walltime_seconds or 0:.2f} s",
+        f"  {plural(counts.total, 'test')}: {counts.passed} passed, {counts.failed} failed, "
+        f"{plural(counts.errors, 'error')}, {counts.skipped} skipped in {run.walltime_seconds or 0:.2f} s",
     ]
     failures = run.failures
     for test in failures[:MAX_LISTED]:

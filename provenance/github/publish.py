@@ -25,6 +25,7 @@ from provenance.github.plaintext import render_text
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Result, TestResult
 from provenance.terminal import paint
+from provenance.text import is_are, plural
 
 _ANNOTATION_DETAIL_CHARS = 2000
 
@@ -77,7 +78,8 @@ def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:
         lines.append(
             command(
                 "notice",
-                f"{hidden} more failing tests are not annotated (GitHub shows {MAX_ANNOTATIONS_PER_STEP} "
+                f"{plural(hidden, 'more failing test')} {is_are(hidden)} not annotated (GitHub shows "
+                f"{MAX_ANNOTATIONS_PER_STEP} "
                 "per step); all are listed in the job summary and the provenance file.",
                 title="provenance",
             )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from provenance.github.markdown import code, inline, preformatted
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Conclusion, Result, TestResult
+from provenance.text import is_are, plural
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 _DETAIL_CHARS = 4000
@@ -21,10 +22,14 @@ _TITLES = {
 
 
 def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
-    """The whole summary as Markdown, never larger than `limit_bytes` when encoded."""
+    """The whole summary as Markdown, never larger than `limit_bytes` when encoded.
+
+    It reads like a verdict: the verdict, then the failing tests, then the counts, the datasets,
+    the calibration and the provenance trail. Failure details are added while they fit.
+    """
     failures = outcome.provenance.run.failures
-    head = _verdict(outcome) + _counts(outcome) + _datasets(outcome) + _calibration(outcome) + _hindsight(outcome)
-    tail = _provenance(outcome)
+    head = _verdict(outcome)
+    tail = _counts(outcome) + _datasets(outcome) + _calibration(outcome) + _hindsight(outcome) + _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
     details: list[str] = []
     if failures:
@@ -38,9 +43,9 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
             details.append(block)
             budget -= size
             shown += 1
-        if shown < len(failures):
+        if (more := len(failures) - shown) > 0:
             details.append(
-                f"> [!NOTE]\n> {len(failures) - shown} more failing tests are not shown here: a job summary "
+                f"> [!NOTE]\n> {plural(more, 'more failing test')} {is_are(more)} not shown here: a job summary "
                 f"is limited to 1 MiB. All of them are listed in {code(outcome.provenance_path)}.\n\n"
             )
     return head + "".join(details) + tail
@@ -80,7 +85,7 @@ def _verdict(outcome: RunOutcome) -> str:
 def _counts(outcome: RunOutcome) -> str:
     counts = outcome.provenance.run.counts
     xpassed = f" ({counts.xpassed} unexpectedly passed)" if counts.xpassed else ""
-    xfailed = f" ({counts.xfailed} expected failures)" if counts.xfailed else ""
+    xfailed = f" ({plural(counts.xfailed, 'expected failure')})" if counts.xfailed else ""
     rows = [
         "| Result | Tests |",
         "|:--|--:|",
@@ -194,7 +199,7 @@ def _failure(test: TestResult) -> str:
 def _provenance(outcome: RunOutcome) -> str:
     record = outcome.provenance
     run = record.run
-    rows = ["### Provenance\n", "| | |", "|:--|:--|"]
+    rows = ["### Provenance\n", "| Record | Value |", "|:--|:--|"]
     if run.repository:
         rows.append(f"| Repository | {inline(run.repository)} |")
     rows.append(f"| Commit | {code(run.git.commit or run.sha or 'unknown')} |")
@@ -220,7 +225,8 @@ def _provenance(outcome: RunOutcome) -> str:
         f"| Ledger | {code(outcome.ledger_path)}, entry {outcome.entry.seq}, hash {code(outcome.entry.entry_hash)} |"
     )
     rows.append(
-        f"| Merkle root | {code(outcome.checkpoint['merkle_root'])} over {outcome.checkpoint['size']} entries |"
+        f"| Merkle root | {code(outcome.checkpoint['merkle_root'])} over "
+        f"{plural(outcome.checkpoint['size'], 'entry', 'entries')} |"
     )
     if record.model is not None:
         rows.append(f"| Model | {code(record.model.model_version)}, state {code(record.model.model_hash[:16])}… |")

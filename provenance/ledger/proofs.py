@@ -19,7 +19,8 @@ def prove(path: Path, seq: int) -> dict[str, Any]:
         raise IntegrityError(f"line {result.line}: {result.problem}; no proof from a ledger that does not verify",
                              source=str(path))  # fmt: skip
     if not 0 <= seq < result.entries:
-        raise InputError(f"no entry with seq {seq}; the ledger holds 0 to {result.entries - 1}", field="--seq")
+        held = f"it holds 0 to {result.entries - 1}" if result.entries else "it is empty"
+        raise InputError(f"no entry with seq {seq}; {held}", source=str(path), field="--seq")
     leaves: list[bytes] = []
     entry: dict[str, Any] = {}
     with path.open("rb") as handle:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from provenance.choices import FailOn, IfNoReport
 from provenance.pipeline.inputs import Inputs
 from provenance.schemas import CalibrationSummary, Conclusion, TestCounts, TestResult, Verdict
+from provenance.text import plural
 
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
@@ -25,18 +26,16 @@ def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSumm
         reasons.append(_no_report_reason(inputs))
         failed = settings.if_no_report is IfNoReport.FAIL
         neutral = not failed
-    for loaded in inputs.reports:
-        status = loaded.parsed.exit_status
-        if status in _EXIT_MEANINGS:
-            reasons.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}")
-            failed = True
+    sessions = session_problems(inputs)
+    reasons += sessions
+    failed = failed or bool(sessions)
     if counts.failed or counts.errors:
-        reasons.append(_plural(counts.failed, "test") + " failed, " + _plural(counts.errors, "error"))
+        reasons.append(plural(counts.failed, "test") + " failed, " + plural(counts.errors, "error"))
         failed = True
     if inputs.contracts is not None and inputs.contracts.blocks:
         failures = inputs.contracts.failures
         reasons.append(
-            f"{_plural(len(failures), 'dataset')} failed the contract: " + "; ".join(r.describe() for r in failures)
+            f"{plural(len(failures), 'dataset')} failed the contract: " + "; ".join(r.describe() for r in failures)
         )
         failed = True
     if calibration is not None:
@@ -62,12 +61,24 @@ def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSumm
         conclusion = Conclusion.NEUTRAL
     else:
         conclusion = Conclusion.SUCCESS
-        reasons.append(f"{_plural(counts.passed, 'test')} passed, none failed")
+        reasons.append(f"{plural(counts.passed, 'test')} passed, none failed")
     return Verdict(
         conclusion=conclusion,
         reasons=reasons,
         gate_failed=conclusion is Conclusion.FAILURE and settings.fail_on is not FailOn.NONE,
     )
+
+
+def session_problems(inputs: Inputs) -> list[str]:
+    """What the reports say of the sessions themselves: interrupted, crashed, or cut short."""
+    problems = []
+    for loaded in inputs.reports:
+        status = loaded.parsed.exit_status
+        if status in _EXIT_MEANINGS:
+            problems.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}")
+        elif loaded.parsed.unfinished:
+            problems.append(f"{loaded.source.path} ends before the session did (pytest was killed, or a plugin failed)")
+    return problems
 
 
 def warnings_for(inputs: Inputs) -> list[str]:
@@ -91,7 +102,3 @@ def _no_report_reason(inputs: Inputs) -> str:
     if inputs.empty:
         return "the test report is empty: " + ", ".join(inputs.empty)
     return "no test report found at " + ", ".join(inputs.unmatched or inputs.settings.report)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -114,13 +114,26 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
     nodeid = test.nodeid
     if not nodeid or type(nodeid) is not str:
         raise ReportError("expected a non-empty string", source=source, field=f"tests[{index}].nodeid")
-    outcome = OUTCOME_BY_NAME.get(test.outcome) if type(test.outcome) is str else None
+    setup, call, teardown = test.setup, test.call, test.teardown
+    if (
+        test.outcome == "passed"
+        and setup is not None
+        and setup.outcome == "passed"
+        and call is None
+        and teardown is None
+    ):
+        return []  # the session stopped inside this test (`pytest.exit`, Ctrl-C): pytest counts it neither way
+    name = test.outcome
+    if name == "rerun" or (type(name) is str and name.startswith("subtests ")):
+        # pytest-rerunfailures: the stages are the last attempt's, which decides; `subtests passed`
+        # (pytest -q) is the test's own outcome with its subtests' beside it.
+        name = _last_attempt(setup, call)
+    outcome = OUTCOME_BY_NAME.get(name) if type(name) is str else None
     if outcome is None:
         expected = ", ".join(OUTCOME_BY_NAME)
         raise ReportError(
             f"expected one of {expected} (got {test.outcome!r})", source=source, field=f"tests[{index}].outcome"
         )
-    setup, call, teardown = test.setup, test.call, test.teardown
     duration = ((setup and setup.duration) or 0.0) + ((call and call.duration) or 0.0)
     teardown_seconds = (teardown and teardown.duration) or 0.0
     setup_failed = setup is not None and setup.outcome == "failed"
@@ -152,6 +165,16 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
 
 
 _NOT_PASSED = ("failed", "skipped")
+
+
+def _last_attempt(setup: _Stage | None, call: _Stage | None) -> str:
+    """The outcome pytest counts for a test whose report outcome does not say it (a rerun, subtests)."""
+    if setup is not None and setup.outcome == "failed":
+        return "error"
+    stage = call if call is not None else setup
+    return str(stage.outcome) if stage is not None and stage.outcome in _NOT_PASSED else "passed"
+
+
 _CALL_OUTCOME = {"failed": Outcome.FAILED, "skipped": Outcome.SKIPPED, "passed": Outcome.PASSED}
 
 

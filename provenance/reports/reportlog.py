@@ -3,6 +3,12 @@
 A test's phases arrive as separate `TestReport` lines; its outcome is derived as pytest's
 terminal reporter derives it (a failed setup is an error, a skipped call with `wasxfail` is an
 xfail, a passed call with `wasxfail` an xpass), and a failed teardown is an error of its own.
+
+What real sessions add: pytest-rerunfailures writes a failed attempt as outcome `rerun` and runs
+the test again (the last attempt is the test's outcome, every attempt's time its cost); a crashed
+xdist worker's test arrives as one failed phase `???`; a session stopped inside a test (`pytest.exit`,
+Ctrl-C) leaves that test with a setup alone, which pytest does not count; and a log without
+`SessionFinish` was cut short.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class _Item:
     phases: dict[str, dict[str, Any]] = field(default_factory=dict)
     duration: float = 0.0
     failed_subtests: list[dict[str, Any]] = field(default_factory=list)
+    reruns: int = 0
 
 
 def _add_subtest(record: dict[str, Any], items: dict[str, _Item]) -> None:
@@ -56,6 +63,7 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
     starts: list[float] = []
     stops: list[float] = []
     workers: set[str] = set()
+    finished = False
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -76,9 +84,11 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
             if result is not None:
                 collect_results.append(result)
         elif kind == "SessionFinish":
+            finished = True
             status = record.get("exitstatus")
             if isinstance(status, int) and not isinstance(status, bool):
                 report.exit_status = status
+    report.unfinished = not finished and bool(items or collect_results)
     report.tests = collect_results + [r for item in items.values() for r in _results(item, locator)]
     if starts and stops:
         report.walltime_seconds = max(0.0, max(stops) - min(starts))
@@ -99,17 +109,24 @@ def _add_phase(
     nodeid, when = record.get("nodeid"), record.get("when")
     if not isinstance(nodeid, str) or not nodeid:
         raise ReportError("expected a non-empty string", source=source, field=f"{where}, nodeid")
+    if when == "???" and record.get("outcome") in ("failed", "rerun"):  # pytest-xdist: its worker crashed
+        record, when = {**record, "when": "call"}, "call"
     if when not in ("setup", "call", "teardown"):
         raise ReportError(f"expected setup, call or teardown (got {when!r})", source=source, field=f"{where}, when")
-    if record.get("outcome") not in ("passed", "failed", "skipped"):
+    if record.get("outcome") not in ("passed", "failed", "skipped", "rerun"):
         raise ReportError(
-            f"expected passed, failed or skipped (got {record.get('outcome')!r})",
+            f"expected passed, failed, skipped or rerun (got {record.get('outcome')!r})",
             source=source,
             field=f"{where}, outcome",
         )
     item = items.get(nodeid)
     if item is None:
         item = items[nodeid] = _Item(nodeid)
+    if record["outcome"] == "rerun":  # a failed attempt; the next one starts with its own setup
+        item.reruns += 1
+        item.phases.clear()
+        item.duration += _duration(record)
+        return
     location = record.get("location")
     if isinstance(location, list) and len(location) >= 2 and isinstance(location[0], str):
         item.location = (location[0], location[1] if isinstance(location[1], int) else -1)
@@ -142,6 +159,8 @@ def _outcome(item: _Item) -> tuple[Outcome, Phase | None]:
 
 
 def _results(item: _Item, locator: Locator) -> list[TestResult]:
+    if set(item.phases) == {"setup"} and item.phases["setup"]["outcome"] == "passed" and not item.failed_subtests:
+        return []  # the session stopped inside this test: pytest counts it neither way
     outcome, phase = _outcome(item)
     path, lineno = item.location or (file_of_nodeid(item.nodeid), -1)
     file: str | None = locator.relative(path)

@@ -143,7 +143,7 @@ def test_first_run_and_periodic_full_runs(tmp_path: Path, capsys: pytest.Capture
 
 def test_one_budget_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["select", "--workspace", str(tmp_path), "--budget", "0.3", "--confidence", "0.9"], {}) == 2
-    assert "give one budget, not budget and confidence" in capsys.readouterr().err
+    assert "give one budget, not --budget and --confidence" in capsys.readouterr().err
 
 
 def test_selected_file_runs_with_pytest(tmp_path: Path) -> None:

@@ -1,0 +1,97 @@
+"""Real pytest sessions as CI meets them (tests/data/real/README.md): reruns, `-x`, `pytest.exit`,
+interrupts, crashed xdist workers, collection errors, `--lf`, subtests, in each format the session wrote.
+
+Each report must give pytest's own counts (its terminal line: an xfail is a skip, an xpass a pass, a
+rerun is not a test) and a verdict that fails exactly when pytest failed or a test did. The sessions
+our parsers still read wrongly are listed in KNOWN with what is wrong: strict, so a fix shows as an
+unexpected pass and the entry must go.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provenance.config import Settings
+from provenance.context import RunContext
+from provenance.errors import InputError
+from provenance.pipeline import Inputs, decide
+from provenance.reports import load_report
+from provenance.schemas import Conclusion, TestCounts
+from tests.support.project import ROOT
+
+REAL = ROOT / "tests" / "data" / "real"
+CASES = sorted(p.name for p in REAL.iterdir() if (p / "expected.json").is_file())
+RERUN_AS_PASS = "JUnit: each rerun attempt, an empty <testcase> of the same name, is counted as a passed test"
+NAMELESS_TESTCASE = "JUnit: the nameless <testcase/> pytest writes for the interrupted test is refused"
+XDIST_CRASH_JUNIT = "JUnit: a crashed xdist worker's test is counted an error, pytest counts it failed"
+TEARDOWN_RERUN = "pytest counts the passed call of each attempt rerun for its teardown error; we count the test once"
+SUBTEST_SKIP = "pytest -q counts failing and skipped subtests that are not counted here"
+KNOWN: dict[tuple[str, str], str] = {
+    ("attrs-reruns", "report.xml"): RERUN_AS_PASS,
+    ("boltons-reruns", "report.xml"): RERUN_AS_PASS,
+    ("boltons-xdist-crash-reruns", "report.xml"): NAMELESS_TESTCASE,
+    ("cachetools-pytest-exit", "report.xml"): NAMELESS_TESTCASE,
+    ("cachetools-subtests-quiet", "report.json"): SUBTEST_SKIP,
+    ("cachetools-subtests-quiet", "report.jsonl"): SUBTEST_SKIP,
+    ("cachetools-subtests-quiet", "report.xml"): SUBTEST_SKIP,
+    ("idna-xdist-crash", "report.xml"): XDIST_CRASH_JUNIT,
+    ("iniconfig-pytest-exit-zero", "report.xml"): NAMELESS_TESTCASE,
+    ("iniconfig-reruns-xdist", "report.xml"): RERUN_AS_PASS,
+    ("more-itertools-sigint", "report.xml"): NAMELESS_TESTCASE,
+    ("more-itertools-xdist-crash", "report.xml"): XDIST_CRASH_JUNIT,
+    ("packaging-reruns-setup-errors", "report.json"): TEARDOWN_RERUN,
+    ("packaging-reruns-setup-errors", "report.jsonl"): TEARDOWN_RERUN,
+    ("packaging-reruns-setup-errors", "report.xml"): RERUN_AS_PASS,
+    ("toolz-keyboard-interrupt", "report.xml"): NAMELESS_TESTCASE,
+}
+
+
+def _formats(case: str) -> list[str]:
+    return json.loads((REAL / case / "expected.json").read_text())["reports"]
+
+
+PAIRS = [(case, report) for case in CASES for report in _formats(case)]
+
+
+def expected(case: str) -> tuple[dict[str, int], Conclusion]:
+    golden = json.loads((REAL / case / "expected.json").read_text())
+    counts = golden["counts"]
+    want = {
+        "failed": counts.get("failed", 0) - golden["subtests_failed"],
+        "errors": counts.get("errors", 0),
+        "skipped": counts.get("skipped", 0) + counts.get("xfailed", 0),
+        "passed": counts.get("passed", 0) + counts.get("xpassed", 0),
+    }
+    failed = golden["exit_status"] != 0 or want["failed"] > 0 or want["errors"] > 0
+    return want, Conclusion.FAILURE if failed else Conclusion.SUCCESS
+
+
+def test_the_corpus_covers_every_situation() -> None:
+    situations = {json.loads((REAL / c / "expected.json").read_text())["situation"] for c in CASES}
+    projects = {json.loads((REAL / c / "expected.json").read_text())["project"].split("==")[0] for c in CASES}
+    assert len(projects) >= 5
+    for needed in ("green", "reruns", "exitfirst", "pytest-exit", "keyboard-interrupt", "xdist-crash",
+                   "collection-error", "last-failed"):  # fmt: skip
+        assert any(needed in s for s in situations), needed
+
+
+@pytest.mark.parametrize(
+    ("case", "report"),
+    [pytest.param(c, r, marks=pytest.mark.xfail(strict=True, reason=KNOWN[(c, r)])) if (c, r) in KNOWN else (c, r)
+     for c, r in PAIRS],
+)  # fmt: skip
+def test_counts_and_verdict_are_pytests_own(case: str, report: str, tmp_path: Path) -> None:
+    want, conclusion = expected(case)
+    try:
+        loaded = load_report(REAL / case / report, REAL / case)
+    except InputError as exc:
+        pytest.fail(f"refused: {exc.diagnosis()}")
+    assert loaded is not None
+    counts = TestCounts.of(loaded.parsed.tests)
+    if json.loads((REAL / case / "expected.json").read_text())["pytest_summary"]:  # a killed pytest counts nothing
+        assert {k: getattr(counts, k) for k in want} == want
+    inputs = Inputs(Settings(workspace=tmp_path), RunContext(run_id="1"), None, [loaded], [], [])  # type: ignore[arg-type]
+    assert decide(inputs, loaded.parsed.tests).conclusion is conclusion
