@@ -35,7 +35,7 @@ def add_parser(commands: Commands) -> None:
 
 def fetch_artifacts(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
     """Exit 1 when anything downloaded does not verify."""
-    from provenance.github.api import DEFAULT_API_URL, GitHubApi
+    from provenance.github.api import DEFAULT_API_URL, GitHubApi, Unreachable
     from provenance.github.fetch import fetch_run
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.repo):
@@ -44,7 +44,10 @@ def fetch_artifacts(args: Namespace, env: Mapping[str, str], in_github: bool) ->
         api_url=args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL,
         token=args.token or env.get("GITHUB_TOKEN") or None,
     )
-    report = fetch_run(api, args.repo, args.run_id, args.dest, args.name)
+    try:
+        report = fetch_run(api, args.repo, args.run_id, args.dest, args.name)
+    except Unreachable as exc:  # the user's setting or network, not an outage: bad input, exit 2
+        raise InputError(str(exc), field="--api-url") from None
     print(json.dumps({"repo": args.repo, "run_id": args.run_id, "dest": str(args.dest), "ok": report.ok,
                       "artifacts": report.artifacts, "checks": report.checks}))  # fmt: skip
     for check in report.checks:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -28,6 +29,10 @@ class ApiError(ExternalServiceError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message, source="GitHub API")
         self.status = status
+
+
+class Unreachable(ApiError):
+    """No answer at all from the API host after every retry: the network or the URL, not GitHub's word."""
 
 
 @dataclass
@@ -63,7 +68,11 @@ class GitHubApi:
                                                 timeout=self.timeout, allow_redirects=allow_redirects)  # fmt: skip
             except requests.RequestException as exc:
                 if attempt == _ATTEMPTS - 1:
-                    raise ApiError(f"{method} {path}: no answer ({type(exc).__name__})") from None
+                    host = urlsplit(url).hostname or url
+                    raise Unreachable(
+                        f"cannot reach {host} ({type(exc).__name__}): check the network, and the "
+                        "API URL (--api-url, GITHUB_API_URL) for GitHub Enterprise Server"
+                    ) from None
                 self.sleep(_backoff(attempt))
                 continue
             if response.status_code < 400:

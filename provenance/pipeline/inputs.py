@@ -15,6 +15,7 @@ from provenance.gitmeta import read_git
 from provenance.learning.calibration import read_test_predictions
 from provenance.ledger.attestation import Subject, artifact_subjects
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
+from provenance.reports.sessions import one_per_session
 from provenance.schemas import GitInfo
 from provenance.workspace import check_destinations
 
@@ -35,6 +36,8 @@ class Inputs:
     contracts: Validation | None = None
     artifacts: list[Subject] = field(default_factory=list)
     configuration: list[dict[str, Any]] = field(default_factory=list)
+    # What was done with reports of one session named twice, or of several merged.
+    report_notes: list[str] = field(default_factory=list)
 
 
 def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
@@ -59,8 +62,9 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     predictions = read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else {}
     contracts = validate_contracts(settings)
     artifacts = artifact_subjects(settings.artifacts, workspace) if settings.artifacts else []
+    reports, notes = one_per_session(reports)
     return Inputs(settings, context, git, reports, unmatched, empty, predictions, contracts, artifacts,
-                  test_configuration(settings, context, contracts))  # fmt: skip
+                  test_configuration(settings, context, contracts), notes)  # fmt: skip
 
 
 def test_configuration(settings: Settings, context: RunContext, contracts: Validation | None) -> list[dict[str, Any]]:

@@ -77,7 +77,7 @@ def session_problems(inputs: Inputs) -> list[str]:
         if status in _EXIT_MEANINGS:
             problems.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}")
         elif loaded.parsed.unfinished:
-            problems.append(f"{loaded.source.path} ends before the session did (pytest was killed, or a plugin failed)")
+            problems.append(f"the session in {loaded.source.path} did not finish (stopped, killed, or a plugin failed)")
     return problems
 
 
@@ -88,6 +88,7 @@ def warnings_for(inputs: Inputs) -> list[str]:
         warnings.append(_no_report_reason(inputs))
     elif inputs.unmatched:
         warnings.append("no report matched " + ", ".join(inputs.unmatched))
+    warnings.extend(inputs.report_notes)
     if inputs.contracts is not None and inputs.contracts.failures and not inputs.contracts.blocks:
         warnings.extend(
             f"dataset {r.dataset_id} failed its contract (block_on_mismatch is off): {r.describe()}"

@@ -28,8 +28,9 @@ class ParsedReport:
     walltime_seconds: float | None = None
     workers: int | None = None
     started_at: datetime | None = None
-    # The session's end is missing from a format that always writes it (a report log without
-    # `SessionFinish`): pytest was killed, or a plugin crashed at the end. Such a run never passes.
+    # The session did not finish: a report log without `SessionFinish` (pytest killed, a plugin
+    # crashed at the end), or JUnit's nameless test case for the test a session stopped in. Such a
+    # run never passes.
     unfinished: bool = False
 
 

@@ -57,12 +57,28 @@ def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
             continue
         if element.get("classname") == "pytest" and element.get("name") == "internal":
             report.exit_status = 3  # pytest's INTERNALERROR, written as a pseudo test case
+        elif not element.get("classname") and not element.get("name") and len(element) == 0:
+            report.unfinished = True  # the test a session stopped in (`pytest.exit`, Ctrl-C): not counted
         else:
             report.tests.extend(_case(element, source, locator, modules))
         del suite[:]  # read: let it go
-    report.tests = _pass_before_teardown_errors(report.tests)
+    report.tests = _pass_before_teardown_errors(_without_rerun_attempts(report.tests))
     report.walltime_seconds = walltime
     return report
+
+
+_WORKER_CRASHED = re.compile(r"worker '[^']*' crashed while running")
+
+
+def _without_rerun_attempts(results: list[TestResult]) -> list[TestResult]:
+    """pytest-rerunfailures: each attempt before the last is written as one more empty `<testcase>`.
+
+    So a passed result whose node id comes again later in the report was an attempt, not a test.
+    """
+    last = {r.nodeid: i for i, r in enumerate(results)}
+    if len(last) == len(results):
+        return results  # nearly every report
+    return [r for i, r in enumerate(results) if not (r.outcome is Outcome.PASSED and last[r.nodeid] > i)]
 
 
 def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:
@@ -114,7 +130,9 @@ def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> 
     others = [e for e in errors if e not in teardown]
     failure, skipped = case.find("failure"), case.find("skipped")
     results: list[TestResult] = []
-    if others:
+    if others and _WORKER_CRASHED.search(others[0].get("message") or ""):  # pytest-xdist; pytest counts a failure
+        results.append(_detail(nodeid, Outcome.FAILED, duration, file, line, others[0], "call", locator))
+    elif others:
         phase: Phase = "setup" if "on setup" in (others[0].get("message") or "") else "call"
         results.append(_detail(nodeid, Outcome.ERROR, duration, file, line, others[0], phase, locator))
     elif failure is not None:  # several <failure> elements are failed subtests: still one test
