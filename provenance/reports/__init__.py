@@ -10,15 +10,21 @@ import hashlib
 import math
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from provenance.reports import junit, pytest_json, reportlog
-from provenance.reports.common import ParsedReport, ReportError
+from provenance.reports.common import (
+    ParsedReport,
+    ReportError,
+    file_of_nodeid,
+    outside_the_project,
+    project_location,
+)
 from provenance.reports.locate import Locator
-from provenance.schemas import ReportFormat, ReportSource
+from provenance.schemas import ReportFormat, ReportSource, TestResult
 from provenance.workspace import linked_out
 
 __all__ = ["LoadedReport", "ReportError", "display_path", "find_reports", "load_report"]
@@ -87,7 +93,27 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
         parsed = reportlog.parse(data.splitlines(), shown, locator_for(None))
     else:
         parsed = pytest_json.parse(data, shown, locator_for)
+    parsed.tests = _in_the_project(parsed.tests, Locator(workspace, path.parent, None))
     return LoadedReport(parsed=parsed, source=_describe(parsed, shown, digest, size))
+
+
+def _in_the_project(tests: list[TestResult], locator: Locator) -> list[TestResult]:
+    """Point a failure placed in a library or the interpreter at the project's own frame.
+
+    pytest places a SyntaxError at `ast.py:50` and an import error in `importlib`; the annotation
+    belongs on the project's line that has the error.
+    """
+    out = []
+    for test in tests:
+        if test.longrepr and test.file and outside_the_project(test.file):
+            found = project_location(test.longrepr, locator.is_file)
+            if found is not None:
+                file, own = locator.relative(found[0]), file_of_nodeid(test.nodeid)
+                if file.startswith("/") and file.endswith("/" + own):  # the sources are not at hand
+                    file = own
+                test = replace(test, file=file, line=found[1] if found[1] > 0 else None)
+        out.append(test)
+    return out
 
 
 _CONTENT = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")  # anything but a BOM's bytes and whitespace

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,6 +66,36 @@ def crash_location(longrepr: str | None) -> tuple[str, int] | None:
     if found is None:
         return None
     return found.group("path"), int(found.group("line"))
+
+
+# Python's own frame lines (`File "x.py", line 7`, as a SyntaxError shows where it is), and the
+# places no project keeps its code: an installed package, the standard library, frozen modules.
+_PY_FRAME = re.compile(r'File "(?P<path>[^"\n]+)", line (?P<line>\d+)')
+_NOT_THE_PROJECT = re.compile(r"site-packages/|dist-packages/|/lib/python\d|^<frozen |hostedtoolcache/|^\.\./")
+
+
+def outside_the_project(path: str) -> bool:
+    """A path in an installed package, the standard library, or above the rootdir."""
+    return _NOT_THE_PROJECT.search(path) is not None
+
+
+def project_location(longrepr: str | None, is_project_file: Callable[[str], bool]) -> tuple[str, int] | None:
+    """The last place in a traceback that is the project's code, not the interpreter's or a library's.
+
+    A file the workspace holds wins; without the sources at hand (a report read elsewhere), the
+    last frame outside installed packages and the standard library. None when there is none.
+    """
+    if not longrepr:
+        return None
+    tail = longrepr[-20000:]
+    found = sorted(
+        [(m.start(), m.group("path"), int(m.group("line"))) for m in _CRASH_LINE.finditer(tail)]
+        + [(m.start(), m.group("path"), int(m.group("line"))) for m in _PY_FRAME.finditer(tail)]
+    )
+    ours = [(path, line) for _, path, line in found if not outside_the_project(path)]
+    in_workspace = [(path, line) for path, line in ours if is_project_file(path)]
+    chosen = in_workspace or ours
+    return chosen[-1] if chosen else None
 
 
 def error_message(longrepr: str | None) -> str | None:

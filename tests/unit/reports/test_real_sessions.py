@@ -82,3 +82,25 @@ def test_counts_and_verdict_are_pytests_own(case: str, report: str, tmp_path: Pa
         assert {k: getattr(counts, k) for k in want} == want
     inputs = Inputs(Settings(workspace=tmp_path), RunContext(run_id="1"), None, [loaded], [], [])  # type: ignore[arg-type]
     assert decide(inputs, loaded.parsed.tests).conclusion is conclusion
+
+
+@pytest.mark.parametrize("report", ["report.json", "report.xml", "report.jsonl"])
+@pytest.mark.parametrize(("case", "where"), [
+    ("iniconfig-syntax-error", ("testing/test_zz_syntax.py", 7)),
+    ("toolz-syntax-error-continue", ("toolz/tests/test_zz_syntax.py", 7)),
+    ("six-syntax-error", ("test_zz_syntax.py", 7)),
+])  # fmt: skip
+def test_a_syntax_error_is_annotated_on_its_own_line(case: str, where: tuple[str, int], report: str) -> None:
+    loaded = load_report(REAL / case / report, REAL / case)
+    assert loaded is not None
+    errors = [(t.file, t.line) for t in loaded.parsed.tests if t.phase == "collect" and t.result.failed]
+    assert errors == [where]
+
+
+@pytest.mark.parametrize("report", ["report.json", "report.xml", "report.jsonl"])
+def test_a_failure_inside_the_standard_library_is_annotated_in_the_project(report: str) -> None:
+    loaded = load_report(REAL / "attrs-exitfirst" / report, REAL / "attrs-exitfirst")
+    assert loaded is not None
+    for test in loaded.parsed.tests:
+        if test.result.failed:
+            assert test.file is not None and not test.file.startswith("/") and "importlib" not in test.file
