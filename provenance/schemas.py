@@ -56,6 +56,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     XFAILED = "xfailed"
     XPASSED = "xpassed"
+    FLAKY = "flaky"  # failed, then passed when pytest-rerunfailures ran it again: a pass, counted apart
 
     @property
     def result(self) -> Result:
@@ -66,6 +67,7 @@ class Outcome(StrEnum):
 _OUTCOME_TO_RESULT = {
     Outcome.PASSED: Result.PASS,
     Outcome.XPASSED: Result.PASS,
+    Outcome.FLAKY: Result.PASS,
     Outcome.FAILED: Result.FAIL,
     Outcome.ERROR: Result.ERROR,
     Outcome.SKIPPED: Result.SKIP,
@@ -158,6 +160,7 @@ class TestCounts(Record):
     errors: int = Field(ge=0)
     xfailed: int = Field(ge=0, description="included in skipped")
     xpassed: int = Field(ge=0, description="included in passed")
+    flaky: int = Field(default=0, ge=0, description="included in passed: failed, then passed on a rerun")
 
     @classmethod
     def of(cls, tests: list[TestResult]) -> TestCounts:
@@ -172,6 +175,7 @@ class TestCounts(Record):
             errors=results.count(Result.ERROR),
             xfailed=outcomes.count(Outcome.XFAILED),
             xpassed=outcomes.count(Outcome.XPASSED),
+            flaky=outcomes.count(Outcome.FLAKY),
         )
 
     @model_validator(mode="after")

@@ -18,7 +18,8 @@ def render_text(outcome: RunOutcome) -> str:
     lines = [
         f"{_MARKS[verdict.conclusion.value]}: {printable('; '.join(verdict.reasons))}",
         f"  {plural(counts.total, 'test')}: {counts.passed} passed, {counts.failed} failed, "
-        f"{plural(counts.errors, 'error')}, {counts.skipped} skipped in {run.walltime_seconds or 0:.2f} s",
+        f"{plural(counts.errors, 'error')}, {counts.skipped} skipped in {run.walltime_seconds or 0:.2f} s"
+        + (f" ({counts.flaky} flaky: passed on a rerun)" if counts.flaky else ""),
     ]
     failures = run.failures
     for test in failures[:MAX_LISTED]:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from provenance.github.markdown import code, inline, preformatted
 from provenance.pipeline import RunOutcome
-from provenance.schemas import Conclusion, Result, TestResult
+from provenance.schemas import Conclusion, Outcome, Result, TestResult
 from provenance.text import is_are, plural
 
 SUMMARY_LIMIT_BYTES = 1024 * 1024
 _DETAIL_CHARS = 4000
+_FLAKY_LISTED = 50
 _ICONS = {Conclusion.SUCCESS: "✅", Conclusion.FAILURE: "❌", Conclusion.NEUTRAL: "⚠️"}
 _TITLES = {
     Conclusion.SUCCESS: "Tests passed",
@@ -48,7 +49,19 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
                 f"> [!NOTE]\n> {plural(more, 'more failing test')} {is_are(more)} not shown here: a job summary "
                 f"is limited to 1 MiB. All of them are listed in {code(outcome.provenance_path)}.\n\n"
             )
-    return head + "".join(details) + tail
+    return head + "".join(details) + _flaky(outcome) + tail
+
+
+def _flaky(outcome: RunOutcome) -> str:
+    """The tests that failed and then passed on a rerun: they pass the gate, and deserve a look."""
+    flaky = [t for t in outcome.provenance.run.tests if t.outcome == Outcome.FLAKY]
+    if not flaky:
+        return ""
+    lines = [f"### Flaky tests ({len(flaky)})\n", "They failed, then passed when pytest ran them again:\n"]
+    lines += [f"- {code(t.nodeid, 300)}" for t in flaky[:_FLAKY_LISTED]]
+    if len(flaky) > _FLAKY_LISTED:
+        lines.append(f"- … and {len(flaky) - _FLAKY_LISTED} more (all in {code(outcome.provenance_path)})")
+    return "\n".join(lines) + "\n\n"
 
 
 def _verdict(outcome: RunOutcome) -> str:
@@ -86,10 +99,11 @@ def _counts(outcome: RunOutcome) -> str:
     counts = outcome.provenance.run.counts
     xpassed = f" ({counts.xpassed} unexpectedly passed)" if counts.xpassed else ""
     xfailed = f" ({plural(counts.xfailed, 'expected failure')})" if counts.xfailed else ""
+    flaky = f" ({counts.flaky} flaky: passed on a rerun)" if counts.flaky else ""
     rows = [
         "| Result | Tests |",
         "|:--|--:|",
-        f"| ✅ Passed | {counts.passed}{xpassed} |",
+        f"| ✅ Passed | {counts.passed}{xpassed}{flaky} |",
         f"| ❌ Failed | {counts.failed} |",
         f"| 💥 Errors | {counts.errors} |",
         f"| ⏭️ Skipped | {counts.skipped}{xfailed} |",

@@ -39,6 +39,7 @@ class RunOutcome:
             "tests-failed": str(counts.failed),
             "tests-skipped": str(counts.skipped),
             "tests-errors": str(counts.errors),
+            "tests-flaky": str(counts.flaky),
             "duration-seconds": f"{self.provenance.run.walltime_seconds or 0.0:.3f}",
             "run-id": self.provenance.run.run_id,
             "ledger-path": self.ledger_path,

@@ -78,7 +78,11 @@ def _without_rerun_attempts(results: list[TestResult]) -> list[TestResult]:
     last = {r.nodeid: i for i, r in enumerate(results)}
     if len(last) == len(results):
         return results  # nearly every report
-    return [r for i, r in enumerate(results) if not (r.outcome is Outcome.PASSED and last[r.nodeid] > i)]
+    attempts = {r.nodeid for i, r in enumerate(results) if r.outcome is Outcome.PASSED and last[r.nodeid] > i}
+    kept = [r for i, r in enumerate(results) if not (r.nodeid in attempts and i < last[r.nodeid])]
+    # A test that was run again and passed in the end is flaky: a pass, counted apart.
+    return [replace(r, outcome=Outcome.FLAKY) if r.nodeid in attempts and r.outcome is Outcome.PASSED else r
+            for r in kept]  # fmt: skip
 
 
 def _pass_before_teardown_errors(results: list[TestResult]) -> list[TestResult]:

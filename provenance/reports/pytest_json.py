@@ -129,6 +129,8 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
         # (pytest -q) is the test's own outcome with its subtests' beside it.
         name = _last_attempt(setup, call)
     outcome = OUTCOME_BY_NAME.get(name) if type(name) is str else None
+    if outcome is Outcome.PASSED and test.outcome == "rerun":
+        outcome = Outcome.FLAKY
     if outcome is None:
         expected = ", ".join(OUTCOME_BY_NAME)
         raise ReportError(

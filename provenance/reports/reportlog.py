@@ -167,6 +167,8 @@ def _results(item: _Item, locator: Locator) -> list[TestResult]:
     line: int | None = lineno + 1 if lineno >= 0 else None
     teardown = item.phases.get("teardown")
     teardown_failed = teardown is not None and teardown["outcome"] == "failed" and phase != "setup"
+    if item.reruns and outcome is Outcome.PASSED:
+        outcome = Outcome.FLAKY
     results = [_result(item.nodeid, outcome, phase, item.phases.get(phase or ""), file, line, locator)]
     if item.failed_subtests:
         results[0] = _with_subtest_failures(results[0], item.failed_subtests, locator)

@@ -19,7 +19,7 @@ from provenance.context import RunContext
 from provenance.errors import InputError
 from provenance.pipeline import Inputs, decide
 from provenance.reports import load_report
-from provenance.schemas import Conclusion, TestCounts
+from provenance.schemas import Conclusion, Outcome, TestCounts
 from tests.support.project import ROOT
 
 REAL = ROOT / "tests" / "data" / "real"
@@ -104,3 +104,15 @@ def test_a_failure_inside_the_standard_library_is_annotated_in_the_project(repor
     for test in loaded.parsed.tests:
         if test.result.failed:
             assert test.file is not None and not test.file.startswith("/") and "importlib" not in test.file
+
+
+@pytest.mark.parametrize("case", ["attrs-reruns", "boltons-reruns", "iniconfig-reruns-xdist"])
+def test_every_format_finds_the_same_flaky_test(case: str) -> None:
+    flaky = set()
+    for report in ("report.json", "report.xml", "report.jsonl"):
+        loaded = load_report(REAL / case / report, REAL / case)
+        assert loaded is not None
+        flaky.add(tuple(t.nodeid for t in loaded.parsed.tests if t.outcome is Outcome.FLAKY))
+    assert len(flaky) == 1
+    (names,) = flaky
+    assert len(names) == 1 and names[0].endswith("test_flaky_passes_on_rerun")
