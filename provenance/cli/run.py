@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from provenance.choices import FailOn, IfNoReport
 from provenance.cli.common import Commands, settings_from_args
-from provenance.errors import ExitCode
+from provenance.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from provenance.config import Settings
@@ -85,11 +85,18 @@ def record(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     # Imported here so `provenance --version` and `--help` stay fast.
     from provenance import pipeline
     from provenance.github import publish
+    from provenance.pipeline.verdict import no_report_reason
 
     token = settings.github_token.get_secret_value() if settings.github_token else env.get("GITHUB_TOKEN")
     if in_github and token:
         print(f"::add-mask::{token}", flush=True)  # the runner hides it from every later log line
     inputs = pipeline.gather(settings, env)
+    if not inputs.reports:  # the tests wrote nothing (or did not run): there is nothing to record
+        reason = no_report_reason(inputs)
+        if settings.if_no_report is IfNoReport.FAIL:
+            raise InputError(reason, field="report")
+        publish.publish_nothing(reason, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
+        return int(ExitCode.OK)
     outcome = pipeline.execute(inputs)
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
     if settings.check_name:

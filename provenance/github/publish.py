@@ -25,7 +25,7 @@ from provenance.github.plaintext import render_text
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Result, TestResult
 from provenance.terminal import paint
-from provenance.text import is_are, plural
+from provenance.text import is_are, plural, printable
 
 _ANNOTATION_DETAIL_CHARS = 2000
 
@@ -63,6 +63,27 @@ def publish(
     if not output_file:
         stdout.write(json.dumps(outputs, indent=2) + "\n")
         stdout.flush()
+
+
+_COUNTS = ("total", "passed", "failed", "skipped", "errors", "flaky")
+NOTHING_RECORDED = {"conclusion": "neutral", **{f"tests-{name}": "0" for name in _COUNTS}}
+
+
+def publish_nothing(reason: str, settings: Settings, env: Mapping[str, str], in_github: bool, *,
+                    stdout: TextIO, stderr: TextIO) -> None:  # fmt: skip
+    """A run without a test report: a neutral conclusion, one warning and the summary; no records."""
+    output_file, summary_file = env.get("GITHUB_OUTPUT"), env.get("GITHUB_STEP_SUMMARY")
+    if output_file:
+        append_file(Path(output_file), format_outputs(NOTHING_RECORDED))
+    if summary_file and settings.summary:
+        append_file(Path(summary_file), summary.nothing_recorded(reason))
+    if in_github:
+        stdout.write(command("warning", reason, title="provenance") + "\n")
+    else:
+        stderr.write(f"provenance: warning: {printable(reason)}; nothing was recorded\n")
+    if not output_file:
+        stdout.write(json.dumps(NOTHING_RECORDED, indent=2) + "\n")
+    stdout.flush()
 
 
 def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:

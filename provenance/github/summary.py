@@ -52,6 +52,16 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
     return head + "".join(details) + _flaky(outcome) + tail
 
 
+def nothing_recorded(reason: str) -> str:
+    """The summary of a run without a test report: what is missing, and that nothing was recorded."""
+    return (
+        f"## {_ICONS[Conclusion.NEUTRAL]} {_TITLES[Conclusion.NEUTRAL]}\n\n**{inline(reason, 2000)}**\n\n"
+        "> **What to do:** check that the test step wrote its report where the `report` input points (for "
+        "pytest: `--json-report --json-report-file=report.json`). Nothing was recorded: no ledger entry, no "
+        "provenance file.\n"
+    )
+
+
 def _flaky(outcome: RunOutcome) -> str:
     """The tests that failed and then passed on a rerun: they pass the gate, and deserve a look."""
     flaky = [t for t in outcome.provenance.run.tests if t.outcome == Outcome.FLAKY]

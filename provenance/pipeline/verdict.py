@@ -23,7 +23,7 @@ def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSumm
     failed = False
     neutral = False
     if not inputs.reports:
-        reasons.append(_no_report_reason(inputs))
+        reasons.append(no_report_reason(inputs))
         failed = settings.if_no_report is IfNoReport.FAIL
         neutral = not failed
     sessions = session_problems(inputs)
@@ -85,7 +85,7 @@ def warnings_for(inputs: Inputs) -> list[str]:
     """What the user should know even when the run passes."""
     warnings = []
     if not inputs.reports:
-        warnings.append(_no_report_reason(inputs))
+        warnings.append(no_report_reason(inputs))
     elif inputs.unmatched:
         warnings.append("no report matched " + ", ".join(inputs.unmatched))
     warnings.extend(inputs.report_notes)
@@ -99,7 +99,8 @@ def warnings_for(inputs: Inputs) -> list[str]:
     return warnings
 
 
-def _no_report_reason(inputs: Inputs) -> str:
+def no_report_reason(inputs: Inputs) -> str:
+    """Why there is no report to read: none matched, or the files are empty."""
     if inputs.empty:
         return "the test report is empty: " + ", ".join(inputs.empty)
     return "no test report found at " + ", ".join(inputs.unmatched or inputs.settings.report)

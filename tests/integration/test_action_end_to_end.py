@@ -177,22 +177,26 @@ def test_ledger_chains_across_runs(checkout: Checkout, tmp_path: Path) -> None:
     assert json.loads(verified.stdout)["entries"] >= 2
 
 
-def test_missing_report_warns_and_still_records(checkout: Checkout, tmp_path: Path) -> None:
+def test_missing_report_warns_and_records_nothing(checkout: Checkout, tmp_path: Path) -> None:
     done, env = run_action(checkout, tmp_path, report="nowhere/*.json", ledger="missing.jsonl")
     assert done.returncode == 0, done.stderr
     outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
     assert outputs["conclusion"] == "neutral"
     assert outputs["tests-total"] == "0"
-    assert (checkout.path / outputs["provenance-path"]).is_file()
+    assert "provenance-path" not in outputs
+    assert not (checkout.path / "missing.jsonl").exists()
     warnings = [c for c in parse_commands(done.stdout) if c.name == "warning"]
     assert [w.data for w in warnings] == ["no test report found at nowhere/*.json"]
-    assert "No test results" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "No test results" in summary and "Nothing was recorded" in summary
 
 
 def test_missing_report_can_fail(checkout: Checkout, tmp_path: Path) -> None:
-    done, env = run_action(checkout, tmp_path, report="absent.json", if_no_report="fail", ledger="m2.jsonl")
-    assert done.returncode == 1
-    assert parse_output_file(Path(env["GITHUB_OUTPUT"]))["conclusion"] == "failure"
+    done, _ = run_action(checkout, tmp_path, report="absent.json", if_no_report="fail", ledger="m2.jsonl")
+    assert done.returncode == 2
+    errors = [c for c in parse_commands(done.stdout) if c.name == "error"]
+    assert [e.data for e in errors] == ["report: no test report found at absent.json"]
+    assert not (checkout.path / "m2.jsonl").exists()
 
 
 def test_malformed_report_is_bad_input(checkout: Checkout, tmp_path: Path) -> None:
