@@ -53,7 +53,7 @@ def add_parser(commands: Commands) -> None:
     )
     parser.add_argument("--contracts-audit-log", metavar="FILE", help="audit log (default data/contracts_audit.jsonl)")
     parser.add_argument(
-        "--predictions", metavar="FILE", help='JSON lines {"nodeid", "p_fail"} predicted before the run, to score'
+        "--predictions", metavar="FILE", help='JSON lines {"test", "p_fail"} predicted before the run, to score'
     )
     parser.add_argument(
         "--calibration-window", type=int, metavar="N", help="runs the calibration covers, this one included (20)"

@@ -249,8 +249,16 @@ def read_predictions(path: str) -> tuple[FloatArray, FloatArray]:
     return np.array(probabilities, dtype=np.float64), np.array(outcomes, dtype=np.float64)
 
 
-def read_test_predictions(path: str) -> dict[str, float]:
-    """Per-test predictions for a run: JSON lines `{"nodeid" (or "test"): str, "p_fail": float}`."""
+# The key of a test's id in every predictions file: `backtest --emit-predictions` writes it, `run`
+# reads it. `nodeid`, the key `run` first read, is still read until the next release, with a warning.
+TEST_KEY, OLD_TEST_KEY = "test", "nodeid"
+
+
+def read_test_predictions(path: str) -> tuple[dict[str, float], bool]:
+    """Per-test predictions for a run: JSON lines `{"test": str, "p_fail": float}` (other keys ignored).
+
+    Also whether any line named its test by the old key `nodeid`.
+    """
     import orjson
 
     try:
@@ -259,20 +267,22 @@ def read_test_predictions(path: str) -> dict[str, float]:
     except OSError as exc:
         raise InputError(f"cannot be read ({exc.strerror})", source=path, field="predictions") from None
     predictions: dict[str, float] = {}
+    old_key = False
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = orjson.loads(line)
-            nodeid = record.get("nodeid", record.get("test"))
+            test = record.get(TEST_KEY, record.get(OLD_TEST_KEY))
+            old_key = old_key or TEST_KEY not in record
             p = record["p_fail"]
         except (orjson.JSONDecodeError, AttributeError, KeyError):
-            nodeid = p = None
-        if not isinstance(nodeid, str) or type(p) not in _NUMBER or not 0.0 <= p <= 1.0:
+            test = p = None
+        if not isinstance(test, str) or type(p) not in _NUMBER or not 0.0 <= p <= 1.0:
             raise InputError(
-                'expected an object {"nodeid": <test id>, "p_fail": <number in [0, 1]>}',
+                'expected an object {"test": <node id>, "p_fail": <number in [0, 1]>}',
                 source=path,
                 field=f"line {number}",
             )
-        predictions[nodeid] = float(p)
-    return predictions
+        predictions[test] = float(p)
+    return predictions, old_key

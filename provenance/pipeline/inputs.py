@@ -59,10 +59,15 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
             empty.append(display_path(path, workspace))
         else:
             reports.append(loaded)
-    predictions = read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else {}
+    predictions, old_key = (
+        read_test_predictions(str(workspace / settings.predictions)) if settings.predictions else ({}, False)
+    )
     contracts = validate_contracts(settings)
     artifacts = artifact_subjects(settings.artifacts, workspace) if settings.artifacts else []
     reports, notes = one_per_session(reports)
+    if old_key:
+        notes.append(f'{settings.predictions} names tests by "nodeid"; write "test", as backtest --emit-predictions '
+                     'does ("nodeid" is read until the next release)')  # fmt: skip
     return Inputs(settings, context, git, reports, unmatched, empty, predictions, contracts, artifacts,
                   test_configuration(settings, context, contracts), notes)  # fmt: skip
 

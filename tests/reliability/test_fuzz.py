@@ -136,7 +136,7 @@ def test_contracts_of_any_shape(document: dict[str, Any]) -> None:
 @FUZZ
 @given(st.lists(json_values.map(json.dumps) | st.text(max_size=40), max_size=6))
 def test_prediction_files(lines: list[str]) -> None:
-    survives("\n".join(lines).encode(), "p.jsonl", lambda path: read_test_predictions(str(path)))
+    survives("\n".join(lines).encode(), "p.jsonl", lambda path: read_test_predictions(str(path))[0])
 
 
 @FUZZ

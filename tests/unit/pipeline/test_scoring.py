@@ -180,3 +180,14 @@ def test_summary_reads_the_same_in_light_and_dark_themes(workspace: Path) -> Non
     text = summary.render(record(gather(settings, {})))
     for colouring in ("color", "colour", "style", "<font", "%%{init", "theme", "fill:", "stroke:", "rgb("):
         assert colouring not in text.lower()
+
+
+@pytest.mark.parametrize(("key", "warned"), [("test", False), ("nodeid", True)])
+def test_one_predictions_format_the_old_key_read_with_a_warning(tmp_path: Path, key: str, warned: bool) -> None:
+    from provenance.pipeline.verdict import warnings_for
+
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
+    (tmp_path / "p.jsonl").write_text(json.dumps({key: "t.py::ok", "p_fail": 0.25, "rank": 1}) + "\n")
+    inputs = gather(Settings(workspace=tmp_path, report=("r.xml",), predictions="p.jsonl"), {})
+    assert inputs.predictions == {"t.py::ok": 0.25}
+    assert any('names tests by "nodeid"' in w for w in warnings_for(inputs)) is warned
