@@ -29,3 +29,16 @@ def test_passing_run_says_so(tmp_path: Path) -> None:
     assert text.startswith("## ✅ Tests passed\n")
     assert "1 test passed, none failed" in text
     assert "Failing tests" not in text
+
+
+def test_a_failing_run_reads_like_a_verdict(tmp_path: Path) -> None:
+    """The verdict, then the failing tests, then the counts and the rest; no empty rows; words agree."""
+    errored = TestResult(nodeid="t.py::boom", result=Outcome.ERROR.result, outcome=Outcome.ERROR, duration_seconds=0.1,
+                         phase="setup", message="fixture broke")  # fmt: skip
+    text = summary.render(outcome_for(tmp_path, [*failing(1, size=10), errored]))
+    assert text.startswith("## ❌ Tests failed\n")
+    assert "1 test failed, 1 error" in text
+    assert text.index("### Failing tests (2)") < text.index("| Result | Tests |") < text.index("### Provenance")
+    assert "| | |" not in text and "| Record | Value |" in text
+    assert "over 1 entry |" in text
+    assert "1 errors" not in text and "1 entries" not in text
