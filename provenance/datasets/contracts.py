@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from provenance.datasets.hashing import TreeDigest, hash_file, hash_listing, hash_tree
 from provenance.errors import InputError
@@ -45,6 +45,12 @@ class DatasetContract(_Strict):
     last_verified_commit: str | None = Field(default=None, pattern=_GIT_SHA)
     retention_days: int | None = Field(default=None, ge=1)
     dvc: str | None = None
+
+    @field_validator("checksum", mode="before")
+    @classmethod
+    def _blank_is_not_recorded_yet(cls, value: Any) -> Any:
+        """`checksum: ""` is how a contract is written before its first `--update`: nothing recorded yet."""
+        return None if isinstance(value, str) and not value.strip() else value
 
 
 class ValidationPolicy(_Strict):

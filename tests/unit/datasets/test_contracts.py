@@ -302,3 +302,15 @@ def test_the_projects_own_contract_holds(tmp_path: Path, capsys: pytest.CaptureF
     """The project eats its own cooking: its golden report fixtures are under contract."""
     assert main(["validate", "--workspace", str(ROOT), "--audit-log", str(tmp_path / "audit.jsonl")], {}) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "ok"
+
+
+def test_an_empty_checksum_is_a_dataset_not_yet_recorded(tmp_path: Path) -> None:
+    """`checksum: ""` is how a contract is first written; `--update` fills it in."""
+    from provenance.cli import main
+
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "data_contracts.yaml").write_text('datasets:\n  table:\n    path: data.csv\n    checksum: ""\n')
+    assert main(["validate", "--workspace", str(tmp_path)], {}) == 1  # unverified, and checksums are enforced
+    assert main(["validate", "--workspace", str(tmp_path), "--update"], {}) == 0
+    assert hashlib.sha256(b"a,b\n1,2\n").hexdigest() in (tmp_path / "data_contracts.yaml").read_text()
+    assert main(["validate", "--workspace", str(tmp_path)], {}) == 0
