@@ -6,6 +6,7 @@ carries the provenance file's digest, so each vouches for the other.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from provenance import __version__
 from provenance.config import Settings
 from provenance.context import RunContext
 from provenance.datasets.contracts import Validation
-from provenance.errors import InputError
+from provenance.errors import InputError, IntegrityError
 from provenance.learning.calibration import BinTotals
 from provenance.learning.history import Cycle, collapse
 from provenance.learning.model import MODEL_VERSION, Model
@@ -32,7 +33,8 @@ from provenance.ledger.attestation import (
     test_result_predicate,
 )
 from provenance.ledger.chain import Appender, open_for_append
-from provenance.ledger.checkpoint import checkpoint_path
+from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
+from provenance.ledger.verify import verify
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
 from provenance.pipeline.scoring import calibrate_run, past_scores, run_scores
@@ -113,6 +115,7 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
     ledger_path = (ledger_root or workspace) / settings.ledger
     evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
     with open_for_append(ledger_path) as ledger:
+        require_intact(ledger_path)
         # The model learnt from every entry before this one predicts this run; its predictions are
         # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
         model = load_model(ledger_path, ledger.head.prev)
@@ -163,6 +166,25 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                       provenance_sha256=provenance_sha256, ledger_path=settings.ledger,
                       checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
                       warnings=warnings)  # fmt: skip
+
+
+def require_intact(ledger_path: Path) -> None:
+    """The gate stands on the ledger it extends: the whole chain must verify before one byte is added.
+
+    Against the checkpoint beside it too, when that loads, so a ledger cut shorter than the last run
+    left it is found. A ledger that does not verify is an integrity failure (exit 1), naming its line.
+    """
+    if not ledger_path.is_file() or ledger_path.stat().st_size == 0:
+        return
+    checkpoint = None
+    if checkpoint_path(ledger_path).is_file():
+        with contextlib.suppress(InputError):  # a damaged checkpoint is rebuilt from the ledger after the append
+            checkpoint = load_checkpoint(checkpoint_path(ledger_path))
+    found = verify(ledger_path, checkpoint)
+    if found.problem is not None:
+        where = f"line {found.line}: " if found.line else ""
+        raise IntegrityError(f"{where}{found.problem}; nothing was recorded: run `provenance verify` and restore "
+                             "the ledger from its last good copy", source=str(ledger_path))  # fmt: skip
 
 
 def learn(model: Model, cycle: Cycle, scores: BinTotals, head: str, ledger_path: Path, keep: int) -> None:

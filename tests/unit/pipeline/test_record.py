@@ -38,3 +38,32 @@ def test_the_file_is_the_whole_record_as_pretty_json(tmp_path: Path, n: int) -> 
     assert written == pretty_json(outcome.provenance.model_dump(mode="json"))
     assert hashlib.sha256(written).hexdigest() == outcome.provenance_sha256
     assert CIProvenance.model_validate(json.loads(written)) == outcome.provenance
+
+
+def test_the_gate_refuses_to_extend_a_ledger_that_does_not_verify(tmp_path: Path) -> None:
+    """An edited middle entry: exit 1 naming its line, and not one byte or file added."""
+    from provenance.cli import main
+
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>')
+    for _ in range(3):
+        assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--no-summary"], {}) == 0
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    lines = ledger.read_bytes().splitlines(keepends=True)
+    lines[1] = lines[1].replace(b'"run_attempt":1', b'"run_attempt":2')
+    assert lines[1] != ledger.read_bytes().splitlines(keepends=True)[1]
+    ledger.write_bytes(b"".join(lines))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 1
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_the_gate_refuses_a_ledger_cut_shorter_than_its_checkpoint(tmp_path: Path) -> None:
+    from provenance.cli import main
+
+    (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok" time="0.1"/></testsuite>')
+    for _ in range(3):
+        assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--no-summary"], {}) == 0
+    ledger = tmp_path / "data" / "ci_runs.jsonl"
+    ledger.write_bytes(b"".join(ledger.read_bytes().splitlines(keepends=True)[:2]))
+    assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 1
+    assert len(ledger.read_bytes().splitlines()) == 2
