@@ -48,6 +48,8 @@ class Settings(BaseModel):
     artifacts: tuple[str, ...] = ()
     check_name: str | None = Field(default=None, min_length=1, max_length=200)
     github_token: SecretStr | None = None
+    # The job's own check run (`${{ job.check_run_id }}`); empty off GitHub and on older runners.
+    check_run_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     contracts: str | None = None
     contracts_audit_log: str = Field(default="data/contracts_audit.jsonl", min_length=1)
     predictions: str | None = None

@@ -312,6 +312,9 @@ class CIRun(Record):
     pr_base_sha: str | None = None
     pr_head_sha: str | None = None
     run_url: str | None = None
+    # The job's own check run (`job.check_run_id`) and its page: which job of the run these tests were.
+    check_run_id: int | None = Field(default=None, ge=1)
+    check_run_url: str | None = None
     runner_os: str | None = None
     runner_arch: str | None = None
     git: GitInfo

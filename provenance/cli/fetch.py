@@ -30,28 +30,46 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("--api-url", metavar="URL", help="API base, for GitHub Enterprise Server (default: "
                        "GITHUB_API_URL or https://api.github.com)")  # fmt: skip
     parser.add_argument("--dest", type=Path, default=Path("provenance-download"), metavar="DIR")
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="give up (exit 2) when the whole fetch has not finished in S seconds (default 600)",
+    )
+    parser.add_argument("--max-download-mb", type=int, default=1024, metavar="N",
+                        help="refuse an artifact whose zip is larger than N MiB (default 1024)")  # fmt: skip
     parser.set_defaults(handler=fetch_artifacts)
 
 
 def fetch_artifacts(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
-    """Exit 1 when anything downloaded does not verify."""
-    from provenance.github.api import DEFAULT_API_URL, GitHubApi, Unreachable
+    """Exit 1 when anything downloaded does not verify; 2 when GitHub cannot be reached or is too slow."""
+    from provenance.github.client import DeadlinePassed, Unreachable, connect
+    from provenance.github.download import Deadline
     from provenance.github.fetch import fetch_run
+    from provenance.text import printable
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", args.repo):
-        raise InputError(f"expected OWNER/NAME, got {args.repo!r}", field="--repo")
-    api = GitHubApi(
-        api_url=args.api_url or env.get("GITHUB_API_URL") or DEFAULT_API_URL,
-        token=args.token or env.get("GITHUB_TOKEN") or None,
-    )
+        raise InputError(f"expected OWNER/NAME, got {printable(args.repo)!r}", field="--repo")
+    if not 0 < args.deadline <= 86_400:
+        raise InputError(f"expected seconds between 0 and 86400, got {args.deadline:g}", field="--deadline")
+    if not 0 < args.max_download_mb <= 1024 * 1024:
+        raise InputError(f"expected MiB between 1 and 1048576, got {args.max_download_mb}", field="--max-download-mb")
+    deadline = Deadline(args.deadline)
+    client = connect(args.api_url or env.get("GITHUB_API_URL"), args.token or env.get("GITHUB_TOKEN") or None,
+                     timeout=min(30.0, args.deadline), deadline=deadline.at)  # fmt: skip
     try:
-        report = fetch_run(api, args.repo, args.run_id, args.dest, args.name)
+        report = fetch_run(client, args.repo, args.run_id, args.dest, args.name, deadline=deadline,
+                           max_download_bytes=args.max_download_mb * 1024 * 1024)  # fmt: skip
+    except DeadlinePassed as exc:  # a setting the user can raise, or a host too slow: bad input, exit 2
+        raise InputError(f"{exc.message} (the API host is {client.host}); raise --deadline or check the network",
+                         field="--deadline") from None  # fmt: skip
     except Unreachable as exc:  # the user's setting or network, not an outage: bad input, exit 2
         raise InputError(str(exc), field="--api-url") from None
     print(json.dumps({"repo": args.repo, "run_id": args.run_id, "dest": str(args.dest), "ok": report.ok,
                       "artifacts": report.artifacts, "checks": report.checks}))  # fmt: skip
     for check in report.checks:
         mark = "ok" if check["ok"] else "FAILED"
-        print(f"{mark:7} {check['check']}: {check['path']}" + (f": {check['problem']}" if check["problem"] else ""),
-              file=sys.stderr)  # fmt: skip
+        line = f"{mark:7} {check['check']}: {check['path']}" + (f": {check['problem']}" if check["problem"] else "")
+        print(printable(line), file=sys.stderr)
     return int(ExitCode.OK if report.ok else ExitCode.GATE_FAILED)

@@ -47,6 +47,9 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
     parser.add_argument("--check-name", metavar="NAME", help="also publish a check run of this name (needs a token)")
     parser.add_argument("--github-token", metavar="TOKEN", help="token for the check run (default: GITHUB_TOKEN)")
+    parser.add_argument(
+        "--check-run-id", type=int, metavar="ID", help="the job's own check run (job.check_run_id), for the records"
+    )
     parser.add_argument("--artifacts", action="append", metavar="GLOB", help="build outputs to attest (repeatable)")
     parser.add_argument(
         "--contracts", metavar="FILE", help="dataset contracts (default data_contracts.yaml if present)"
@@ -100,32 +103,34 @@ def record(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     outcome = pipeline.execute(inputs)
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
     if settings.check_name:
-        check_run(settings.check_name, token, inputs.context, outcome, env, in_github)
+        check_run(settings, token, inputs.context, outcome, env, in_github)
     return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
 
 
-def check_run(
-    name: str, token: str | None, context: Any, outcome: Any, env: Mapping[str, str], in_github: bool
-) -> None:
+def check_run(settings: Settings, token: str | None, context: Any, outcome: Any, env: Mapping[str, str],
+              in_github: bool) -> None:  # fmt: skip
     """Publish the check run after everything local is written; problems are warnings, an outage an error."""
-    from provenance.github.api import DEFAULT_API_URL, GitHubApi
-    from provenance.github.checks import publish_check
+    from provenance.github.checks import JobCheckRun, publish_check
+    from provenance.github.client import connect
     from provenance.github.commands import command
 
     def warn(message: str) -> None:
         print(command("warning", message, title="provenance") if in_github else f"provenance: warning: {message}",
               file=sys.stdout if in_github else sys.stderr, flush=True)  # fmt: skip
 
+    name = settings.check_name
     head = context.pr_head_sha or context.sha
     if context.read_only_token:
         warn("no check run: a pull request from a fork or by Dependabot gets a read-only token; use the "
              "workflow_run recipe in the README")  # fmt: skip
         return
-    if not token or not context.repository or not head:
+    if not name or not token or not context.repository or not head:
         warn("no check run: it needs a token (github-token or GITHUB_TOKEN), GITHUB_REPOSITORY and a commit")
         return
-    api = GitHubApi(api_url=env.get("GITHUB_API_URL") or DEFAULT_API_URL, token=token)
-    result = publish_check(api, context.repository, head, name, outcome)
+    run = outcome.provenance.run  # the records name the job's check run; the check run links the same
+    job = JobCheckRun(run.check_run_id, run.check_run_url) if run.check_run_id and run.check_run_url else None
+    client = connect(env.get("GITHUB_API_URL"), token)
+    result = publish_check(client, context.repository, head, name, outcome, job)
     for warning in result.warnings:
         warn(warning)
     if result.check_run_id is not None:

@@ -55,6 +55,13 @@ from provenance.selection.hindsight import selection_hindsight
 from provenance.workspace import atomic_write, pretty_json, share_with_workspace_owner
 
 
+def check_run_url(server_url: str, repository: str | None, check_run_id: int | None) -> str | None:
+    """The page of the job's check run (`{server}/{owner}/{repo}/runs/{id}`), when both are known."""
+    if check_run_id is None or not repository:
+        return None
+    return f"{server_url.rstrip('/')}/{repository}/runs/{check_run_id}"
+
+
 def build_run(inputs: Inputs, now: datetime) -> CIRun:
     """The seed's `CIRun`, from the context, git and the merged reports (pure)."""
     context = inputs.context
@@ -76,6 +83,8 @@ def build_run(inputs: Inputs, now: datetime) -> CIRun:
         pr_base_sha=context.pr_base_sha,
         pr_head_sha=context.pr_head_sha,
         run_url=context.run_url,
+        check_run_id=inputs.settings.check_run_id,
+        check_run_url=check_run_url(context.server_url, context.repository, inputs.settings.check_run_id),
         runner_os=context.runner_os,
         runner_arch=context.runner_arch,
         git=inputs.git,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 OPERATIONS = [
+    ("/repos/{owner}/{repo}/actions/runs/{run_id}", "get"),
     ("/repos/{owner}/{repo}/actions/runs/{run_id}/artifacts", "get"),
     ("/repos/{owner}/{repo}/actions/artifacts/{artifact_id}/{archive_format}", "get"),
     ("/repos/{owner}/{repo}/check-runs", "post"),

@@ -27,9 +27,9 @@ def env_for(server: GitHubServer, tmp_path: Path, **extra: str) -> dict[str, str
             "GITHUB_API_URL": server.api_url, "GITHUB_TOKEN": TOKEN, **extra}  # fmt: skip
 
 
-def run(tmp_path: Path, env: dict[str, str]) -> int:
+def run(tmp_path: Path, env: dict[str, str], *extra: str) -> int:
     return main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--check-name", "tests",
-                 "--fail-on", "none"], env)  # fmt: skip
+                 "--fail-on", "none", *extra], env)  # fmt: skip
 
 
 def test_every_failure_is_annotated_in_batches(server: GitHubServer, tmp_path: Path,
@@ -40,23 +40,34 @@ def test_every_failure_is_annotated_in_batches(server: GitHubServer, tmp_path: P
     assert (check["name"], check["head_sha"], check["conclusion"]) == ("tests", HEAD, "failure")
     assert len(check["annotations"]) == 120
     methods = [r.method for r in server.requests if "check-runs" in r.path]
-    assert methods == ["GET", "POST", "PATCH", "PATCH"]  # 50 + 50 + 20
+    assert methods == ["POST", "PATCH", "PATCH"]  # 50 + 50 + 20
+    assert [len(r.body["output"]["annotations"]) for r in server.requests] == [50, 50, 20]
     first = check["annotations"][0]
     assert (first["path"], first["start_line"], first["annotation_level"]) == ("tests/test_big.py", 1, "failure")
     assert len(check["output"]["summary"]) <= 65535
     out = capsys.readouterr().out
     assert "::add-mask::" + TOKEN in out  # masked before anything else is printed...
     assert out.count(TOKEN) == 1  # ...and never printed again
-    assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in server.requests)
+    assert all(r.headers.get("Authorization") == f"token {TOKEN}" for r in server.requests)
 
 
-def test_the_jobs_own_check_run_is_updated(server: GitHubServer, tmp_path: Path) -> None:
+def test_another_jobs_check_run_is_never_touched_and_the_job_is_linked(server: GitHubServer, tmp_path: Path) -> None:
+    # A check run of the same name in progress on the commit may be another job's (a matrix, another workflow).
     server.check_runs[77] = {"id": 77, "name": "tests", "head_sha": HEAD, "status": "in_progress",
                              "conclusion": None, "annotations": [], "output": {}}  # fmt: skip
     report(tmp_path, failing=2)
-    assert run(tmp_path, env_for(server, tmp_path)) == 0
-    assert list(server.check_runs) == [77]
-    assert server.check_runs[77]["conclusion"] == "failure" and len(server.check_runs[77]["annotations"]) == 2
+    assert run(tmp_path, env_for(server, tmp_path), "--check-run-id", "88") == 0
+    assert server.check_runs[77]["status"] == "in_progress" and server.check_runs[77]["annotations"] == []
+    (created,) = [r for r in server.check_runs.values() if r["id"] != 77]
+    assert created["conclusion"] == "failure" and len(created["annotations"]) == 2
+    assert created["output"]["summary"].startswith(
+        "Tests of the job whose check run is [88](https://github.com/acme/app/runs/88)."
+    )
+    record = json.loads((tmp_path / "evidence" / "ci_provenance_5.json").read_text())
+    assert (record["run"]["check_run_id"], record["run"]["check_run_url"]) == (
+        88,
+        "https://github.com/acme/app/runs/88",
+    )
 
 
 def test_a_pull_request_uses_its_head_commit(server: GitHubServer, tmp_path: Path) -> None:
@@ -115,7 +126,7 @@ def test_an_api_that_stays_down_is_one_clear_error_after_the_local_records(
     report(tmp_path, failing=1)
     assert run(tmp_path, env_for(server, tmp_path)) == 3
     out = capsys.readouterr().out
-    assert "::error title=provenance::GitHub API: GET /repos/acme/app/commits/" in out
+    assert "::error title=provenance::GitHub API: POST /repos/acme/app/check-runs: 503 injected failure" in out
     assert TOKEN not in out.replace("::add-mask::" + TOKEN, "")
     assert (tmp_path / "data" / "ci_runs.jsonl").is_file()
 

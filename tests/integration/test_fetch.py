@@ -47,7 +47,9 @@ def test_fetch_downloads_unpacks_and_verifies(
     kinds = sorted(c["check"] for c in report["checks"])
     assert kinds.count("provenance") == 2 and "ledger" in kinds and "checkpoint" in kinds
     assert (tmp_path / "audit" / "provenance" / "data" / "ci_runs.jsonl").is_file()
-    assert all(r.headers.get("Authorization") == f"Bearer {TOKEN}" for r in server.requests)
+    assert all(r.headers.get("Authorization") == f"token {TOKEN}" for r in server.requests)
+    assert [r.path for r in server.blob_requests] == ["/blobs/7"]  # the download, on another host name...
+    assert all("authorization" not in {k.lower() for k in r.headers} for r in server.blob_requests)  # ...no token
     assert TOKEN not in captured.out + captured.err
 
 
@@ -84,7 +86,7 @@ def test_server_errors_are_retried(server: GitHubServer, tmp_path: Path) -> None
     server.artifacts.append(Artifact(7, "provenance", evidence_zip(tmp_path), run_id=42))
     server.failures += [(502, {}), (429, {"Retry-After": "1"})]
     assert fetch(server, tmp_path / "audit") == 0
-    assert [r.path for r in server.requests].count("/repos/acme/app/actions/runs/42/artifacts") == 3
+    assert [r.path for r in server.requests].count("/repos/acme/app/actions/runs/42") == 3
 
 
 def test_a_refusal_is_one_clear_line_without_the_token(
@@ -94,7 +96,7 @@ def test_a_refusal_is_one_clear_line_without_the_token(
     assert fetch(server, tmp_path / "audit") == 3
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
-        "provenance: error: GitHub API: GET /repos/acme/app/actions/runs/42/artifacts: 403 injected failure"
+        "provenance: error: GitHub API: GET /repos/acme/app/actions/runs/42: 403 injected failure"
     ]
     assert TOKEN not in err
 

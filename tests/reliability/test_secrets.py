@@ -80,7 +80,7 @@ SCENARIOS: dict[str, tuple[Callable[[GitHubServer], None] | None, Callable[[GitH
 def test_the_token_appears_nowhere(
     scenario: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("provenance.github.api._backoff", lambda attempt: 0.0)  # retries, without the waits
+    monkeypatch.setattr("provenance.github.client.BACKOFF_FACTOR", 0.0)  # retries, without the waits
     token = "ghs_" + secrets.token_urlsafe(27)
     workspace = tmp_path / "workspace"
     workspace.mkdir()

@@ -5,6 +5,10 @@ openapi-core against `tests/github_api/operations.json` (vendored from `@octokit
 mismatch is recorded in `violations`, which the tests require to be empty. It listens on an
 ephemeral port of 127.0.0.1 (never a fixed one) and serves, like GitHub, artifact downloads as a
 302 to a short-lived URL on another host name (`localhost`), where the token must not follow.
+
+Hostile behaviours for the fetch's limits: `trickle` answers the API a byte at a time, `endless`
+lists a next page forever, `blob_bytes` makes every download that many zeros (streamed, with or
+without a Content-Length), and `redirect_to` sends the download elsewhere first.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,7 +28,9 @@ from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC = Path(__file__).resolve().parents[1] / "github_api" / "operations.json"
-_API = OpenAPI.from_dict(json.loads(SPEC.read_text()))
+_DESCRIPTION = json.loads(SPEC.read_text())
+_API = OpenAPI.from_dict(_DESCRIPTION)
+_API_EXAMPLE_RUN = _DESCRIPTION["components"]["examples"]["workflow-run"]["value"]
 
 
 class _Request:
@@ -75,10 +82,17 @@ class GitHubServer:
     artifacts: list[Artifact] = field(default_factory=list)
     requests: list[Recorded] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
+    blob_requests: list[Recorded] = field(default_factory=list)  # what reached the download host
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers to give first
     page_size: int | None = None
     check_runs: dict[int, dict[str, Any]] = field(default_factory=dict)
     refuse_patch: set[int] = field(default_factory=set)  # the n-th PATCH (1-based) gets a 422
+    trickle: float | None = None  # seconds between the bytes of each API answer
+    endless: bool = False  # every page of artifacts is full and names a next one
+    blob_bytes: int | None = None  # downloads are this many zero bytes instead of the artifact
+    blob_length_header: bool = True  # whether a download declares its Content-Length
+    redirect_to: str | None = None  # "host:port" of a second redirect hop, before the blob itself
+    run_overrides: dict[str, Any] = field(default_factory=dict)  # fields of the workflow run to answer instead
 
     def start(self) -> GitHubServer:
         server = self
@@ -112,7 +126,7 @@ class GitHubServer:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length else None
         headers = dict(handler.headers.items())
-        if split.path.startswith("/blobs/"):
+        if split.path.startswith(("/blobs/", "/hop/")):
             self._blob(handler, split.path, headers)
             return
         path = split.path.removeprefix(self.prefix) if self.prefix else split.path
@@ -146,12 +160,20 @@ class GitHubServer:
         checks = self._route_checks(method, path, query, body)
         if checks is not None:
             return checks
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/actions/runs/(\d+)", path)
+        if method == "GET" and match:
+            return 200, self._workflow_run(match.group(1), match.group(2), int(match.group(3))), {}
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/actions/runs/(\d+)/artifacts", path)
         if method == "GET" and match:
             owner, repo, run_id = match.group(1), match.group(2), int(match.group(3))
             found = [a for a in self.artifacts if a.run_id == run_id]
             per_page = self.page_size or int(query.get("per_page", 30))
             page = int(query.get("page", 1))
+            if self.endless:
+                found = [Artifact(page * 1000 + i, f"a{page}-{i}", b"", run_id) for i in range(per_page)]
+                listed = {"total_count": 10**9, "artifacts": [self._artifact(owner, repo, a) for a in found]}
+                link = f'<{self.api_url}{path}?per_page={per_page}&page={page + 1}>; rel="next"'
+                return 200, listed, {"Link": link}
             chosen = found[(page - 1) * per_page : page * per_page]
             return 200, {"total_count": len(found), "artifacts": [self._artifact(owner, repo, a) for a in chosen]}, {}
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/actions/artifacts/(\d+)/zip", path)
@@ -159,6 +181,8 @@ class GitHubServer:
             artifact = next((a for a in self.artifacts if a.id == int(match.group(3))), None)
             if artifact is None:
                 return 404, {"message": "Not Found", "documentation_url": "x"}, {}
+            if self.redirect_to:
+                return 302, None, {"Location": f"http://{self.redirect_to}/hop/{artifact.id}?sig=short-lived"}
             return 302, None, {"Location": f"http://localhost:{self.port}/blobs/{artifact.id}?sig=short-lived"}
         return 404, {"message": "Not Found", "documentation_url": "x"}, {}
 
@@ -213,6 +237,19 @@ class GitHubServer:
             "app": None, "pull_requests": [],
         }  # fmt: skip
 
+    def _workflow_run(self, owner: str, repo: str, run_id: int) -> dict[str, Any]:
+        """A workflow run as GitHub describes one (its example, with our ids and URLs)."""
+        run = json.loads(json.dumps(_API_EXAMPLE_RUN))
+        base = f"{self.api_url}/repos/{owner}/{repo}/actions/runs/{run_id}"
+        run.update({"id": run_id, "url": base, "html_url": f"https://github.com/{owner}/{repo}/actions/runs/{run_id}",
+                    "jobs_url": f"{base}/jobs", "logs_url": f"{base}/logs", "artifacts_url": f"{base}/artifacts",
+                    "cancel_url": f"{base}/cancel", "rerun_url": f"{base}/rerun",
+                    "previous_attempt_url": None,
+                    "check_suite_url": f"{self.api_url}/repos/{owner}/{repo}/check-suites/5",
+                    "workflow_url": f"{self.api_url}/repos/{owner}/{repo}/actions/workflows/159038"})  # fmt: skip
+        run.update(self.run_overrides)
+        return run
+
     def _artifact(self, owner: str, repo: str, artifact: Artifact) -> dict[str, Any]:
         base = f"{self.api_url}/repos/{owner}/{repo}/actions/artifacts/{artifact.id}"
         return {
@@ -247,11 +284,30 @@ class GitHubServer:
             handler.send_header(key, value)
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
-        handler.wfile.write(data)
+        if self.trickle is None:
+            handler.wfile.write(data)
+            return
+        for index in range(len(data)):  # a byte at a time, each within any read timeout
+            try:
+                handler.wfile.write(data[index : index + 1])
+                handler.wfile.flush()
+            except OSError:
+                return  # the client gave up
+            time.sleep(self.trickle)
 
     def _blob(self, handler: BaseHTTPRequestHandler, path: str, headers: dict[str, str]) -> None:
+        self.blob_requests.append(Recorded("GET", path, headers, None))
         if any(k.lower() == "authorization" and v for k, v in headers.items()):
             self.violations.append("the token was sent to the download URL")
+        if path.startswith("/hop/"):  # the second hop of a redirect, on another host name
+            handler.send_response(302)
+            handler.send_header("Location", f"http://localhost:{self.port}/blobs/{path.rsplit('/', 1)[1]}")
+            handler.send_header("Content-Length", "0")
+            handler.end_headers()
+            return
+        if self.blob_bytes is not None:
+            self._zeros(handler, self.blob_bytes)
+            return
         artifact = next((a for a in self.artifacts if a.id == int(path.rsplit("/", 1)[1])), None)
         data = artifact.data if artifact else b""
         handler.send_response(200 if artifact else 404)
@@ -259,3 +315,23 @@ class GitHubServer:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+    def _zeros(self, handler: BaseHTTPRequestHandler, size: int) -> None:
+        """`size` zero bytes, streamed in 1 MiB writes (never held whole), until the client hangs up."""
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/zip")
+        if self.blob_length_header:
+            handler.send_header("Content-Length", str(size))
+        else:
+            handler.send_header("Connection", "close")
+            handler.close_connection = True
+        handler.end_headers()
+        chunk = bytes(1024 * 1024)
+        sent = 0
+        try:
+            while sent < size:
+                piece = chunk[: min(len(chunk), size - sent)]
+                handler.wfile.write(piece)
+                sent += len(piece)
+        except OSError:
+            return

@@ -33,8 +33,11 @@ def test_every_setting_is_an_input_with_the_same_default() -> None:
     defaults = Settings(workspace=ROOT)
     for name, spec in ACTION["inputs"].items():
         value = getattr(defaults, name.replace("-", "_"))
-        if name == "github-token":
-            assert spec["default"] == "${{ github.token }}"
+        if name in ("github-token", "check-run-id"):
+            assert (
+                spec["default"]
+                == {"github-token": "${{ github.token }}", "check-run-id": "${{ job.check_run_id }}"}[name]
+            )
             continue
         if value is None:
             shown = ""

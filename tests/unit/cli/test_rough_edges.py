@@ -122,7 +122,7 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 
 def test_fetch_without_network_is_bad_input_naming_the_host(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
-    monkeypatch.setattr("provenance.github.api._backoff", lambda attempt: 0.0)
+    monkeypatch.setattr("provenance.github.client.BACKOFF_FACTOR", 0.0)
     args = ["fetch", "--repo", "acme/app", "--run-id", "1", "--api-url", "http://127.0.0.1:9", "--dest", str(tmp_path)]
     assert main(args, {}) == 2
     err = capsys.readouterr().err
