@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from provenance import reading
 from provenance.errors import InputError
 from provenance.schemas import utc_now
 
@@ -127,14 +126,11 @@ def _load_event(path: str | None) -> dict[str, Any]:
     if not path:
         return {}
     try:
-        with open(path, encoding="utf-8") as handle:
-            event = json.load(handle)
-    except FileNotFoundError:
+        event = reading.loads(
+            reading.read_input(path, field="GITHUB_EVENT_PATH"), source=path, field="GITHUB_EVENT_PATH"
+        )
+    except reading.MissingInput:
         return {}
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(
-            f"the event payload is not readable JSON ({exc})", source=str(Path(path)), field="GITHUB_EVENT_PATH"
-        ) from None
     if not isinstance(event, dict):
         raise InputError("expected a JSON object", source=path, field="GITHUB_EVENT_PATH")
     return event

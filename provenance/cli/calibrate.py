@@ -7,7 +7,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 
 from provenance.cli.common import Commands
-from provenance.errors import ExitCode
+from provenance.errors import ExitCode, InputError
 
 
 def add_parser(commands: Commands) -> None:
@@ -39,8 +39,10 @@ def add_parser(commands: Commands) -> None:
 
 def score(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
     """Print the calibration report as one JSON object."""
-    from provenance.learning.calibration import BinStrategy, calibrate, read_predictions
+    from provenance.learning.calibration import MAX_BINS, BinStrategy, calibrate, read_predictions
 
+    if not 1 <= args.bins <= MAX_BINS:  # before the file is read: a flag's mistake costs nothing
+        raise InputError(f"expected 1 to {MAX_BINS:,} (got {args.bins})", field="--bins")
     p, y = read_predictions(args.predictions)
     report = calibrate(
         p, y, n_bins=args.bins, strategy=BinStrategy(args.strategy), min_bin_count=args.min_bin_count,

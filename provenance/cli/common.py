@@ -28,7 +28,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def read_lines(path: Path) -> list[str]:
     """The non-blank lines of a text file, stripped; an unreadable file is bad input naming it."""
+    from provenance.reading import read_input
+
     try:
-        return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_input(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot be read ({exc})", source=str(path)) from None
+    return [line.strip() for line in text.split("\n") if line.strip()]  # not splitlines: U+2028 is no line end

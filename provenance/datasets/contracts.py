@@ -19,13 +19,36 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from provenance.datasets.hashing import TreeDigest, hash_file, hash_listing, hash_tree
 from provenance.errors import InputError
+from provenance.reading import glob_files, open_input, read_input
 from provenance.workspace import atomic_write, resolve_inside
 
 MAX_MANIFEST_BYTES = 1024 * 1024
+# A dataset glob may name a tree of small files (a directory's worth), but not without end.
+MAX_DATASET_GLOB_FILES = 1_000_000
 _SHA256 = r"^[0-9a-f]{64}$"
 _GIT_SHA = r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$"
 
 Status = Literal["ok", "mismatch", "missing", "unverified"]
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing what it would otherwise read one of two ways.
+
+    A key given twice keeps its last value in PyYAML and its first in other readers, so a
+    reviewer and the tool could see different checksums; a key that is not a string (`1:`,
+    `null:`, `2024-01-01:`) names no dataset or field.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Check the keys, then build the mapping as the safe loader does."""
+        seen: set[str] = set()
+        for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode) or key.tag != "tag:yaml.org,2002:str":
+                raise yaml.constructor.ConstructorError(None, None, "expected a string key", key.start_mark)
+            if key.value in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key.value!r}", key.start_mark)
+            seen.add(key.value)
+        return super().construct_mapping(node, deep)
 
 
 class _Strict(BaseModel):
@@ -124,22 +147,15 @@ class Validation:
 def load_manifest(path: Path) -> Manifest:
     """Read and check the manifest: safe YAML, bounded in size, no aliases, no unknown keys."""
     shown = str(path)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError("no such file", source=shown) from None
-    except IsADirectoryError:
-        raise InputError("expected a YAML file, found a directory", source=shown) from None
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=shown) from None
+    with open_input(path, shown=shown) as handle:
+        data = handle.read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:
         raise InputError(f"larger than {MAX_MANIFEST_BYTES} bytes; a contracts manifest is small", source=shown)
     try:
         text = data.decode("utf-8")
         if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(io.StringIO(text), Loader=yaml.SafeLoader)):
             raise InputError("YAML aliases are not allowed in a contracts manifest", source=shown)
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=StrictLoader)  # a SafeLoader, stricter
     except UnicodeDecodeError:
         raise InputError("not UTF-8 text", source=shown) from None
     except yaml.YAMLError as exc:
@@ -230,12 +246,12 @@ def _glob_files(workspace: Path, pattern: str, where: str) -> list[str]:
     """Regular files the glob matches, relative to the workspace, in byte order; none may leave it."""
     root = workspace.resolve()
     found = []
-    for match in glob.glob(pattern, root_dir=root, recursive=True):
-        path = root / match
-        if path.is_symlink() or not path.is_file():
+    for path in glob_files(pattern, root, setting=where, limit=MAX_DATASET_GLOB_FILES):
+        if path.is_symlink():
             continue
+        match = path.relative_to(root).as_posix()
         resolve_inside(root, match, where)
-        found.append(Path(match).as_posix())
+        found.append(match)
     return sorted(found, key=lambda p: p.encode("utf-8", "surrogateescape"))
 
 
@@ -245,8 +261,8 @@ def _dvc_entry(contract: DatasetContract, workspace: Path, dataset_id: str) -> d
     assert contract.dvc is not None
     pointer = resolve_inside(workspace, contract.dvc, where)
     try:
-        document = yaml.safe_load(pointer.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        document = yaml.load(read_input(pointer, field=where).decode("utf-8"), Loader=StrictLoader)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read the DVC file {contract.dvc!r} ({exc})", field=where) from None
     outs: list[Any] = []
     base = pointer.parent
@@ -291,7 +307,7 @@ def write_updates(path: Path, changes: Mapping[str, Mapping[str, tuple[Any, Any]
     round_trip = YAML()
     round_trip.preserve_quotes = True
     round_trip.width = 4096
-    text = path.read_text(encoding="utf-8")
+    text = read_input(path).decode("utf-8")  # read and checked once already by `load_manifest`
     document = round_trip.load(text)
     for dataset_id, fields in changes.items():
         entry = document["datasets"][dataset_id]

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from provenance.errors import InputError
 
 CHUNK_BYTES = 1024 * 1024
 _WORKERS = max(2, (os.cpu_count() or 1) * 2)
@@ -50,10 +53,23 @@ def hash_file(path: Path, *, with_md5: bool = False) -> FileDigest:
 
 
 def _open(path: str) -> tuple[int, int]:
-    """Open for reading and tell the size; the descriptor is closed again if that fails."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    """Open a regular file for reading and tell its size; the descriptor is closed again if that fails.
+
+    The tree is the pull request's: a file can vanish between the listing and the open, or be
+    swapped for a FIFO (which would block a plain open forever), a directory or a device. Each
+    is bad input naming the file. A file deleted once opened is hashed as it was.
+    """
     try:
-        return fd, os.fstat(fd).st_size
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise InputError("disappeared while the datasets were hashed", source=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read ({exc.strerror})", source=path) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("expected a regular file (it was replaced while the datasets were hashed)", source=path)
+        return fd, info.st_size
     except BaseException:
         os.close(fd)
         raise
@@ -126,12 +142,15 @@ def walk_files(root: Path) -> Iterator[str]:
 
 def _sorted_entries(directory: Path) -> list[tuple[bytes, str, bool]]:
     found = []
-    with os.scandir(directory) as scan:
-        for entry in scan:  # the entry's type comes with the listing: no stat per file
-            if entry.is_dir(follow_symlinks=False):
-                found.append((os.fsencode(entry.name) + b"/", entry.name, True))
-            elif entry.is_file(follow_symlinks=False):
-                found.append((os.fsencode(entry.name), entry.name, False))
+    try:
+        with os.scandir(directory) as scan:
+            for entry in scan:  # the entry's type comes with the listing: no stat per file
+                if entry.is_dir(follow_symlinks=False):
+                    found.append((os.fsencode(entry.name) + b"/", entry.name, True))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append((os.fsencode(entry.name), entry.name, False))
+    except OSError as exc:  # removed or replaced while the tree was walked
+        raise InputError(f"cannot be listed ({exc.strerror})", source=str(directory)) from None
     found.sort()
     return found
 

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance.errors import InputError
+from provenance.reading import loads, read_input
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -101,10 +102,14 @@ def check_inputs(
     return p, y
 
 
+# More bins than this hold nothing each, and the diagram's arrays would be the memory's size.
+MAX_BINS = 10_000
+
+
 def bin_edges(p: FloatArray, n_bins: int, strategy: BinStrategy) -> FloatArray:
     """The `n_bins + 1` edges; quantile edges are the predictions' percentiles (as scikit-learn)."""
-    if n_bins < 1:
-        raise InputError(f"expected at least 1 bin, got {n_bins}", field="bins")
+    if not 1 <= n_bins <= MAX_BINS:
+        raise InputError(f"expected 1 to {MAX_BINS:,} bins, got {n_bins}", field="bins")
     if strategy is BinStrategy.QUANTILE:
         return np.asarray(np.percentile(p, np.linspace(0.0, 100.0, n_bins + 1)), dtype=np.float64)
     return np.linspace(0.0, 1.0, n_bins + 1)
@@ -218,11 +223,7 @@ def read_predictions(path: str) -> tuple[FloatArray, FloatArray]:
     """
     import orjson
 
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=path) from None
+    data = read_input(path)
     loads = orjson.loads
     probabilities: list[float] = []
     outcomes: list[bool] = []
@@ -252,6 +253,7 @@ def read_predictions(path: str) -> tuple[FloatArray, FloatArray]:
 # The key of a test's id in every predictions file: `backtest --emit-predictions` writes it, `run`
 # reads it. `nodeid`, the key `run` first read, is still read until the next release, with a warning.
 TEST_KEY, OLD_TEST_KEY = "test", "nodeid"
+_KEYS_READ = (b'"test"', b'"nodeid"', b'"p_fail"')
 
 
 def read_test_predictions(path: str) -> tuple[dict[str, float], bool]:
@@ -261,16 +263,14 @@ def read_test_predictions(path: str) -> tuple[dict[str, float], bool]:
     """
     import orjson
 
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=path, field="predictions") from None
+    data = read_input(path, field="predictions")
     predictions: dict[str, float] = {}
     old_key = False
     for number, line in enumerate(data.splitlines(), start=1):
         if not line.strip():
             continue
+        if any(line.count(key) > 1 for key in _KEYS_READ):  # orjson keeps the last of a key given twice
+            loads(line, source=path, field=f"line {number}")  # refused, naming the key, if it really is
         try:
             record = orjson.loads(line)
             test = record.get(TEST_KEY, record.get(OLD_TEST_KEY))

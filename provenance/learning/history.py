@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from provenance.errors import InputError, IntegrityError
 from provenance.ledger.chain import tail_lines
+from provenance.reading import input_lines, open_input, read_input
 from provenance.schemas import FAILED_RESULTS
 
 
@@ -61,8 +62,8 @@ def read_atcs(path: Path) -> list[Cycle]:
     of its rows; the union is taken). Without it the cycles carry no changed files.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_input(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot be read ({exc})", source=str(path)) from None
     reader = csv.DictReader(io.StringIO(text), delimiter=";")
     missing = {"Name", "Duration", "Verdict", "Cycle"} - set(reader.fieldnames or [])
@@ -107,19 +108,14 @@ class _RecordedRun(msgspec.Struct):
 def read_ledger(path: Path) -> list[Cycle]:
     """Every ledger entry as a cycle, in ledger order (`seq`)."""
     cycles = []
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                entry = msgspec.json.decode(line, type=_RecordedRun)
-            except msgspec.DecodeError:
-                raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
-            cycles.append(_cycle(entry))
+    for number, line in enumerate(input_lines(path), start=1):  # no line past the limit on inputs
+        if not line.strip():
+            continue
+        try:
+            entry = msgspec.json.decode(line, type=_RecordedRun)
+        except (msgspec.DecodeError, RecursionError):
+            raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
+        cycles.append(_cycle(entry))
     return cycles
 
 
@@ -144,11 +140,8 @@ def _cycle(entry: _RecordedRun) -> Cycle:
 
 def detect_format(path: Path) -> str:
     """`ledger` when the file starts with a JSON object, `atcs` for a `;`-separated header."""
-    try:
-        with path.open("rb") as handle:
-            first = handle.readline(65536)
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
+    with open_input(path, whole=False) as handle:
+        first = handle.readline(65536)
     if not first.strip() or first.lstrip().startswith(b"{"):
         return "ledger"
     if b";" in first:

@@ -343,7 +343,9 @@ class Model:
     @classmethod
     def load(cls, path: Path) -> Model:
         """Read a state file."""
-        return cls.from_bytes(path.read_bytes(), str(path))
+        from provenance.reading import read_input
+
+        return cls.from_bytes(read_input(path), str(path))
 
 
 def lookup(index: dict[str, int], tests: list[str]) -> tuple[npt.NDArray[np.intp], list[str]]:

@@ -8,13 +8,14 @@ dataset carries its in-toto `dirHash`.
 
 from __future__ import annotations
 
-import glob as globbing
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from provenance.datasets.hashing import hash_file
 from provenance.errors import InputError
+from provenance.reading import glob_files, read_input
 from provenance.schemas import CIProvenance, Conclusion, Outcome
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -40,8 +41,7 @@ def artifact_subjects(patterns: tuple[str, ...], workspace: Path) -> list[Subjec
     root = workspace.resolve()
     subjects: dict[str, Subject] = {}
     for pattern in patterns:
-        matches = sorted(globbing.glob(pattern, root_dir=root, recursive=True))
-        files = [m for m in matches if (root / m).is_file()]
+        files = [Path(os.path.relpath(m, root)).as_posix() for m in glob_files(pattern, root, setting="artifacts")]
         if not files:
             raise InputError(f"matches no file: {pattern!r}", field="artifacts")
         for match in files:
@@ -132,8 +132,8 @@ def read_digests(path: Path) -> dict[str, str]:
     if path.is_dir():
         return {name: hash_file(path / name).sha256 for name in walk_files(path)}
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_input(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot be read ({exc})", source=str(path)) from None
     digests: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):

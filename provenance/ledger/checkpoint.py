@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from provenance.errors import InputError
 from provenance.ledger.merkle import Frontier
+from provenance.reading import input_lines
 from provenance.workspace import read_json
 
 CHECKPOINT_TYPE = "provenance-ledger-checkpoint/v1"
@@ -34,14 +36,13 @@ def frontier_for(path: Path, size: int, head: str) -> Frontier:
     """The Merkle frontier of `size` entries ending in `head`: the checkpoint's if it matches, else rebuilt."""
     beside = checkpoint_path(path)
     if beside.is_file():
-        with contextlib.suppress(ValueError):  # a damaged checkpoint is rebuilt below from the ledger
-            saved = json.loads(beside.read_bytes())
+        with contextlib.suppress(ValueError, AttributeError, InputError):  # damaged: rebuilt from the ledger below
+            saved = read_json(beside)
             frontier = Frontier.from_json(saved.get("frontier"))
             if frontier.size == size and saved.get("head") == head:
                 return frontier
     frontier = Frontier()
-    with path.open("rb") as handle:
-        for line in handle:
-            if line.endswith(b"\n"):
-                frontier.append(bytes.fromhex(json.loads(line)["entry_hash"]))
+    for line in input_lines(path):
+        if line.endswith(b"\n"):
+            frontier.append(bytes.fromhex(orjson.loads(line)["entry_hash"]))
     return frontier

@@ -10,6 +10,7 @@ from provenance.errors import InputError, IntegrityError
 from provenance.ledger import merkle
 from provenance.ledger.canonical import entry_hash
 from provenance.ledger.verify import verify
+from provenance.reading import input_lines
 
 
 def prove(path: Path, seq: int) -> dict[str, Any]:
@@ -23,12 +24,11 @@ def prove(path: Path, seq: int) -> dict[str, Any]:
         raise InputError(f"no entry with seq {seq}; {held}", source=str(path), field="--seq")
     leaves: list[bytes] = []
     entry: dict[str, Any] = {}
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle):
-            fields = json.loads(line)
-            leaves.append(bytes.fromhex(fields["entry_hash"]))
-            if number == seq:
-                entry = fields
+    for number, line in enumerate(input_lines(path)):  # verified above: each line a ledger entry
+        fields = json.loads(line)
+        leaves.append(bytes.fromhex(fields["entry_hash"]))
+        if number == seq:
+            entry = fields
     return {
         "type": "provenance-inclusion-proof/v1",
         "ledger": path.name,

@@ -18,6 +18,7 @@ import orjson
 
 from provenance.ledger.canonical import ZERO_HASH, body_hash, canonical_entry, exact_number, reference_bytes
 from provenance.ledger.merkle import Frontier
+from provenance.reading import max_input_bytes, open_input
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -195,8 +196,9 @@ def _checked_lines(path: Path, strict: bool) -> Iterator[_Checked]:
     """Every line checked on its own, in order, until the first with a problem of its own."""
     size = path.stat().st_size
     workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    limit = max_input_bytes()  # passed on: a worker process does not share the setting
     if size < PARALLEL_FROM_BYTES or workers < 2:
-        yield from _checked_in(str(path), 0, size, strict)
+        yield from _checked_in(str(path), 0, size, strict, limit)
         return
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -205,29 +207,38 @@ def _checked_lines(path: Path, strict: bool) -> Iterator[_Checked]:
     try:
         pool = ProcessPoolExecutor(workers)
     except (OSError, NotImplementedError):  # no pool here: multiprocessing's semaphores are missing
-        yield from _checked_in(str(path), 0, size, strict)
+        yield from _checked_in(str(path), 0, size, strict, limit)
         return
     try:
-        slices = pool.map(_check_slice, [str(path)] * len(starts), starts, [*starts[1:], size], [strict] * len(starts))
+        count = len(starts)
+        slices = pool.map(
+            _check_slice, [str(path)] * count, starts, [*starts[1:], size], [strict] * count, [limit] * count
+        )
         for start in starts:
             try:
                 checked = next(slices)
             except BrokenProcessPool:  # a worker died (out of memory, killed): the rest in this process
-                yield from _checked_in(str(path), start, size, strict)
+                yield from _checked_in(str(path), start, size, strict, limit)
                 return
             yield from checked
     finally:
         pool.shutdown(cancel_futures=True)
 
 
-def _checked_in(path: str, start: int, end: int, strict: bool) -> Iterator[_Checked]:
-    """The lines that start in [start, end), checked, up to the first with a problem."""
-    with open(path, "rb") as handle:
+def _checked_in(path: str, start: int, end: int, strict: bool, limit: int) -> Iterator[_Checked]:
+    """The lines that start in [start, end), checked, up to the first with a problem.
+
+    No line is read past `limit` bytes: a ledger entry is megabytes at most, a 1 GiB line is not one.
+    """
+    with open_input(path, whole=False) as handle:
         handle.seek(start)
         at = start
         while at < end:
-            raw = handle.readline()
+            raw = handle.readline(limit + 1)
             if not raw:
+                return
+            if len(raw) > limit:
+                yield _Checked(f"the line is longer than the {limit >> 20} MiB limit on inputs (max-input-mb)")
                 return
             at += len(raw)
             checked = _check(raw, strict)
@@ -236,9 +247,9 @@ def _checked_in(path: str, start: int, end: int, strict: bool) -> Iterator[_Chec
                 return
 
 
-def _check_slice(path: str, start: int, end: int, strict: bool) -> list[_Checked]:
+def _check_slice(path: str, start: int, end: int, strict: bool, limit: int) -> list[_Checked]:
     """`_checked_in` in a worker process: its results go back whole."""
-    return list(_checked_in(path, start, end, strict))
+    return list(_checked_in(path, start, end, strict, limit))
 
 
 def _slice_starts(path: Path, size: int) -> list[int]:
@@ -247,7 +258,8 @@ def _slice_starts(path: Path, size: int) -> list[int]:
     with path.open("rb") as handle:
         while starts[-1] + SLICE_BYTES < size:
             handle.seek(starts[-1] + SLICE_BYTES)
-            handle.readline()  # the rest of the line the boundary falls in
+            while (rest := handle.readline(SLICE_BYTES)) and not rest.endswith(b"\n"):
+                pass  # the rest of the line the boundary falls in, however long, a slice at a time
             if handle.tell() >= size:
                 break
             starts.append(handle.tell())

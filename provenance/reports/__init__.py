@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from provenance.reading import glob_files, read_input
 from provenance.reports import junit, pytest_json, reportlog
 from provenance.reports.common import (
     ParsedReport,
@@ -44,10 +45,8 @@ def find_reports(patterns: tuple[str, ...], workspace: Path) -> list[Path]:
     for pattern in patterns:
         base = Path(pattern) if Path(pattern).is_absolute() else workspace / pattern
         if glob.has_magic(pattern):
-            matches = sorted(Path(p) for p in glob.glob(str(base), recursive=True))
-            for match in matches:
-                if match.is_file():
-                    found[_not_linked_out(match, workspace)] = None
+            for match in glob_files(str(base), workspace, setting="report"):
+                found[_not_linked_out(match, workspace)] = None
         elif base.is_dir():
             raise ReportError("expected a report file, found a directory", source=pattern, field="report")
         elif base.exists():
@@ -66,14 +65,13 @@ def _not_linked_out(path: Path, workspace: Path) -> Path:
 def load_report(path: Path, workspace: Path) -> LoadedReport | None:
     """Read, hash and parse one report; None when the file is empty (no report was written)."""
     shown = display_path(path, workspace)
-    try:
-        data, start = _read_unless_blank(path, shown)
-    except IsADirectoryError:
-        raise ReportError("expected a report file, found a directory", source=shown) from None
-    except OSError as exc:
-        raise ReportError(f"cannot be read ({exc.strerror})", source=shown) from None
+    data = read_input(path, shown=shown)
     if not data:
         return None
+    content = _CONTENT.search(data)
+    if content is None:
+        raise ReportError("contains only whitespace; expected a test report", source=shown)
+    start = content.start()
     head = data[start : start + 4096]
 
     def locator_for(rootdir: str | None) -> Locator:
@@ -117,26 +115,6 @@ def _in_the_project(tests: list[TestResult], locator: Locator) -> list[TestResul
 
 
 _CONTENT = re.compile(rb"[^\xef\xbb\xbf \t\r\n]")  # anything but a BOM's bytes and whitespace
-_CHUNK = 1 << 20
-
-
-def _read_unless_blank(path: Path, shown: str) -> tuple[bytes, int]:
-    """The file's bytes and where its content starts; (b"", 0) when it is empty.
-
-    The file is scanned a chunk at a time until content shows, so one holding only whitespace is
-    refused without ever being held in memory.
-    """
-    with path.open("rb") as handle:
-        offset = 0
-        while chunk := handle.read(_CHUNK):
-            found = _CONTENT.search(chunk)
-            if found:
-                handle.seek(0)
-                return handle.read(), offset + found.start()
-            offset += len(chunk)
-    if offset == 0:
-        return b"", 0
-    raise ReportError("contains only whitespace; expected a test report", source=shown)
 
 
 def _detect(head: bytes, shown: str) -> ReportFormat:

@@ -16,7 +16,7 @@ MAX_LONGREPR_CHARS = 64 * 1024
 MAX_MESSAGE_CHARS = 1000
 
 # pytest ends a traceback with "path:lineno: ExceptionType"; the last such line is the crash.
-_CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*?):(?P<line>\d+):(?: (?P<what>.*))?$", re.MULTILINE)
+_CRASH_LINE = re.compile(r"^(?P<path>[^\s:][^:\n]*?):(?P<line>[0-9]{1,9}):(?: (?P<what>.*))?$", re.MULTILINE)
 
 
 @dataclass
@@ -37,6 +37,29 @@ class ParsedReport:
 
 class ReportError(InputError):
     """A report that cannot be read; names the report and the field at fault."""
+
+
+# Line numbers past this are not a source file's: a number a 64-bit writer cannot take is refused.
+_MAX_LINE = 2**31 - 1
+# Line and paragraph separators: invisible, yet they split a line wherever text is split into lines.
+_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def visible(text: str) -> str:
+    """A name (node id, file) as it can be written and shown: lone surrogates and U+2028/U+2029 escaped.
+
+    A JSON report may hold a lone surrogate, which no UTF-8 writer accepts; it is kept as the text
+    of its escape (a backslash, `ud800`), so the test stays recognisable and nothing fails on it.
+    """
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").translate(_SEPARATORS)
+
+
+def _text(text: str | None) -> str | None:
+    if text is None or text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def trim(text: str | None, limit: int = MAX_LONGREPR_CHARS) -> str | None:
@@ -70,7 +93,7 @@ def crash_location(longrepr: str | None) -> tuple[str, int] | None:
 
 # Python's own frame lines (`File "x.py", line 7`, as a SyntaxError shows where it is), and the
 # places no project keeps its code: an installed package, the standard library, frozen modules.
-_PY_FRAME = re.compile(r'File "(?P<path>[^"\n]+)", line (?P<line>\d+)')
+_PY_FRAME = re.compile(r'File "(?P<path>[^"\n]+)", line (?P<line>[0-9]{1,9})')
 _NOT_THE_PROJECT = re.compile(r"site-packages/|dist-packages/|/lib/python\d|^<frozen |hostedtoolcache/|^\.\./")
 
 
@@ -122,7 +145,8 @@ OUTCOME_BY_NAME = {outcome.value: outcome for outcome in Outcome}
 
 def passed(nodeid: str, duration: float, file: str | None, line: int | None) -> TestResult:
     """A test that passed: nearly every test of a large report, so nothing but the facts."""
-    return TestResult(nodeid, Result.PASS, Outcome.PASSED, duration, file or None, line)
+    line = line if line is None or 0 < line <= _MAX_LINE else None
+    return TestResult(visible(nodeid), Result.PASS, Outcome.PASSED, duration, visible(file) if file else None, line)
 
 
 def make_result(
@@ -139,13 +163,13 @@ def make_result(
     """Build a `TestResult`, keeping only the failure details of tests that did not pass."""
     keep_details = outcome not in (Outcome.PASSED, Outcome.XPASSED)
     return TestResult(
-        nodeid=nodeid,
+        nodeid=visible(nodeid),
         result=outcome.result,
         outcome=outcome,
         duration_seconds=max(0.0, duration),
-        file=file or None,
-        line=line if line and line > 0 else None,
+        file=visible(file) if file else None,
+        line=line if line and 0 < line <= _MAX_LINE else None,
         phase=phase if keep_details else None,
-        message=trim(message, MAX_MESSAGE_CHARS) if keep_details else None,
-        longrepr=trim(longrepr) if keep_details else None,
+        message=_text(trim(message, MAX_MESSAGE_CHARS)) if keep_details else None,
+        longrepr=_text(trim(longrepr)) if keep_details else None,
     )

@@ -21,7 +21,7 @@ from provenance.reports.common import (
 from provenance.reports.locate import Locator
 from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
-_SKIP_TUPLE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<reason>.*)$", re.DOTALL)
+_SKIP_TUPLE = re.compile(r"^(?P<path>.+?):(?P<line>[0-9]{1,9}): (?P<reason>.*)$", re.DOTALL)
 
 
 def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
@@ -114,7 +114,7 @@ def _case(case: ET.Element, source: str, locator: Locator, modules: Modules) -> 
     duration = _seconds(time, source, "testcase", name) if time else 0.0
     file_attr = case.get("file")
     line_attr = case.get("line")
-    line = int(line_attr) + 1 if line_attr and line_attr.isdigit() else None
+    line = int(line_attr) + 1 if line_attr and line_attr.isascii() and line_attr.isdigit() else None  # not "²"
     if not classname:
         # pytest writes collection errors and module-level skips as a testcase with an empty
         # classname and the module's dotted path as its name; a module collected twice (as a test

@@ -9,13 +9,13 @@ messages stay ours.
 from __future__ import annotations
 
 import ast
-import json
 import re
 import sys
 from typing import Annotated, Any
 
 import msgspec
 
+from provenance import reading
 from provenance.reports.common import (
     OUTCOME_BY_NAME,
     ParsedReport,
@@ -62,7 +62,7 @@ class _Report(msgspec.Struct):
     tests: list[_Test] = []
     collectors: list[_Collector] | None = None
     root: Any = None
-    exitcode: int | None = None
+    exitcode: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)] | None = None
     duration: _Seconds | None = None
 
 
@@ -90,10 +90,11 @@ def _decode(data: bytes, source: str) -> _Report:
         raise _misshapen(exc, source) from None
     except msgspec.DecodeError:
         pass
-    try:
-        loaded = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReportError(f"not valid JSON ({exc})", source=source) from None
+    except RecursionError:
+        raise ReportError("nested too deeply to be a test report", source=source) from None
+    loaded = reading.loads(
+        data, source=source, error=ReportError
+    )  # duplicate keys, deep nesting, huge integers refused
     try:
         return msgspec.convert(loaded, _Report)
     except msgspec.ValidationError as exc:
@@ -249,7 +250,7 @@ def _collector(collector: _Collector, where: str, source: str, locator: Locator)
 
 
 # The repr of a skip's tuple when its strings hold no quote or backslash to unescape: most skips.
-_PLAIN_SKIP = re.compile(r"\('([^'\\]*)', (\d+), '([^'\\]*)'\)")
+_PLAIN_SKIP = re.compile(r"\('([^'\\]*)', ([0-9]{1,9}), '([^'\\]*)'\)")
 
 
 def _skip_reason(

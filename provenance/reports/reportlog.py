@@ -13,13 +13,13 @@ Ctrl-C) leaves that test with a setup alone, which pytest does not count; and a 
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from provenance import reading
 from provenance.reports.common import (
     MAX_MESSAGE_CHARS,
     ParsedReport,
@@ -68,10 +68,9 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
         if not raw.strip():
             continue
         where = f"line {number}"
-        try:
-            record = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise ReportError(f"not valid JSON ({exc.__class__.__name__}: {exc})", source=source, field=where) from None
+        record = reading.loads(
+            raw, source=source, field=where, error=ReportError
+        )  # duplicate keys, deep nesting, huge integers refused
         if not isinstance(record, dict):
             raise ReportError("expected a JSON object", source=source, field=where)
         kind = record.get("$report_type")

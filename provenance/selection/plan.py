@@ -16,6 +16,7 @@ import numpy as np
 from provenance.errors import InputError
 from provenance.learning.model import MODEL_VERSION
 from provenance.ledger.chain import read_tail
+from provenance.reading import read_input
 from provenance.selection.budget import Budget, Selection, select
 from provenance.workspace import atomic_write, pretty_json
 
@@ -44,8 +45,8 @@ class Plan:
 def read_test_list(path: Path) -> list[str]:
     """Node ids, one per line, as `pytest --collect-only -q` prints them (other lines are ignored)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
+        lines = read_input(path).decode("utf-8").split("\n")  # not splitlines: U+2028 may be in a node id
+    except UnicodeDecodeError as exc:
         raise InputError(f"cannot be read ({exc})", source=str(path)) from None
     tests = [line.strip() for line in lines if "::" in line and not line.startswith((" ", "<", "="))]
     if not tests:

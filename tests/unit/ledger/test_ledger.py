@@ -256,10 +256,10 @@ def test_a_large_ledger_checked_in_slices_by_several_processes_verifies_as_in_on
     assert (alone[1].problem is None) == (tampering == "none")
 
 
-def _dies_after_the_first_slice(path: str, start: int, end: int, strict: bool) -> list[Any]:
+def _dies_after_the_first_slice(path: str, start: int, end: int, strict: bool, limit: int) -> list[Any]:
     if start > 0:
         os._exit(1)  # as a worker killed for its memory
-    return list(ledger_verify._checked_in(path, start, end, strict))
+    return list(ledger_verify._checked_in(path, start, end, strict, limit))
 
 
 def _no_process_pool(*args: Any) -> None:
