@@ -179,12 +179,45 @@ def read_input(path: Path | str, *, shown: str | None = None, field: str | None 
         return handle.read()
 
 
+_PIECE = 1 << 20
+
+
+class LineTooLong(ValueError):
+    """A line past the limit on inputs: measured, never held."""
+
+
+def read_line(handle: BinaryIO, limit: int) -> bytes:
+    """The next line, with its newline (b"" at the end); `LineTooLong` past `limit` bytes.
+
+    A long line is measured a piece at a time first, then read in one go: `readline(limit)` would
+    gather the pieces and join them, holding a line past the limit twice before it could refuse it.
+    """
+    line = handle.readline(min(limit + 1, _PIECE))
+    if line.endswith(b"\n") or len(line) < _PIECE:
+        if len(line) > limit:
+            raise LineTooLong
+        return line  # nearly every line: one call
+    start, length = handle.tell() - len(line), len(line)
+    while piece := handle.readline(_PIECE):
+        length += len(piece)
+        if length > limit:
+            raise LineTooLong
+        if piece.endswith(b"\n"):
+            break
+    handle.seek(start)
+    return handle.read(length)
+
+
 def bounded_lines(handle: BinaryIO, shown: str, field: str | None = None) -> Iterator[bytes]:
     """The lines of an open input, each with its newline; a line longer than the limit is refused unread."""
     limit = max_input_bytes()
-    while line := handle.readline(limit + 1):
-        if len(line) > limit:
-            raise _too_large(shown, field, what="a line is longer")
+    while True:
+        try:
+            line = read_line(handle, limit)
+        except LineTooLong:
+            raise _too_large(shown, field, what="a line is longer") from None
+        if not line:
+            return
         yield line
 
 

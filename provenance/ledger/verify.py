@@ -18,7 +18,7 @@ import orjson
 
 from provenance.ledger.canonical import ZERO_HASH, body_hash, canonical_entry, exact_number, reference_bytes
 from provenance.ledger.merkle import Frontier
-from provenance.reading import max_input_bytes, open_input
+from provenance.reading import LineTooLong, max_input_bytes, open_input, read_line
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -234,11 +234,12 @@ def _checked_in(path: str, start: int, end: int, strict: bool, limit: int) -> It
         handle.seek(start)
         at = start
         while at < end:
-            raw = handle.readline(limit + 1)
-            if not raw:
-                return
-            if len(raw) > limit:
+            try:
+                raw = read_line(handle, limit)
+            except LineTooLong:
                 yield _Checked(f"the line is longer than the {limit >> 20} MiB limit on inputs (max-input-mb)")
+                return
+            if not raw:
                 return
             at += len(raw)
             checked = _check(raw, strict)
