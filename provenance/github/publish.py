@@ -40,17 +40,19 @@ def publish(
     stderr: TextIO,
 ) -> None:
     """Write every channel the environment offers."""
-    outputs = outcome.outputs()
+    outputs, dropped = fit_outputs(outcome.outputs())
     output_file = env.get("GITHUB_OUTPUT")
     if output_file:
         append_file(Path(output_file), format_outputs(outputs))
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     if summary_file and settings.summary:
         path = Path(summary_file)
-        used = path.stat().st_size if path.exists() else 0
-        append_file(path, summary.render(outcome, limit_bytes=summary.SUMMARY_LIMIT_BYTES - used))
+        used = path.stat().st_size if path.exists() else 0  # earlier writes of this step count too
+        text = summary.render(outcome, limit_bytes=max(0, summary.SUMMARY_LIMIT_BYTES - used))
+        append_file(path, summary.fit(text, used, outcome.provenance_path))
     if in_github:
-        lines = workflow_commands(outcome, settings.annotate)
+        lines = [command("warning", message, title="provenance") for message in dropped]
+        lines += workflow_commands(outcome, settings.annotate)
         # The log copy of the summary holds untrusted text: stop command processing around it.
         token = stop_commands_token()
         stdout.write("".join(line + "\n" for line in lines) + f"::stop-commands::{token}\n")
@@ -86,26 +88,51 @@ def publish_nothing(reason: str, settings: Settings, env: Mapping[str, str], in_
     stdout.flush()
 
 
-def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:
-    """Warnings, then an error annotation for each of the first failures, then how many more."""
-    lines = [command("warning", warning, title="provenance") for warning in outcome.warnings]
-    if not annotate:
-        return lines
-    failures = outcome.provenance.run.failures
-    for test in failures[:MAX_ANNOTATIONS_PER_STEP]:
-        lines.append(annotation_for(test).as_command())
-    hidden = len(failures) - MAX_ANNOTATIONS_PER_STEP
-    if hidden > 0:
-        lines.append(
-            command(
-                "notice",
-                f"{plural(hidden, 'more failing test')} {is_are(hidden)} not annotated (GitHub shows "
-                f"{MAX_ANNOTATIONS_PER_STEP} "
-                "per step); all are listed in the job summary and the provenance file.",
-                title="provenance",
-            )
+# GitHub shows at most 10 annotations of each level (error, warning, notice) from one step.
+PER_LEVEL = MAX_ANNOTATIONS_PER_STEP
+# A step output, and all of a job's outputs together, at most 1 MB, sized as UTF-16 (GitHub's docs).
+OUTPUT_LIMIT_BYTES = 1_000_000
+
+
+def utf16_size(text: str) -> int:
+    """A text's size as GitHub approximates an output's: its UTF-16 encoding."""
+    return len(text.encode("utf-16-le", errors="surrogatepass"))
+
+
+def fit_outputs(outputs: dict[str, str], limit: int = OUTPUT_LIMIT_BYTES) -> tuple[dict[str, str], list[str]]:
+    """The outputs within GitHub's limits (each and all together), and a warning for each one emptied."""
+    kept = dict(outputs)
+    warnings = []
+    for name in sorted(kept, key=lambda n: utf16_size(n) + utf16_size(kept[n]), reverse=True):
+        total = sum(utf16_size(n) + utf16_size(v) for n, v in kept.items())
+        if utf16_size(kept[name]) <= limit and total <= limit:
+            break
+        warnings.append(
+            f"output {name} left empty: {utf16_size(kept[name]):,} bytes, and GitHub keeps at most {limit:,} bytes "
+            "of outputs a job; the value is in the provenance file"
         )
-    return lines
+        kept[name] = ""
+    return kept, warnings
+
+
+def workflow_commands(outcome: RunOutcome, annotate: bool) -> list[str]:
+    """At most 10 warnings, 10 error annotations (the first failures) and 10 notices; the rest in the summary."""
+    warnings = outcome.warnings
+    lines = [command("warning", warning, title="provenance") for warning in warnings[:PER_LEVEL]]
+    notices = []
+    if len(warnings) > PER_LEVEL:
+        more = len(warnings) - PER_LEVEL
+        notices.append(
+            f"{plural(more, 'more warning')} {is_are(more)} in the job summary (GitHub shows {PER_LEVEL} a step)."
+        )
+    failures = outcome.provenance.run.failures if annotate else []
+    lines += [annotation_for(test).as_command() for test in failures[:PER_LEVEL]]
+    if (hidden := len(failures) - PER_LEVEL) > 0:
+        notices.append(
+            f"{plural(hidden, 'more failing test')} {is_are(hidden)} not annotated (GitHub shows {PER_LEVEL} "
+            "per step); all are listed in the job summary and the provenance file."
+        )
+    return lines + [command("notice", notice, title="provenance") for notice in notices[:PER_LEVEL]]
 
 
 def annotation_for(test: TestResult) -> Annotation:

@@ -1,7 +1,8 @@
 """The job summary: the verdict and what to do first, then counts, failures and the provenance trail.
 
-GitHub refuses a step summary over 1 MiB, so failure details are added while they fit and the
-rest is named in a visible notice.
+GitHub refuses a step summary over 1 MiB, counting what earlier writes of the same step left in
+`GITHUB_STEP_SUMMARY`: failure details are added while they fit and the rest is named in a
+visible notice, and `fit` cuts whatever still does not fit, with a line saying where the whole is.
 """
 
 from __future__ import annotations
@@ -50,6 +51,25 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
                 f"is limited to 1 MiB. All of them are listed in {code(outcome.provenance_path)}.\n\n"
             )
     return head + "".join(details) + _flaky(outcome) + tail
+
+
+def fit(text: str, used: int, whole_at: str, limit: int = SUMMARY_LIMIT_BYTES) -> str:
+    """`text` when `used` bytes already in the step summary plus its UTF-8 size stay within `limit`.
+
+    Otherwise its start, cut on a character boundary, and a last line naming where the whole is;
+    nothing at all when not even that line fits.
+    """
+    data = text.encode()
+    if used + len(data) <= limit:
+        return text
+    note = (
+        f"\n\n> [!NOTE]\n> The summary is cut here: GitHub keeps at most 1 MiB of summary a step. "
+        f"The whole is in {code(whole_at)}.\n"
+    )
+    room = limit - used - len(note.encode())
+    if room < 0:
+        return ""
+    return data[:room].decode(errors="ignore") + note
 
 
 def nothing_recorded(reason: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from provenance.github import summary
+from provenance.github.summary import SUMMARY_LIMIT_BYTES, fit
 from provenance.schemas import Outcome, TestResult
 from tests.support.outcomes import failing, outcome_for
 
@@ -42,3 +43,12 @@ def test_a_failing_run_reads_like_a_verdict(tmp_path: Path) -> None:
     assert "| | |" not in text and "| Record | Value |" in text
     assert "over 1 entry |" in text
     assert "1 errors" not in text and "1 entries" not in text
+
+
+def test_fit_at_the_limit_and_one_past() -> None:
+    text = "é" * 1000  # 2,000 bytes: the limit counts bytes, not characters
+    assert fit(text, used=SUMMARY_LIMIT_BYTES - 2000, whole_at="evidence/p.json") == text
+    cut = fit(text, used=SUMMARY_LIMIT_BYTES - 1999, whole_at="evidence/p.json")
+    assert len(cut.encode()) <= 1999 and cut.startswith("é")
+    assert cut.endswith("The whole is in <code>evidence/p.json</code>.\n")
+    assert fit(text, used=SUMMARY_LIMIT_BYTES - 10, whole_at="evidence/p.json") == ""  # not even the note fits
