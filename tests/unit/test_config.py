@@ -34,6 +34,11 @@ def test_inputs_as_the_runner_names_them() -> None:
     assert settings.retention_years == 7
 
 
+def test_the_jobs_check_run_id_or_nothing() -> None:
+    assert Settings.from_inputs({"INPUT_CHECK-RUN-ID": "51725241954"}).check_run_id == 51725241954
+    assert Settings.from_inputs({"INPUT_CHECK-RUN-ID": ""}).check_run_id is None  # off GitHub, older runners
+
+
 def test_comma_separated_reports() -> None:
     assert Settings.from_inputs({"INPUT_REPORT": "a.json, b.xml"}).report == ("a.json", "b.xml")
 
@@ -48,6 +53,8 @@ def test_comma_separated_reports() -> None:
         ({"INPUT_SUMMARY": "yes"}, "action inputs: summary: expected true or false (got 'yes')"),
         ({"INPUT_RETENTION-YEARS": "0"}, "action inputs: retention-years: Input should be greater than or equal to 1"),
         ({"INPUT_IF-NO-REPORT": "ignore"}, "action inputs: if-no-report: expected one of warn, fail"),
+        ({"INPUT_CHECK-RUN-ID": "job-7"}, "action inputs: check-run-id: Input should be a valid integer"),
+        ({"INPUT_CHECK-RUN-ID": "0"}, "action inputs: check-run-id: Input should be greater than or equal to 1"),
     ],
 )
 def test_bad_inputs_name_the_input(env: dict[str, str], message: str) -> None:
