@@ -140,3 +140,14 @@ def test_github_enterprise_server(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert server.violations == []
+
+
+def test_a_check_run_url_from_elsewhere_never_gets_the_token(
+    server: GitHubServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.check_run_url = f"http://localhost:{server.port}/repos/acme/app/check-runs/1000"
+    report(tmp_path, failing=60)  # two batches: the second would go to the check run's URL
+    assert run(tmp_path, env_for(server, tmp_path)) == 3
+    assert "unexpected URL for /repos/acme/app/check-runs/1000" in capsys.readouterr().out
+    assert [r.method for r in server.requests] == ["POST"]
+    assert server.blob_requests == []

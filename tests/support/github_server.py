@@ -93,6 +93,7 @@ class GitHubServer:
     blob_length_header: bool = True  # whether a download declares its Content-Length
     redirect_to: str | None = None  # "host:port" of a second redirect hop, before the blob itself
     run_overrides: dict[str, Any] = field(default_factory=dict)  # fields of the workflow run to answer instead
+    check_run_url: str | None = None  # the `url` a check run is answered with, instead of its own
 
     def start(self) -> GitHubServer:
         server = self
@@ -225,7 +226,7 @@ class GitHubServer:
         run["output"].update({k: v for k, v in output.items() if k != "annotations"})
 
     def _check_run(self, run: dict[str, Any]) -> dict[str, Any]:
-        url = f"{self.api_url}/repos/acme/app/check-runs/{run['id']}"
+        url = self.check_run_url or f"{self.api_url}/repos/acme/app/check-runs/{run['id']}"
         return {
             "id": run["id"], "node_id": f"CR_{run['id']}", "head_sha": run["head_sha"], "name": run["name"],
             "url": url, "html_url": f"https://github.com/acme/app/runs/{run['id']}", "details_url": None,
