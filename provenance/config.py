@@ -20,6 +20,7 @@ from pydantic import (
 
 from provenance.choices import FailOn, IfNoReport, Mode
 from provenance.errors import InputError
+from provenance.reading import DEFAULT_MAX_INPUT_MB, MAX_INPUT_MB_CEILING
 
 __all__ = ["FailOn", "IfNoReport", "Mode", "Settings"]
 
@@ -65,6 +66,7 @@ class Settings(BaseModel):
     calibration_window: int = Field(default=20, ge=1, le=10_000)
     max_ece: float | None = Field(default=None, ge=0, le=1)
     max_brier: float | None = Field(default=None, ge=0, le=1)
+    max_input_mb: int = Field(default=DEFAULT_MAX_INPUT_MB, ge=1, le=MAX_INPUT_MB_CEILING)
 
     @field_validator("report")
     @classmethod

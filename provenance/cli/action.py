@@ -22,8 +22,10 @@ def run_action(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
     """Run or select, as the `mode` input says."""
     from provenance.cli import run, select
     from provenance.config import Mode, Settings
+    from provenance.reading import input_limit
 
     settings = Settings.from_inputs(env)
-    if settings.mode is Mode.SELECT:
-        return select.choose(settings, env, in_github, None)
-    return run.record(settings, env, in_github)
+    with input_limit(settings.max_input_mb, "max-input-mb"):
+        if settings.mode is Mode.SELECT:
+            return select.choose(settings, env, in_github, None)
+        return run.record(settings, env, in_github)

@@ -8,7 +8,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode, InputError
 from provenance.terminal import Progress
 
@@ -53,7 +53,8 @@ def add_parser(commands: Commands) -> None:
         "difference from them with a 95%% interval (a paired bootstrap over the cycles) under "
         "'model_minus_reference'",
     )
-    parser.set_defaults(handler=replay)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(replay))
 
 
 def replay(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

@@ -6,7 +6,7 @@ import json
 from argparse import Namespace
 from collections.abc import Mapping
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode, InputError
 
 
@@ -34,7 +34,8 @@ def add_parser(commands: Commands) -> None:
         metavar="K",
         help="bins with fewer samples are left out of MCE (default 1)",
     )
-    parser.set_defaults(handler=score)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(score))
 
 
 def score(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

@@ -8,7 +8,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode
 
 
@@ -23,7 +23,8 @@ def add_parser(commands: Commands) -> None:
     )
     parser.add_argument("proof", type=Path, metavar="PROOF")
     parser.add_argument("--checkpoint", type=Path, metavar="FILE", help="the published checkpoint to trust")
-    parser.set_defaults(handler=check_inclusion)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(check_inclusion))
 
 
 def check_inclusion(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

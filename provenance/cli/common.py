@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -12,6 +13,29 @@ if TYPE_CHECKING:
     from provenance.config import Settings
 
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+
+Handler: TypeAlias = Callable[[argparse.Namespace, Mapping[str, str], bool], int]
+
+
+def add_input_limit(parser: argparse.ArgumentParser) -> None:
+    """The `--max-input-mb` flag of every command that reads files (the action's `max-input-mb`)."""
+    from provenance.reading import DEFAULT_MAX_INPUT_MB
+
+    what = f"refuse input files (and ledger lines) over N MiB (default {DEFAULT_MAX_INPUT_MB})"
+    parser.add_argument("--max-input-mb", type=int, metavar="N", help=what)
+
+
+def limited(handler: Handler) -> Handler:
+    """`handler`, reading every input under the limit its `--max-input-mb` flag sets."""
+
+    def run(args: argparse.Namespace, env: Mapping[str, str], in_github: bool) -> int:
+        from provenance.reading import input_limit
+
+        with input_limit(getattr(args, "max_input_mb", None), "--max-input-mb"):
+            return handler(args, env, in_github)
+
+    return run
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

@@ -7,7 +7,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode
 
 
@@ -22,7 +22,8 @@ def add_parser(commands: Commands) -> None:
     )
     parser.add_argument("ledger", type=Path, metavar="LEDGER")
     parser.add_argument("--seq", type=int, required=True, metavar="N", help="the entry's seq")
-    parser.set_defaults(handler=prove_entry)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(prove_entry))
 
 
 def prove_entry(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from provenance.choices import FailOn, IfNoReport
-from provenance.cli.common import Commands, settings_from_args
+from provenance.cli.common import Commands, add_input_limit, limited, settings_from_args
 from provenance.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -75,7 +75,8 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument(
         "--no-annotations", dest="annotate", action="store_false", default=None, help="do not annotate failing tests"
     )
-    parser.set_defaults(handler=run_tests)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(run_tests))
 
 
 def run_tests(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

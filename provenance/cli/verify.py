@@ -8,7 +8,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode, InputError
 
 
@@ -31,7 +31,8 @@ def add_parser(commands: Commands) -> None:
         help="also check every entry against the schema, and every line against the RFC 8785 "
         "encoder alone (exact for any number, slower)",
     )
-    parser.set_defaults(handler=verify_ledger)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(verify_ledger))
 
 
 def verify_ledger(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

@@ -94,7 +94,12 @@ CASES = [
     Case("a device as the report", nothing, ("run", "--report", "/dev/zero"), ("/dev/zero", "character device")),
     Case("a device as history", device("h.csv", "/dev/urandom"), ("backtest", "--history", "h.csv"), ("h.csv",)),
     # Past the size limit: refused before a byte is read.
-    Case("300 MB report", sparse("r.json", 300 << 20), ("run", "--report", "r.json"), ("r.json", "256 MiB")),
+    Case(
+        "300 MB report",
+        sparse("r.json", 300 << 20),
+        ("run", "--report", "r.json"),
+        ("r.json", "256 MiB", "314,572,800 bytes"),
+    ),
     Case("300 MB predictions", sparse("c.jsonl", 300 << 20), ("calibrate", "--predictions", "c.jsonl"), ("c.jsonl",)),
     # The parsers: depth, integers, duplicate keys.
     Case(
@@ -159,6 +164,28 @@ CASES = [
         ("calibrate", "--predictions", "c.jsonl", "--bins", "1000000000"),
         ("--bins", "10,000"),
     ),
+    # The limit is a setting: the action's input, every reading command's flag.
+    Case(
+        "--max-input-mb 1 and a 2 MiB report",
+        sparse("r.json", 2 << 20),
+        ("run", "--report", "r.json", "--max-input-mb", "1"),
+        ("r.json", "1 MiB", "2,097,152 bytes"),
+    ),
+    Case(
+        "--max-input-mb 1 and a 2 MiB history",
+        sparse("h.csv", 2 << 20),
+        ("backtest", "--history", "h.csv", "--format", "atcs", "--max-input-mb", "1"),
+        ("h.csv", "1 MiB"),
+    ),
+    Case(
+        "the action's max-input-mb: 1 and a 2 MiB report",
+        sparse("r.json", 2 << 20),
+        ("action",),
+        ("r.json", "1 MiB"),
+        {"INPUT_REPORT": "r.json", "INPUT_MAX-INPUT-MB": "1"},
+    ),
+    Case("--max-input-mb 0", nothing, ("verify", "l.jsonl", "--max-input-mb", "0"), ("--max-input-mb", "1 to")),
+    Case("the action's max-input-mb: 0", nothing, ("action",), ("max-input-mb",), {"INPUT_MAX-INPUT-MB": "0"}),
     Case("evidence-dir under /proc", nothing, ("run", "--evidence-dir", "/proc/self/x"), ("evidence-dir",)),
 ]
 
