@@ -312,3 +312,8 @@ def loads(data: bytes | str, *, source: str, field: str | None = None, error: ty
     except ValueError as exc:  # json.JSONDecodeError and the rest
         problem = f"not valid JSON ({exc})"
     raise error(problem, source=source, field=field)
+
+
+def read_json(path: Path | str) -> Any:
+    """A small JSON file (a checkpoint, a proof): bounded, and read strictly."""
+    return loads(read_input(path), source=str(path))

@@ -31,7 +31,7 @@ def check_inclusion(args: Namespace, env: Mapping[str, str], in_github: bool) ->
     """Exit 1 when the proof does not lead to its root (or the checkpoint's)."""
     from provenance.ledger.checkpoint import load_checkpoint
     from provenance.ledger.proofs import check_proof
-    from provenance.workspace import read_json
+    from provenance.reading import read_json
 
     path: Path = args.proof
     proof = read_json(path)

@@ -10,8 +10,7 @@ import orjson
 
 from provenance.errors import InputError
 from provenance.ledger.merkle import Frontier
-from provenance.reading import input_lines
-from provenance.workspace import read_json
+from provenance.reading import input_lines, read_json
 
 CHECKPOINT_TYPE = "provenance-ledger-checkpoint/v1"
 

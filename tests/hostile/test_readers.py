@@ -114,6 +114,12 @@ CASES = [
         ("run", "--report", "r.jsonl"),
         ("r.jsonl", "line 2", "nested"),
     ),
+    Case(
+        "checkpoint nested 100,000 deep",
+        lambda w: (text("l.jsonl", "")(w), text("cp.json", DEEP)(w)),
+        ("verify", "l.jsonl", "--checkpoint", "cp.json"),
+        ("cp.json", "nested"),
+    ),
     Case("event payload nested 100,000 deep", text("event.json", DEEP), ("action",), ("event.json", "nested"), EVENT),
     Case(
         "exit code past 64 bits",
