@@ -246,10 +246,13 @@ def glob_files(pattern: str, root: Path, *, setting: str, limit: int = MAX_GLOB_
         return [base] if base.is_file() else []
     depth = None if "**" in wanted else len(wanted)
     found: list[Path] = []
+    hidden = any(part.startswith(".") for part in wanted)
     for directory, subdirectories, files in os.walk(base, followlinks=False):
         here = Path(directory).relative_to(base).parts
         if depth is not None and len(here) + 1 >= depth:
             subdirectories.clear()
+        elif not hidden:  # `.git` and the like cannot match: not walked
+            subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
         for name in sorted(files):
             if _glob_match(wanted, (*here, name)) and (path := Path(directory, name)).is_file():
                 found.append(path)
