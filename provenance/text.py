@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Cc: C0/C1 controls (ESC, CR, LF...); Cf: format characters such as bidi overrides and
@@ -23,6 +24,21 @@ def escape_char(char: str) -> str:
 def printable(text: str) -> str:
     """Text safe to print on a terminal or into a CI log line."""
     return "".join(escape_char(c) if is_invisible(c) else c for c in text)
+
+
+# GitHub's token formats (classic and fine-grained personal, OAuth, app installation, user-to-server,
+# refresh): a token pasted into the wrong setting is recognised wherever it is echoed.
+_GITHUB_TOKEN = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})")
+
+
+def redact(text: str) -> str:
+    """Text with anything shaped like a GitHub token replaced by `***`."""
+    return _GITHUB_TOKEN.sub("***", text)
+
+
+def printable_lines(text: str) -> str:
+    """Like `printable`, but line breaks and tabs stay: for multi-line messages (annotations, tracebacks)."""
+    return "".join(c if c in "\n\t" or not is_invisible(c) else escape_char(c) for c in text)
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import re
+import stat
 import tempfile
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from provenance.errors import InputError
+from provenance.text import printable
 
 
 def resolve_inside(workspace: Path, relative: str, what: str) -> Path:
@@ -26,6 +28,48 @@ def resolve_inside(workspace: Path, relative: str, what: str) -> Path:
     if candidate != root and root not in candidate.parents:
         raise InputError(f"path {relative!r} leads outside the workspace", field=what)
     return candidate
+
+
+# What a file name built from an id (a run id, an artifact's name) may contain: nothing that moves
+# the path (`/`, `..`), splits a line, or needs quoting in a shell or a URL.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def safe_name(text: str, what: str) -> str:
+    """`text` itself when it can stand as one file name; bad input naming `what` otherwise."""
+    if not _SAFE_NAME.fullmatch(text) or text in (".", ".."):
+        raise InputError(f"expected 1 to 128 of A-Z a-z 0-9 . _ - (got {printable(text[:80])!r})", field=what)
+    return text
+
+
+def writable_path(workspace: Path, relative: str | Path, what: str) -> Path:
+    """Where to write `relative`: inside the workspace, with no symlink on the way there.
+
+    The workspace is the pull request's tree: a committed `evidence -> /etc` or
+    `data/ci_runs.jsonl -> ~/.bashrc` would otherwise carry our writes wherever it points. Every
+    existing component below the workspace (the file itself included) must be a real directory or
+    file; the workspace's own path may pass through links (the runner mounts it).
+    """
+    root = Path(os.path.abspath(workspace))  # noqa: PTH100
+    target = Path(os.path.normpath(root / relative))
+    if target != root and not target.is_relative_to(root):
+        raise InputError("leads outside the workspace", source=str(relative), field=what)
+    current = root
+    parts = target.relative_to(root).parts
+    for depth, part in enumerate(parts, 1):
+        current = current / part
+        try:
+            mode = current.lstat().st_mode
+        except FileNotFoundError:
+            break  # what does not exist yet is created by us, below a checked directory
+        except OSError as exc:
+            raise InputError(f"cannot be used ({exc.strerror})", source=str(relative), field=what) from None
+        shown = current.relative_to(root).as_posix()
+        if stat.S_ISLNK(mode):
+            raise InputError(f"{shown} is a symlink; refusing to write through it", source=str(relative), field=what)
+        if depth < len(parts) and not stat.S_ISDIR(mode):
+            raise InputError(f"{shown} is a file where a directory is expected", source=str(relative), field=what)
+    return target
 
 
 def linked_out(path: Path, workspace: Path) -> str | None:
@@ -40,17 +84,6 @@ def linked_out(path: Path, workspace: Path) -> str | None:
     if lexical.is_relative_to(root) and not path.resolve().is_relative_to(workspace.resolve()):
         return lexical.relative_to(root).as_posix()
     return None
-
-
-def check_destinations(workspace: Path, files: Mapping[str, str], directories: Mapping[str, str]) -> None:
-    """Refuse unusable output paths (by setting name) before anything is written, so a bad one leaves no trace."""
-    for name, relative in files.items():
-        if (workspace / relative).is_dir():
-            raise InputError("expected a file, found a directory", source=relative, field=name)
-    for name, relative in directories.items():
-        where = workspace / relative
-        if where.exists() and not where.is_dir():
-            raise InputError("expected a directory, found a file", source=relative, field=name)
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -150,11 +183,6 @@ def pretty_json(document: Any) -> bytes:
 
 def read_json(path: Path) -> Any:
     """A JSON file's content; unreadable or invalid is bad input naming the file."""
-    import json
+    from provenance.reading import loads, read_input
 
-    try:
-        return json.loads(path.read_bytes())
-    except OSError as exc:
-        raise InputError(f"cannot be read ({exc.strerror})", source=str(path)) from None
-    except ValueError:
-        raise InputError("not valid JSON", source=str(path)) from None
+    return loads(read_input(path), source=str(path))  # bounded; duplicate keys and deep nesting refused

@@ -26,6 +26,7 @@ from provenance.cli import (
     verify,
 )
 from provenance.errors import ExitCode, ProvenanceError, one_line
+from provenance.text import printable, redact
 
 # In the order `--help` lists them.
 COMMANDS = (run, select, action, validate, calibrate, backtest, verify, determinism, fetch, prove, check_proof)
@@ -110,8 +111,14 @@ def _cycle_collector_paused() -> Iterator[None]:
 
 
 def _report_error(message: str, in_github: bool) -> None:
-    """One line: an error annotation on GitHub (escaped, so it cannot issue commands), else stderr."""
+    """One line: an error annotation on GitHub (escaped, so it cannot issue commands), else stderr.
+
+    Whatever the message quotes (a setting's value, a file name) is shown with its control
+    characters escaped and anything shaped like a token masked.
+    """
     from provenance.github.commands import command
+
+    message = printable(redact(message))
 
     if in_github:
         print(command("error", message, title="provenance"), flush=True)

@@ -63,6 +63,7 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     from provenance.gitmeta import read_git
     from provenance.selection.budget import Budget
     from provenance.selection.plan import plan, read_test_list, write_plan
+    from provenance.workspace import writable_path
 
     workspace = settings.workspace
     if changed is None:
@@ -73,8 +74,8 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     tests = read_test_list(workspace / settings.tests) if settings.tests else None
     chosen = plan(workspace / settings.ledger, tests, budget, changed_files=changed,
                   exploration=settings.exploration, full_run_every=settings.full_run_every)  # fmt: skip
-    out = workspace / settings.selection_out
-    audit = out.with_name(out.name + ".audit.json")
+    out = writable_path(workspace, settings.selection_out, "selection-out")
+    audit = writable_path(workspace, out.with_name(out.name + ".audit.json"), "selection-out")
     write_plan(chosen, out, audit, budget)
     outputs = chosen.outputs(settings.selection_out)
     if env.get("GITHUB_OUTPUT"):

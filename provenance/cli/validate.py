@@ -46,7 +46,7 @@ def validate_datasets(args: Namespace, env: Mapping[str, str], in_github: bool) 
     from provenance.gitmeta import read_git
     from provenance.schemas import utc_now
     from provenance.text import printable
-    from provenance.workspace import append_lines
+    from provenance.workspace import append_lines, writable_path
 
     workspace: Path = args.workspace
     manifest_path = workspace / args.contracts
@@ -70,7 +70,7 @@ def validate_datasets(args: Namespace, env: Mapping[str, str], in_github: bool) 
     if args.update:
         return _update(args, manifest, validation, report, who)
     audit = contracts.audit_records(validation, "validate", **who)
-    append_lines(workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
+    append_lines(writable_path(workspace, args.audit_log, "--audit-log"), [json.dumps(r).encode() for r in audit])
     print(json.dumps(report))
     for result in validation.results:
         mark = "ok" if result.status == "ok" else result.status.upper()
@@ -83,14 +83,15 @@ def _update(args: Namespace, manifest: Manifest, validation: Validation, report:
     """Write (or, with --dry-run, show) the new checksums; the JSON's status says which was done."""
     from provenance.datasets import contracts
     from provenance.text import printable
-    from provenance.workspace import append_lines
+    from provenance.workspace import append_lines, writable_path
 
     changes = contracts.planned_updates(manifest, validation, audit_fields["commit"])
     report["changes"] = {k: {f: {"old": o, "new": n} for f, (o, n) in v.items()} for k, v in changes.items()}
     if not args.dry_run:
-        contracts.write_updates(args.workspace / args.contracts, changes)
+        audit_log = writable_path(args.workspace, args.audit_log, "--audit-log")
+        contracts.write_updates(writable_path(args.workspace, args.contracts, "--contracts"), changes)
         audit = contracts.audit_records(validation, "update", changes=changes, **audit_fields)
-        append_lines(args.workspace / args.audit_log, [json.dumps(r).encode() for r in audit])
+        append_lines(audit_log, [json.dumps(r).encode() for r in audit])
     if not changes or not args.dry_run:
         report.update(status="updated" if changes else "ok", blocks=False)  # the manifest records what is there
     else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from provenance.errors import InputError
+from provenance.text import printable, printable_lines
 
 MAX_ANNOTATIONS_PER_STEP = 10  # GitHub shows at most 10 error annotations from one step
 
@@ -29,9 +30,15 @@ def escape_property(text: str) -> str:
 
 
 def command(name: str, message: str = "", **properties: str | int | None) -> str:
-    """One workflow command line, e.g. `::error file=a.py,line=3::boom`."""
-    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
-    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+    """One workflow command line, e.g. `::error file=a.py,line=3::boom`.
+
+    Control and format characters (ESC, bidi overrides) in the message or a property are shown as
+    escapes: a test's output must not colour, move or hide text in the log or the annotation.
+    """
+    props = ",".join(
+        f"{key}={escape_property(printable(str(value)))}" for key, value in properties.items() if value is not None
+    )
+    return f"::{name}{' ' + props if props else ''}::{escape_data(printable_lines(message))}"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,13 @@ from pathlib import Path
 from provenance.gitmeta import GitUnavailable, git, git_bytes
 
 # What git says when the branch moved between our fetch and our push (locally or on a server).
-_MOVED_ON = ("[rejected]", "[remote rejected]", "non-fast-forward", "fetch first", "cannot lock ref",
-             "failed to update ref", "stale info")  # fmt: skip
+_MOVED_ON = ("non-fast-forward", "fetch first", "cannot lock ref", "failed to update ref", "stale info",
+             "incorrect old value")  # fmt: skip
+
+
+class PushRefused(GitUnavailable):
+    """The remote refused the push for good (a pre-receive hook, branch protection, no permission): no retry helps."""
+
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "provenance-action",
@@ -79,11 +84,25 @@ class LedgerBranch:
             return git(self.workspace, "commit-tree", tree, *parents, "-m", message, env=env).strip()
 
     def push(self, commit: str) -> bool:
-        """Push the commit to the branch; False when the remote moved on (another job got there first)."""
+        """Push the commit to the branch; False when the remote moved on (another job got there first).
+
+        Any other rejection (`[remote rejected] ... pre-receive hook declined`, a protected branch)
+        is `PushRefused`: appending again on a new tip would be refused the same way.
+        """
         try:
             git(self.workspace, "push", "--quiet", self.remote, f"{commit}:refs/heads/{self.branch}")
         except GitUnavailable as exc:
             if any(sign in exc.stderr for sign in _MOVED_ON):
                 return False
+            if "rejected]" in exc.stderr or "denied" in exc.stderr.lower():
+                raise PushRefused(exc.stderr) from None
             raise
+        return True
+
+    def descends(self, tip: str, ancestor: str) -> bool:
+        """`tip` has `ancestor` in its history (false too when git does not know `ancestor` at all)."""
+        try:
+            git(self.workspace, "merge-base", "--is-ancestor", ancestor, tip)
+        except GitUnavailable:
+            return False
         return True

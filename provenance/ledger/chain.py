@@ -63,10 +63,17 @@ class Appender:
             self._frontier = frontier_for(self.path, self.head.next_seq, self.head.prev)
         return self._frontier
 
-    def checkpoint(self, created_at: datetime, run_id: str | None = None) -> dict[str, Any]:
-        """The checkpoint after the appends so far: size, head and Merkle root (and the frontier)."""
+    def checkpoint(
+        self, created_at: datetime, run_id: str | None = None, branch_tip: str | None = None
+    ) -> dict[str, Any]:
+        """The checkpoint after the appends so far: size, head and Merkle root (and the frontier).
+
+        On a ledger branch it names the commit the entries were appended on (`branch_tip`): the
+        branch must descend from it from then on, which a history rewritten shorter does not.
+        """
         frontier = self.frontier
-        return {
+        tip = {"branch_tip": branch_tip} if branch_tip else {}
+        return tip | {
             "type": CHECKPOINT_TYPE,
             "ledger": self.path.name,
             "size": frontier.size,

@@ -14,10 +14,10 @@ from provenance.errors import InputError
 from provenance.gitmeta import read_git
 from provenance.learning.calibration import read_test_predictions
 from provenance.ledger.attestation import Subject, artifact_subjects
+from provenance.pipeline.destinations import destinations, require_new_run
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.reports.sessions import one_per_session
 from provenance.schemas import GitInfo
-from provenance.workspace import check_destinations
 
 DEFAULT_CONTRACTS = "data_contracts.yaml"
 
@@ -38,6 +38,8 @@ class Inputs:
     configuration: list[dict[str, Any]] = field(default_factory=list)
     # What was done with reports of one session named twice, or of several merged.
     report_notes: list[str] = field(default_factory=list)
+    # On a ledger branch: the commit this run's entry is appended on (recorded in the checkpoint).
+    branch_tip: str | None = None
 
 
 def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
@@ -46,8 +48,7 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     workspace = settings.workspace
     if not workspace.is_dir():
         raise InputError("expected an existing directory", source=str(workspace), field="workspace")
-    outputs = {"ledger": settings.ledger, "contracts-audit-log": settings.contracts_audit_log}
-    check_destinations(workspace, files=outputs, directories={"evidence-dir": settings.evidence_dir})
+    require_new_run(destinations(settings, context))
     git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
     matches = {pattern: find_reports((pattern,), workspace) for pattern in settings.report}
     unmatched = [pattern for pattern, found in matches.items() if not found]

@@ -9,13 +9,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import math
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from provenance import __version__
 from provenance.config import Settings
-from provenance.context import RunContext
 from provenance.datasets.contracts import Validation
 from provenance.errors import InputError, IntegrityError
 from provenance.learning.calibration import BinTotals
@@ -32,9 +35,10 @@ from provenance.ledger.attestation import (
     subjects_of,
     test_result_predicate,
 )
-from provenance.ledger.chain import Appender, open_for_append
+from provenance.ledger.chain import Appender, Head, open_for_append
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.ledger.verify import verify
+from provenance.pipeline.destinations import Destinations, destinations
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
 from provenance.pipeline.scoring import calibrate_run, past_scores, run_scores
@@ -52,7 +56,7 @@ from provenance.schemas import (
     utc_now,
 )
 from provenance.selection.hindsight import selection_hindsight
-from provenance.workspace import atomic_write, pretty_json, share_with_workspace_owner
+from provenance.workspace import atomic_write, pretty_json, share_with_workspace_owner, writable_path
 
 
 def check_run_url(server_url: str, repository: str | None, check_run_id: int | None) -> str | None:
@@ -96,12 +100,6 @@ def build_run(inputs: Inputs, now: datetime) -> CIRun:
     )
 
 
-def evidence_name(context: RunContext, kind: str = "ci_provenance", extension: str = ".json") -> str:
-    """`ci_provenance_<run_id>.json`; a re-run attempt gets `-<attempt>` so it never overwrites."""
-    attempt = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
-    return f"{kind}_{context.run_id}{attempt}{extension}"
-
-
 def write_provenance(path: Path, provenance: CIProvenance) -> str:
     """Write the provenance file and return its sha256; its bytes are let go at once (they can be large).
 
@@ -115,26 +113,29 @@ def write_provenance(path: Path, provenance: CIProvenance) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None = None) -> RunOutcome:
-    """Decide, then write the provenance file and append the ledger entry under the ledger's lock."""
+def record(
+    inputs: Inputs,
+    now: datetime | None = None,
+    ledger_root: Path | None = None,
+    before_writing: Callable[[], None] | None = None,
+) -> RunOutcome:
+    """Decide, then write the provenance file and append the ledger entry under the ledger's lock.
+
+    Every precondition (the ledger verifies, the destinations, `--supersedes`) is checked before
+    the first byte is written; `before_writing` then runs (the contracts audit trail).
+    """
     now = now or utc_now()
     settings = inputs.settings
     run = build_run(inputs, now)
-    workspace = settings.workspace
-    ledger_path = (ledger_root or workspace) / settings.ledger
-    evidence_rel = Path(settings.evidence_dir) / evidence_name(inputs.context)
+    where = destinations(settings, inputs.context)
+    ledger_path = writable_path(ledger_root, settings.ledger, "ledger") if ledger_root else where.ledger
+    evidence_rel = where.evidence["provenance"]
     with open_for_append(ledger_path) as ledger:
         require_intact(ledger_path)
-        # The model learnt from every entry before this one predicts this run; its predictions are
-        # scored (unless the user supplied their own) and recorded, then it learns from the outcome.
-        model = load_model(ledger_path, ledger.head.prev)
-        rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in run.tests]
-        changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
-        cycle = collapse(ledger.head.next_seq, rows, changed)
-        # Nothing learnt yet (no history): a prior is not a prediction worth scoring or selecting by.
-        p_fail = model.predict(cycle.tests, cycle.changed_files) if model.cycles else None
-        predictions = inputs.predictions or (dict(zip(cycle.tests, p_fail.tolist(), strict=True))
-                                             if p_fail is not None else {})  # fmt: skip
+        correction = _correction(settings, ledger.head.next_seq, ledger_path)
+        if before_writing is not None:
+            before_writing()
+        model, cycle, p_fail, predictions = predict_run(inputs, run, ledger_path, ledger.head)
         scores = run_scores(cycle, predictions)
         calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
         provenance = CIProvenance(
@@ -152,21 +153,14 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                                 retain_until=_add_years(now, settings.retention_years)),
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )  # fmt: skip
-        provenance_sha256 = write_provenance(workspace / evidence_rel, provenance)
-        entry = ledger.append(
-            entry_fields(provenance, predictions, evidence_rel, provenance_sha256)
-            | _correction(settings, ledger.head.next_seq, ledger_path)
-        )
-        checkpoint, checkpoint_bytes, checkpoint_rel = write_checkpoints(ledger, inputs, now)
+        provenance_sha256 = write_provenance(where.resolved("provenance"), provenance)
+        entry = ledger.append(entry_fields(provenance, predictions, evidence_rel, provenance_sha256) | correction)
+        checkpoint, checkpoint_bytes, checkpoint_rel = write_checkpoints(ledger, inputs, where, now)
         learn(model, cycle, scores, entry.entry_hash, ledger_path, keep=settings.calibration_window)
     attestations = write_attestations(
-        inputs, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_rel, checkpoint_bytes
+        inputs, where, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_bytes
     )
-    written = [ledger_path, workspace / evidence_rel, checkpoint_path(ledger_path), workspace / checkpoint_rel,
-               model_path(ledger_path), *(workspace / p for p in attestations.values())]  # fmt: skip
-    if inputs.contracts is not None:
-        written.append(workspace / settings.contracts_audit_log)
-    share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
+    share_written(inputs, where, ledger_path)
     warnings = warnings_for(inputs)
     if ledger.quarantined is not None:
         warnings.append(f"the ledger ended with a torn write; its bytes were moved to {ledger.quarantined.name} "
@@ -177,16 +171,48 @@ def record(inputs: Inputs, now: datetime | None = None, ledger_root: Path | None
                       warnings=warnings)  # fmt: skip
 
 
-def require_intact(ledger_path: Path) -> None:
+def predict_run(
+    inputs: Inputs, run: CIRun, ledger_path: Path, head: Head
+) -> tuple[Model, Cycle, npt.NDArray[np.float64] | None, dict[str, float]]:
+    """The model learnt from every entry before this one, this run as its cycle, and the predictions.
+
+    The predictions are the user's when given, else the model's; they are scored and recorded,
+    then the model learns from the outcome.
+    """
+    model = load_model(ledger_path, head.prev)
+    rows = [(t.nodeid, t.result in FAILED_RESULTS, t.duration_seconds) for t in run.tests]
+    changed = [f.path for f in run.git.changed_files] if run.git.changed_files is not None else None
+    cycle = collapse(head.next_seq, rows, changed)
+    # Nothing learnt yet (no history): a prior is not a prediction worth scoring or selecting by.
+    p_fail = model.predict(cycle.tests, cycle.changed_files) if model.cycles else None
+    predictions = inputs.predictions or (dict(zip(cycle.tests, p_fail.tolist(), strict=True))
+                                         if p_fail is not None else {})  # fmt: skip
+    return model, cycle, p_fail, predictions
+
+
+def share_written(inputs: Inputs, where: Destinations, ledger_path: Path) -> None:
+    """Hand what this run wrote in the workspace to the workspace's owner (the container runs as root)."""
+    workspace = inputs.settings.workspace
+    written = [ledger_path, checkpoint_path(ledger_path), model_path(ledger_path),
+               *(where.resolved(key) for key in where.evidence)]  # fmt: skip
+    if inputs.contracts is not None:
+        written.append(where.contracts_audit_log)
+    share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
+
+
+def require_intact(ledger_path: Path, checkpoint: dict[str, Any] | None = None) -> None:
     """The gate stands on the ledger it extends: the whole chain must verify before one byte is added.
 
-    Against the checkpoint beside it too, when that loads, so a ledger cut shorter than the last run
-    left it is found. A ledger that does not verify is an integrity failure (exit 1), naming its line.
+    Against a checkpoint too (the one given, else the one beside the ledger when it loads), so a
+    ledger cut shorter than the last run left it is found. A ledger that does not verify is an
+    integrity failure (exit 1), naming its line.
     """
     if not ledger_path.is_file() or ledger_path.stat().st_size == 0:
+        if checkpoint is not None and checkpoint["size"] > 0:
+            raise IntegrityError(f"the ledger is gone but the last run here saw {checkpoint['size']} entries; "
+                                 "nothing was recorded", source=str(ledger_path))  # fmt: skip
         return
-    checkpoint = None
-    if checkpoint_path(ledger_path).is_file():
+    if checkpoint is None and checkpoint_path(ledger_path).is_file():
         with contextlib.suppress(InputError):  # a damaged checkpoint is rebuilt from the ledger after the append
             checkpoint = load_checkpoint(checkpoint_path(ledger_path))
     found = verify(ledger_path, checkpoint)
@@ -204,18 +230,19 @@ def learn(model: Model, cycle: Cycle, scores: BinTotals, head: str, ledger_path:
     model.save(model_path(ledger_path))
 
 
-def write_checkpoints(ledger: Appender, inputs: Inputs, now: datetime) -> tuple[dict[str, Any], bytes, Path]:
+def write_checkpoints(
+    ledger: Appender, inputs: Inputs, where: Destinations, now: datetime
+) -> tuple[dict[str, Any], bytes, Path]:
     """The checkpoint after this run's entry: beside the ledger, and a copy with the evidence.
 
     The next run extends the one beside the ledger (its Merkle frontier); the copy travels with the
     evidence, so a later truncation or rewrite of the ledger shows.
     """
-    checkpoint = ledger.checkpoint(now, inputs.context.run_id)
+    checkpoint = ledger.checkpoint(now, inputs.context.run_id, inputs.branch_tip)
     data = pretty_json(checkpoint)
     atomic_write(checkpoint_path(ledger.path), data)
-    relative = Path(inputs.settings.evidence_dir) / evidence_name(inputs.context, "ledger_checkpoint")
-    atomic_write(inputs.settings.workspace / relative, data)
-    return checkpoint, data, relative
+    atomic_write(where.resolved("checkpoint"), data)
+    return checkpoint, data, where.evidence["checkpoint"]
 
 
 def entry_fields(
@@ -254,24 +281,18 @@ def entry_fields(
 
 def write_attestations(
     inputs: Inputs,
+    where: Destinations,
     record: CIProvenance,
     provenance_sha256: str,
     entry_hash: str,
     checkpoint: dict[str, Any],
-    checkpoint_rel: Path,
     checkpoint_bytes: bytes,
 ) -> dict[str, str]:
     """The in-toto statements, the bare predicate and the subject checksums `actions/attest` takes."""
-    settings = inputs.settings
-    checkpoint_subject = Subject(checkpoint_rel.as_posix(), "sha256", hashlib.sha256(checkpoint_bytes).hexdigest())
+    checkpoint_name = where.evidence["checkpoint"].as_posix()
+    checkpoint_subject = Subject(checkpoint_name, "sha256", hashlib.sha256(checkpoint_bytes).hexdigest())
     subjects = subjects_of(record, checkpoint_subject, inputs.artifacts)
     predicate = test_result_predicate(record, inputs.configuration)
-    paths = {
-        "statement": Path(settings.evidence_dir) / evidence_name(inputs.context, "test_result.intoto"),
-        "lineage": Path(settings.evidence_dir) / evidence_name(inputs.context, "lineage.intoto"),
-        "predicate": Path(settings.evidence_dir) / evidence_name(inputs.context, "test_result_predicate"),
-        "subjects": Path(settings.evidence_dir) / evidence_name(inputs.context, "subject_checksums", ".txt"),
-    }
     lineage = lineage_predicate(record, provenance_sha256, checkpoint, entry_hash)
     documents: dict[str, bytes] = {
         "statement": pretty_json(statement(subjects, TEST_RESULT_PREDICATE, predicate)),
@@ -280,8 +301,8 @@ def write_attestations(
         "subjects": subject_checksums(subjects).encode(),
     }
     for key, data in documents.items():
-        atomic_write(settings.workspace / paths[key], data)
-    return {key: path.as_posix() for key, path in paths.items()}
+        atomic_write(where.resolved(key), data)
+    return {key: where.evidence[key].as_posix() for key in documents}
 
 
 def _correction(settings: Settings, next_seq: int, ledger_path: Path) -> dict[str, Any]:

@@ -11,20 +11,24 @@ import json
 import random
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from provenance.config import Settings
 from provenance.datasets.contracts import audit_records
-from provenance.errors import ExternalServiceError
+from provenance.errors import ExternalServiceError, InputError, IntegrityError
 from provenance.gitmeta import GitUnavailable
 from provenance.learning.state import model_path
-from provenance.ledger.branch import LedgerBranch
-from provenance.ledger.checkpoint import checkpoint_path
+from provenance.ledger.branch import LedgerBranch, PushRefused
+from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.pipeline.inputs import Inputs, gather
 from provenance.pipeline.outcome import RunOutcome
-from provenance.pipeline.record import record
+from provenance.pipeline.record import record, require_intact
 from provenance.schemas import utc_now
-from provenance.workspace import append_lines, atomic_write
+from provenance.workspace import append_lines, atomic_write, writable_path
 
 __all__ = ["execute", "gather", "record"]
 
@@ -35,10 +39,16 @@ def execute(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
     The records go to the ledger branch when one is configured, else to the workspace ledger.
     """
     now = now or utc_now()
-    audit_contracts(inputs, now)
+    audited: list[bool] = []
+
+    def audit_once() -> None:  # the ledger branch may record more than once; the audit trail is written once
+        if not audited:
+            audit_contracts(inputs, now)
+            audited.append(True)
+
     if inputs.settings.ledger_branch:
-        return record_on_branch(inputs, now)
-    return record(inputs, now)
+        return record_on_branch(inputs, now, audit_once)
+    return record(inputs, now, before_writing=audit_once)
 
 
 def audit_contracts(inputs: Inputs, now: datetime) -> None:
@@ -50,29 +60,33 @@ def audit_contracts(inputs: Inputs, now: datetime) -> None:
         inputs.contracts, "validate", actor=inputs.context.actor, commit=inputs.git.commit,
         run_id=inputs.context.run_id, at=now.isoformat().replace("+00:00", "Z"),
     )  # fmt: skip
-    append_lines(settings.workspace / settings.contracts_audit_log, [json.dumps(r).encode() for r in audit])
+    audit_log = writable_path(settings.workspace, settings.contracts_audit_log, "contracts-audit-log")
+    append_lines(audit_log, [json.dumps(r).encode() for r in audit])
 
 
 LEDGER_PUSH_ATTEMPTS = 8
 
 
-def record_on_branch(inputs: Inputs, now: datetime) -> RunOutcome:
+def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[], None]) -> RunOutcome:
     """Append to the ledger kept on a git branch.
 
     Fetch, append on top, push; on a rejected push (another job got there first) fetch again and
     append on the new tip. A pull request from a fork, or one by Dependabot, gets a read-only token: nothing is pushed,
-    the entry goes to the workspace ledger only, and the run says so.
+    the entry goes to the workspace ledger only, and the run says so. The branch must descend from
+    the commit the last run here built on (the workspace's checkpoint names it), and its ledger
+    must still hold what that checkpoint saw: a history rewritten shorter stops the run (exit 1).
     """
     settings, context = inputs.settings, inputs.context
     assert settings.ledger_branch is not None
     if context.read_only_token:
-        outcome = record(inputs, now)
+        outcome = record(inputs, now, before_writing=before_writing)
         outcome.warnings.append(
             f"the ledger branch {settings.ledger_branch} was not updated: a pull request from a fork or by "
             "Dependabot gets a read-only token; this entry is in the workspace ledger only"
         )
         return outcome
     branch = LedgerBranch(settings.workspace, settings.ledger_branch)
+    seen = last_seen(settings)
     files = [
         settings.ledger,
         checkpoint_path(Path(settings.ledger)).as_posix(),
@@ -83,20 +97,53 @@ def record_on_branch(inputs: Inputs, now: datetime) -> RunOutcome:
             root = Path(temp)
             try:
                 tip = branch.fetch()
+                require_descent(branch, seen, tip)
                 branch.materialize(tip, files, root)
-                outcome = record(inputs, now, ledger_root=root)
+                if seen is not None:
+                    require_intact(root / settings.ledger, seen)
+                outcome = record(replace(inputs, branch_tip=tip), now, ledger_root=root, before_writing=before_writing)
                 message = f"ledger: run {context.run_id} (seq {outcome.entry.seq})"
                 commit = branch.commit(tip, files, root, message)
                 pushed = branch.push(commit)
+            except PushRefused as exc:
+                raise InputError(
+                    f"the remote refused the push, and retrying cannot help: {exc}; let the workflow's token "
+                    "push to this branch (a hook or branch protection may forbid it)",
+                    field=f"ledger-branch {settings.ledger_branch}",
+                ) from None
             except GitUnavailable as exc:
                 raise ExternalServiceError(f"cannot update the ledger branch {settings.ledger_branch}: {exc}") from None
             if pushed:
                 for name in files:  # later steps (uploads, commits) find the ledger where it always is
                     if (root / name).is_file():
-                        atomic_write(settings.workspace / name, (root / name).read_bytes())
+                        atomic_write(writable_path(settings.workspace, name, "ledger"), (root / name).read_bytes())
                 outcome.ledger_commit = commit
                 return outcome
         time.sleep(min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
     raise ExternalServiceError(
         f"the ledger branch {settings.ledger_branch} kept moving: {LEDGER_PUSH_ATTEMPTS} pushes were rejected"
     )
+
+
+def last_seen(settings: Settings) -> dict[str, Any] | None:
+    """The checkpoint the last run in this workspace left beside the ledger (kept by a cache or the runner)."""
+    beside = checkpoint_path(writable_path(settings.workspace, settings.ledger, "ledger"))
+    if not beside.is_file():
+        return None
+    try:
+        return load_checkpoint(beside)
+    except InputError:
+        return None  # a damaged checkpoint is rebuilt after the append; it vouches for nothing
+
+
+def require_descent(branch: LedgerBranch, seen: dict[str, Any] | None, tip: str | None) -> None:
+    """The branch's new tip descends from the commit the last run here built on, or the history was rewritten."""
+    built_on = seen.get("branch_tip") if seen else None
+    if not isinstance(built_on, str):
+        return
+    if tip is None or not branch.descends(tip, built_on):
+        raise IntegrityError(
+            f"the ledger branch {branch.branch} was rewritten: its tip {tip or '(deleted)'} does not descend from "
+            f"{built_on}, the commit the last recorded run built on; nothing was recorded: restore the branch",
+            source=branch.branch,
+        )

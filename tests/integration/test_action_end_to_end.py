@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -50,6 +51,8 @@ def checkout(pytest_run: tuple[Checkout, PytestRun]) -> Checkout:
 def run_action(
     checkout: Checkout, home: Path, **inputs: str
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    # Each job's checkout is fresh: no run's evidence yet (a second run under one id is refused).
+    shutil.rmtree(checkout.path / "evidence", ignore_errors=True)
     dirs = RunnerDirs.on_host(checkout.path, home)
     event = pull_request_event(checkout)
     write_event(Path(dirs.workflow), event)
@@ -229,9 +232,9 @@ def test_runs_locally_without_github(checkout: Checkout, tmp_path: Path) -> None
             "--report",
             "report.xml",
             "--ledger",
-            str(tmp_path / "l.jsonl"),
+            "local/l.jsonl",
             "--evidence-dir",
-            str(tmp_path / "ev"),
+            "local/ev",
         ],
         cwd=checkout.path,
         env={**env, "PYTHONPATH": str(ROOT)},
@@ -244,7 +247,7 @@ def test_runs_locally_without_github(checkout: Checkout, tmp_path: Path) -> None
     assert outputs["run-id"].startswith("local-")
     assert done.stderr.startswith("FAILED: 5 tests failed, 2 errors")
     assert "::" not in done.stdout
-    assert (tmp_path / "ev" / f"ci_provenance_{outputs['run-id']}.json").is_file()
+    assert (checkout.path / "local" / "ev" / f"ci_provenance_{outputs['run-id']}.json").is_file()
 
 
 def test_select_mode_before_the_tests(checkout: Checkout, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -100,6 +101,7 @@ def action(
     report: str = request.param
     if report == "hostile.xml":
         (checkout.path / report).write_bytes(hostile_junit())
+    shutil.rmtree(checkout.path / "evidence", ignore_errors=True)  # each job's checkout is fresh
     dirs = RunnerDirs.on_host(checkout.path, tmp / report)
     event = pull_request_event(checkout)
     write_event(Path(dirs.workflow), event)

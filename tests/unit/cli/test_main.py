@@ -43,7 +43,7 @@ def test_unusable_ledger_path_is_bad_input(tmp_path: Path, capsys: pytest.Captur
     (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
     (tmp_path / "data").write_text("a file where the ledger's directory should be")
     assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 2
-    assert "data/ci_runs.jsonl: cannot open the ledger for appending" in capsys.readouterr().err
+    assert "data/ci_runs.jsonl: ledger: data is a file where a directory is expected" in capsys.readouterr().err
 
 
 def test_internal_errors_exit_3_without_a_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

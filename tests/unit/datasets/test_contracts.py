@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -299,8 +300,15 @@ def test_run_without_a_manifest_skips_the_stage(tmp_path: Path, capsys: pytest.C
 
 
 def test_the_projects_own_contract_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The project eats its own cooking: its golden report fixtures are under contract."""
-    assert main(["validate", "--workspace", str(ROOT), "--audit-log", str(tmp_path / "audit.jsonl")], {}) == 0
+    """The project eats its own cooking: its golden report fixtures are under contract.
+
+    Checked on a copy of what the contract covers, so the audit line stays out of the checkout.
+    """
+    for covered in ("data_contracts.yaml", "tests/fixtures/reports", "examples/sample-project/tests"):
+        source, target = ROOT / covered, tmp_path / covered
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, target) if source.is_dir() else shutil.copy(source, target)
+    assert main(["validate", "--workspace", str(tmp_path)], {}) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "ok"
 
 

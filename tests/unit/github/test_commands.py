@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from provenance.errors import InputError
 from provenance.github.commands import Annotation, command, escape_data, escape_property, format_outputs
+from provenance.text import is_invisible, printable, printable_lines
 from tests.support.runner import parse_commands, parse_output_file
 
 
@@ -57,6 +58,15 @@ def test_no_message_can_issue_another_command(message: str, title: str, file: st
     commands = parse_commands(line)
     assert len(commands) == 1
     assert commands[0].name == "error"
-    assert commands[0].data == message
-    assert commands[0].properties["title"] == title
-    assert commands[0].properties["file"] == file
+    # What reaches the log is the text itself, its control and format characters shown as escapes.
+    assert commands[0].data == printable_lines(message)
+    assert commands[0].properties["title"] == printable(title)
+    assert commands[0].properties["file"] == printable(file)
+    assert not any(is_invisible(c) and c not in "\n\t" for c in commands[0].data + commands[0].properties["title"])
+
+
+def test_escape_sequences_in_test_output_reach_the_log_inert() -> None:
+    message = "AssertionError: \x1b[2J\x1b]8;;http://evil\x07click\x1b]8;;\x07 \u202eexe.txt\n\tat line 3"
+    line = Annotation("error", message, title="t\x1b[31m").as_command()
+    assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+    assert parse_commands(line)[0].data.endswith("\\u202eexe.txt\n\tat line 3")

@@ -1,0 +1,78 @@
+"""Every file a run writes, named once and resolved through the workspace's one resolver.
+
+Built before the first write, so a symlinked `evidence/`, a ledger path that leads out of the
+workspace or an earlier run's records under the same run id stop the run with nothing written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from provenance.config import Settings
+from provenance.context import RunContext
+from provenance.errors import InputError
+from provenance.learning.state import model_path
+from provenance.ledger.checkpoint import checkpoint_path
+from provenance.workspace import safe_name, writable_path
+
+# The evidence files of one run: key, file name stem, extension.
+EVIDENCE = (
+    ("provenance", "ci_provenance", ".json"),
+    ("checkpoint", "ledger_checkpoint", ".json"),
+    ("statement", "test_result.intoto", ".json"),
+    ("lineage", "lineage.intoto", ".json"),
+    ("predicate", "test_result_predicate", ".json"),
+    ("subjects", "subject_checksums", ".txt"),
+)
+
+
+def evidence_name(context: RunContext, kind: str = "ci_provenance", extension: str = ".json") -> str:
+    """`ci_provenance_<run_id>.json`; a re-run attempt gets `-<attempt>` so it never overwrites."""
+    attempt = f"-{context.run_attempt}" if context.run_attempt > 1 else ""
+    run_id = safe_name(context.run_id, "run id (GITHUB_RUN_ID or --run-id)")
+    return f"{kind}_{run_id}{attempt}{extension}"
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where this run writes: evidence paths relative to the workspace, the rest resolved."""
+
+    workspace: Path
+    evidence: dict[str, Path]
+    ledger: Path
+    contracts_audit_log: Path
+
+    def resolved(self, key: str) -> Path:
+        """An evidence file's path, resolved inside the workspace."""
+        return writable_path(self.workspace, self.evidence[key], "evidence-dir")
+
+
+def destinations(settings: Settings, context: RunContext) -> Destinations:
+    """Resolve every destination; a link on the way, a path outside the workspace or a directory is exit 2."""
+    workspace = settings.workspace
+    ledger = writable_path(workspace, settings.ledger, "ledger")
+    for beside in (checkpoint_path(ledger), model_path(ledger)):
+        writable_path(workspace, beside, "ledger")
+    audit = writable_path(workspace, settings.contracts_audit_log, "contracts-audit-log")
+    evidence_dir = writable_path(workspace, settings.evidence_dir, "evidence-dir")
+    evidence = {key: Path(settings.evidence_dir) / evidence_name(context, stem, ext) for key, stem, ext in EVIDENCE}
+    for name, path in (("ledger", ledger), ("contracts-audit-log", audit)):
+        if path.is_dir():
+            raise InputError("expected a file, found a directory", source=str(path), field=name)
+    if evidence_dir.exists() and not evidence_dir.is_dir():
+        raise InputError("expected a directory, found a file", source=settings.evidence_dir, field="evidence-dir")
+    for key in evidence:
+        writable_path(workspace, evidence[key], "evidence-dir")
+    return Destinations(workspace, evidence, ledger, audit)
+
+
+def require_new_run(found: Destinations) -> None:
+    """A run id's records are written once: a second run under the same id leaves the first's untouched."""
+    existing = found.resolved("provenance")
+    if existing.exists():
+        raise InputError(
+            f"{found.evidence['provenance'].as_posix()} already exists: a run with this id was recorded "
+            "(give another --run-id; a re-run attempt on GitHub gets its own file)",
+            field="run id",
+        )
