@@ -47,9 +47,7 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("--retention-years", type=int, metavar="N", help="how long the record is kept (default 5)")
     parser.add_argument("--check-name", metavar="NAME", help="also publish a check run of this name (needs a token)")
     parser.add_argument("--github-token", metavar="TOKEN", help="token for the check run (default: GITHUB_TOKEN)")
-    parser.add_argument(
-        "--check-run-id", type=int, metavar="ID", help="the job's own check run (job.check_run_id), for the records"
-    )
+    parser.add_argument("--check-run-id", type=int, metavar="ID", help="the job's check run (job.check_run_id)")
     parser.add_argument("--artifacts", action="append", metavar="GLOB", help="build outputs to attest (repeatable)")
     parser.add_argument(
         "--contracts", metavar="FILE", help="dataset contracts (default data_contracts.yaml if present)"
