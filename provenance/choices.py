@@ -9,6 +9,7 @@ class FailOn(StrEnum):
     """What makes the step fail (exit 1)."""
 
     TEST_FAILURES = "test-failures"
+    REGRESSION = "regression"  # only tests that did not fail in the branch's last recorded run
     NONE = "none"
 
 

@@ -34,6 +34,7 @@ class RunContext(BaseModel):
     ref: str | None = None
     ref_name: str | None = None
     head_ref: str | None = None
+    base_ref: str | None = None
     sha: str | None = None
     server_url: str = "https://github.com"
     pr_number: int | None = None
@@ -102,6 +103,7 @@ def read_context(env: Mapping[str, str], run_id: str | None = None) -> RunContex
         ref=get("GITHUB_REF"),
         ref_name=get("GITHUB_REF_NAME"),
         head_ref=get("GITHUB_HEAD_REF"),
+        base_ref=get("GITHUB_BASE_REF"),
         sha=_sha(get("GITHUB_SHA"), "environment", "GITHUB_SHA"),
         server_url=get("GITHUB_SERVER_URL") or "https://github.com",
         pr_number=_nested_int(pr, "number"),

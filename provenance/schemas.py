@@ -358,6 +358,10 @@ class Verdict(Record):
     conclusion: Conclusion
     reasons: list[str]
     gate_failed: bool
+    known_failures: list[str] = Field(
+        default_factory=list,
+        description="with fail-on: regression, failing tests that also failed in the run compared with",
+    )
 
 
 class SelectionHindsight(Record):

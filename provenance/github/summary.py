@@ -33,24 +33,36 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
     head = _verdict(outcome)
     tail = _counts(outcome) + _datasets(outcome) + _calibration(outcome) + _hindsight(outcome) + _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
+    known = set(outcome.verdict.known_failures)
+    groups = [("Failing tests", failures)]
+    if known:  # fail-on: regression: the new failures first, then those that failed before
+        groups = [("New failures", [t for t in failures if t.nodeid not in known]),
+                  ("Known failures", [t for t in failures if t.nodeid in known])]  # fmt: skip
     details: list[str] = []
-    if failures:
-        details.append(f"### Failing tests ({len(failures)})\n\n")
-        shown = 0
-        for test in failures:
-            block = _failure(test)
-            size = len(block.encode())
-            if size > budget:
-                break
-            details.append(block)
-            budget -= size
-            shown += 1
-        if (more := len(failures) - shown) > 0:
-            details.append(
-                f"> [!NOTE]\n> {plural(more, 'more failing test')} {is_are(more)} not shown here: a job summary "
-                f"is limited to 1 MiB. All of them are listed in {code(outcome.provenance_path)}.\n\n"
-            )
+    for title, tests in groups:
+        if tests:
+            budget = _failure_details(title, tests, budget, outcome.provenance_path, details)
     return head + "".join(details) + _flaky(outcome) + tail
+
+
+def _failure_details(title: str, failures: list[TestResult], budget: int, whole_at: str, out: list[str]) -> int:
+    """A heading and each failure's details while they fit in `budget` bytes; the budget left."""
+    out.append(f"### {title} ({len(failures)})\n\n")
+    shown = 0
+    for test in failures:
+        block = _failure(test)
+        size = len(block.encode())
+        if size > budget:
+            break
+        out.append(block)
+        budget -= size
+        shown += 1
+    if (more := len(failures) - shown) > 0:
+        out.append(
+            f"> [!NOTE]\n> {plural(more, 'more failing test')} {is_are(more)} not shown here: a job summary "
+            f"is limited to 1 MiB. All of them are listed in {code(whole_at)}.\n\n"
+        )
+    return budget
 
 
 def fit(text: str, used: int, whole_at: str, limit: int = SUMMARY_LIMIT_BYTES) -> str:
@@ -97,7 +109,8 @@ def _flaky(outcome: RunOutcome) -> str:
 def _verdict(outcome: RunOutcome) -> str:
     verdict = outcome.verdict
     run = outcome.provenance.run
-    lines = [f"## {_ICONS[verdict.conclusion]} {_TITLES[verdict.conclusion]}\n"]
+    title = "No new failures" if verdict.known_failures and verdict.conclusion is Conclusion.NEUTRAL else None
+    lines = [f"## {_ICONS[verdict.conclusion]} {title or _TITLES[verdict.conclusion]}\n"]
     lines.append("**" + inline("; ".join(verdict.reasons)) + "**\n")
     where = [f"{run.counts.total} tests in {run.walltime_seconds or 0:.2f} s"]
     if run.git.commit:
@@ -115,6 +128,11 @@ def _verdict(outcome: RunOutcome) -> str:
             lines.append(f"> **What to do:** {action}. This step fails, so a required check blocks the merge.\n")
         else:
             lines.append(f"> **What to do:** {action}. `fail-on: none` is set, so this step does not fail.\n")
+    elif title:
+        lines.append(
+            "> **What to do:** nothing blocks the merge: every failing test here failed in the run compared with "
+            "as well (`fail-on: regression`). They are listed under Known failures.\n"
+        )
     elif verdict.conclusion is Conclusion.NEUTRAL:
         lines.append(
             "> **What to do:** check that the test step wrote its report where the `report` input points "

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance.errors import InputError, IntegrityError
-from provenance.ledger.chain import tail_lines
+from provenance.ledger.chain import lines_backwards, tail_lines
 from provenance.reading import input_lines, open_input, read_input
 from provenance.schemas import FAILED_RESULTS
 
@@ -131,6 +131,46 @@ def recent_predictions(path: Path, count: int) -> Iterator[tuple[Cycle, dict[str
             raise IntegrityError("a recent entry is not a valid ledger entry; run `provenance verify`",
                                  source=str(path)) from None  # fmt: skip
         yield _cycle(entry), {t.nodeid: t.p_fail for t in entry.tests if t.p_fail is not None}
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The last recorded run of a branch: which of its tests failed, to tell new failures from known ones."""
+
+    run_id: str
+    branch: str
+    failing: frozenset[str]
+
+
+class _Branch(msgspec.Struct):
+    branch: str | None = None
+
+
+class _BranchRun(msgspec.Struct):
+    run_id: str
+    tests: list[_RecordedTest]
+
+
+def last_run_on(path: Path, branches: tuple[str, ...]) -> PreviousRun | None:
+    """The last recorded run of the first of `branches` that has one (the run's own branch, then its base).
+
+    Read newest first, an entry's tests decoded only when its branch is one asked for.
+    """
+    found: dict[str, PreviousRun] = {}
+    for raw in lines_backwards(path):
+        try:
+            branch = msgspec.json.decode(raw, type=_Branch).branch
+            if branch is None or branch not in branches or branch in found:
+                continue
+            entry = msgspec.json.decode(raw, type=_BranchRun)
+        except msgspec.DecodeError:
+            raise IntegrityError("an entry is not a valid ledger entry; run `provenance verify`",
+                                 source=str(path)) from None  # fmt: skip
+        failing = frozenset(t.nodeid for t in entry.tests if t.result in FAILED_RESULTS)
+        found[branch] = PreviousRun(entry.run_id, branch, failing)
+        if branch == branches[0]:
+            break
+    return next((found[b] for b in branches if b in found), None)
 
 
 def _cycle(entry: _RecordedRun) -> Cycle:

@@ -234,6 +234,19 @@ def tail_lines(path: Path, count: int) -> Iterator[bytes]:
             yield line
 
 
+def lines_backwards(path: Path) -> Iterator[bytes]:
+    """Every whole line, newest first, one at a time: for a question the latest entries answer."""
+    if not path.is_file():
+        return
+    with path.open("rb") as handle:
+        fd = handle.fileno()
+        end = _newline_before(fd, os.fstat(fd).st_size, 1)  # a torn last line is left out
+        while end > 0:
+            start = _newline_before(fd, end - 1, 1)
+            yield os.pread(fd, end - start, start)
+            end = start
+
+
 def _newline_before(fd: int, end: int, count: int) -> int:
     """The offset just after the `count`-th newline before `end`, counting back in blocks; 0 when there are fewer."""
     position = end

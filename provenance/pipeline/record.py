@@ -18,11 +18,12 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance import __version__
+from provenance.choices import FailOn
 from provenance.config import Settings
 from provenance.datasets.contracts import Validation
 from provenance.errors import InputError, IntegrityError
 from provenance.learning.calibration import BinTotals
-from provenance.learning.history import Cycle, collapse
+from provenance.learning.history import Cycle, PreviousRun, collapse, last_run_on
 from provenance.learning.model import MODEL_VERSION, Model
 from provenance.learning.state import load_model, model_path
 from provenance.ledger.attestation import (
@@ -142,7 +143,7 @@ def record(
             tool="provenance",
             tool_version=__version__,
             run=run,
-            verdict=decide(inputs, run.tests, calibration),
+            verdict=decide(inputs, run.tests, calibration, compared_run(inputs, ledger_path)),
             reports=[loaded.source for loaded in inputs.reports],
             contracts_manifest=inputs.contracts.manifest_path if inputs.contracts else None,
             datasets=dataset_lineage(inputs.contracts),
@@ -188,6 +189,14 @@ def predict_run(
     predictions = inputs.predictions or (dict(zip(cycle.tests, p_fail.tolist(), strict=True))
                                          if p_fail is not None else {})  # fmt: skip
     return model, cycle, p_fail, predictions
+
+
+def compared_run(inputs: Inputs, ledger_path: Path) -> PreviousRun | None:
+    """For `fail-on: regression`: the last recorded run of this branch, else of the pull request's base."""
+    if inputs.settings.fail_on is not FailOn.REGRESSION:
+        return None
+    branches = tuple(b for b in dict.fromkeys((inputs.git.branch, inputs.context.base_ref)) if b)
+    return last_run_on(ledger_path, branches) if branches else None
 
 
 def share_written(inputs: Inputs, where: Destinations, ledger_path: Path) -> None:

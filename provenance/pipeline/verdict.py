@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from provenance.choices import FailOn, IfNoReport
+from provenance.learning.history import PreviousRun
 from provenance.pipeline.inputs import Inputs
-from provenance.schemas import CalibrationSummary, Conclusion, TestCounts, TestResult, Verdict
+from provenance.schemas import FAILED_RESULTS, CalibrationSummary, Conclusion, TestCounts, TestResult, Verdict
 from provenance.text import plural
 
 # What pytest's exit status means when the counts alone would not say it.
 _EXIT_MEANINGS = {2: "interrupted", 3: "an internal error", 4: "a usage error"}
 
 
-def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSummary | None = None) -> Verdict:
+def decide(
+    inputs: Inputs,
+    tests: list[TestResult],
+    calibration: CalibrationSummary | None = None,
+    previous: PreviousRun | None = None,
+) -> Verdict:
     """The gate: what fails the run, and why.
 
-    Failures and errors fail; a missing report or an interrupted session never passes; calibration
-    over the window beyond `max-ece` or `max-brier` fails.
+    Failures and errors fail (with `fail-on: regression`, only those that did not fail in the
+    `previous` run); a missing report or an interrupted session never passes; calibration over the
+    window beyond `max-ece` or `max-brier` fails.
     """
     settings = inputs.settings
     counts = TestCounts.of(tests)
@@ -29,26 +36,21 @@ def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSumm
     sessions = session_problems(inputs)
     reasons += sessions
     failed = failed or bool(sessions)
+    known: list[str] = []
     if counts.failed or counts.errors:
-        reasons.append(plural(counts.failed, "test") + " failed, " + plural(counts.errors, "error"))
-        failed = True
+        reason, new_failures, known = failing_tests(tests, counts, settings.fail_on, previous)
+        reasons.append(reason)
+        failed = failed or new_failures
+        neutral = True  # failures known before: no pass, but no gate failed either
     if inputs.contracts is not None and inputs.contracts.blocks:
         failures = inputs.contracts.failures
         reasons.append(
             f"{plural(len(failures), 'dataset')} failed the contract: " + "; ".join(r.describe() for r in failures)
         )
         failed = True
-    if calibration is not None:
-        window = calibration.window
-        for name, value, limit in (
-            ("ECE", window.ece, settings.max_ece),
-            ("Brier score", window.brier_score, settings.max_brier),
-        ):
-            if limit is not None and value > limit:
-                reasons.append(
-                    f"{name} {value:.4f} over the last {calibration.window_runs} runs exceeds the limit {limit:g}"
-                )
-                failed = True
+    over = calibration_over_limits(calibration, settings.max_ece, settings.max_brier)
+    reasons += over
+    failed = failed or bool(over)
     if inputs.reports and counts.total == 0:
         reasons.append("the reports contain no tests")
         if settings.if_no_report is IfNoReport.FAIL:
@@ -66,7 +68,44 @@ def decide(inputs: Inputs, tests: list[TestResult], calibration: CalibrationSumm
         conclusion=conclusion,
         reasons=reasons,
         gate_failed=conclusion is Conclusion.FAILURE and settings.fail_on is not FailOn.NONE,
+        known_failures=known,
     )
+
+
+def calibration_over_limits(
+    calibration: CalibrationSummary | None, max_ece: float | None, max_brier: float | None
+) -> list[str]:
+    """The calibration figures over the window that exceed their limits, each as a reason."""
+    if calibration is None:
+        return []
+    window = calibration.window
+    return [
+        f"{name} {value:.4f} over the last {calibration.window_runs} runs exceeds the limit {limit:g}"
+        for name, value, limit in (("ECE", window.ece, max_ece), ("Brier score", window.brier_score, max_brier))
+        if limit is not None and value > limit
+    ]
+
+
+def failing_tests(
+    tests: list[TestResult], counts: TestCounts, fail_on: FailOn, previous: PreviousRun | None
+) -> tuple[str, bool, list[str]]:
+    """Why the failing tests fail the run (or not): the reason, whether any is new, the known ones.
+
+    Under `fail-on: regression` a failure is new unless the test failed in the `previous` run (the
+    branch's last, else its base's); with no such run to compare with, every failure is new.
+    """
+    reason = plural(counts.failed, "test") + " failed, " + plural(counts.errors, "error")
+    if fail_on is not FailOn.REGRESSION:
+        return reason, True, []
+    if previous is None:
+        return reason + " (no earlier run of this branch or its base to compare with: each counts as new)", True, []
+    failing = list(dict.fromkeys(t.nodeid for t in tests if t.result in FAILED_RESULTS))
+    known = [nodeid for nodeid in failing if nodeid in previous.failing]
+    new = len(failing) - len(known)
+    compared = f"run {previous.run_id} of {previous.branch}"
+    if new:
+        return f"{reason}: {plural(new, 'new failure')}, {len(known)} known from {compared}", True, known
+    return f"{reason}, each failing in {compared} already: no new failure", False, known
 
 
 def session_problems(inputs: Inputs) -> list[str]:

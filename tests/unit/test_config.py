@@ -48,7 +48,7 @@ def test_comma_separated_reports() -> None:
     [
         (
             {"INPUT_FAIL-ON": "sometimes"},
-            "action inputs: fail-on: expected one of test-failures, none (got 'sometimes')",
+            "action inputs: fail-on: expected one of test-failures, regression, none (got 'sometimes')",
         ),
         ({"INPUT_SUMMARY": "yes"}, "action inputs: summary: expected true or false (got 'yes')"),
         ({"INPUT_RETENTION-YEARS": "0"}, "action inputs: retention-years: Input should be greater than or equal to 1"),
