@@ -1,21 +1,14 @@
 """Failure prediction learnt from the project's own history, incrementally.
 
 The state is per-test sufficient statistics (runs, failures, runs and failures just after a
-failure, typical duration, last outcome) and the running global failure rate. A test's history gives
-its failure probability through a small family of predictors, each a failure rate shrunk toward
-a global one by a Beta prior (so new and rarely run tests stay near it, never at 0 or 1):
-
-- its failure rate, with a prior worth 0.5, 2 or 8 runs;
-- the same, but counted apart after a failure and after a pass (does a failing test stay
-  failing?), shrunk toward the project's rates of failing again and of breaking.
-
-Which of them to believe is learnt too: they are mixed by how well each has predicted this
-project's past runs (a Bayes mixture: weights in proportion to exp(-its log loss)), separately
-for tests that failed their last run and tests that did not. Some projects' failures persist
-until fixed, others' are flaky; in some suites tests differ much in how often they fail, in others
-little (a weaker or a stronger prior); the mixture follows what the project's own history shows,
-instead of a setting tuned to one of them. A failure in a broken build (more than half of the
-tests failing) says nothing about the test, so the test's next run is predicted as after a pass.
+failure, decayed counts, typical duration, last outcome) and the project's running rates. A test's
+history gives its failure probability through a family of predictors (`experts.py`: long-run rates
+with priors of several strengths, the reference predictor among them; rates by last outcome, with
+and without discounting a failure in a broken build; the last outcome alone; decayed rates; a rate
+that follows the project's recent failure level), mixed by how well each has predicted this
+project's past runs. Some projects' failures persist until fixed, others' are flaky, in some many
+tests fail together; the mixture follows what the project's own history shows, instead of a
+setting tuned to one of them.
 
 A test's expected cost is its typical duration: each run's duration averaged with the estimate
 before it, so that one 0 s record (a coarse timer) does not put it first in a per-second ranking.
@@ -46,13 +39,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from provenance.learning import experts
+from provenance.learning.experts import BROKEN_BUILD_SHARE, CONTEXTS, EXPERTS
 from provenance.learning.mentions import mentioned
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-change-aware-2"
-PRIOR_WEIGHT = 2.0
-HISTORY_PRIOR_WEIGHTS = (0.5, 2.0, 8.0)
-EXPERTS = 2 * len(HISTORY_PRIOR_WEIGHTS)
+MODEL_VERSION = "provenance-change-aware-3"
+PRIOR_WEIGHT = experts.REFERENCE_PRIOR_WEIGHT
+HISTORY_PRIOR_WEIGHTS = experts.PRIOR_WEIGHTS
 CO_FAILURE_PRIOR_WEIGHT = 20.0
 # What a run's changes did is not learnt from a run that changed more files than this (a sweeping
 # change says little about any one of them) or in which more than half of the tests failed (a broken
@@ -60,7 +54,6 @@ CO_FAILURE_PRIOR_WEIGHT = 20.0
 # from a focused failure: one test or at most a tenth of them failing, and at most 10,000 (file, test)
 # pairs.
 MAX_CHANGED_FILES = 100
-BROKEN_BUILD_SHARE = 0.5
 FOCUSED_FAILURE_SHARE = 0.1
 MAX_CO_FAILURES_PER_RUN = 10_000
 _MIN_SECONDS = 1e-3
@@ -71,11 +64,15 @@ PER_TEST = (
     "runs",
     "fails",
     "typical_duration",
+    "last_duration",
     "last_failed",
     "last_broken_build",
     "runs_after_failure",
     "fails_after_failure",
+    "runs_after_any_failure",
+    "fails_after_any_failure",
 )
+DECAYED = 2 * len(experts.DECAYS)  # rows of `Model.decayed`: the decayed runs, then the decayed failures
 
 
 def _empty() -> FloatArray:
@@ -97,17 +94,27 @@ class Model:
     # Each run's duration averaged with the estimate before it (each run weighs half), so one run's
     # timer glitch (a 0 s record, a slow runner) moves a test's expected cost only halfway.
     typical_duration: FloatArray = field(default_factory=_empty)
+    last_duration: FloatArray = field(default_factory=_empty)
+    # How far each cost estimate (the typical duration, the last one) missed the durations that
+    # followed: the sum of squared differences of their logarithms. The better one is used.
+    cost_error: FloatArray = field(default_factory=lambda: np.zeros(2))
     last_failed: FloatArray = field(default_factory=_empty)  # 1.0 where the test's last run failed
     last_broken_build: FloatArray = field(default_factory=_empty)  # 1.0 where that run was a broken build
-    runs_after_failure: FloatArray = field(default_factory=_empty)
+    runs_after_failure: FloatArray = field(default_factory=_empty)  # after a failure not in a broken build
     fails_after_failure: FloatArray = field(default_factory=_empty)
+    runs_after_any_failure: FloatArray = field(default_factory=_empty)
+    fails_after_any_failure: FloatArray = field(default_factory=_empty)
+    decayed: FloatArray = field(default_factory=lambda: np.zeros((DECAYED, 0)))
     total_runs: float = 0.0
     total_fails: float = 0.0
     total_runs_after_failure: float = 0.0
     total_fails_after_failure: float = 0.0
-    # Each history predictor's log loss so far (`_experts`): row 0 over tests predicted after a
-    # pass, row 1 after a failure.
-    expert_loss: FloatArray = field(default_factory=lambda: np.zeros((2, EXPERTS)))
+    total_runs_after_any_failure: float = 0.0
+    total_fails_after_any_failure: float = 0.0
+    recent_runs: float = 0.0  # test runs and failures, each cycle's counts decayed by `experts.RECENT_DECAY`
+    recent_fails: float = 0.0
+    # Each expert's loss so far (`experts.score`), a row per context of `experts.CONTEXTS`.
+    expert_loss: FloatArray = field(default_factory=lambda: np.zeros((len(CONTEXTS), EXPERTS)))
     cycles: int = 0
     ledger_head: str = ""
     # Per ledger entry, oldest first and only the last few: the calibration totals of its
@@ -136,6 +143,7 @@ class Model:
             grow = np.zeros(len(new))
             for name in PER_TEST:
                 setattr(self, name, np.concatenate([getattr(self, name), grow]))
+            self.decayed = np.hstack([self.decayed, np.zeros((DECAYED, len(new)))])
         return idx
 
     @property
@@ -152,8 +160,7 @@ class Model:
         tests broke.
         """
         idx = self._indices(tests)
-        after_failure = self._after_failure(idx)
-        p = self._mixed(self._experts(idx, after_failure), after_failure)
+        p = self._history(idx)
         changed = sorted(set(changed_files or ()))
         if not 0 < len(changed) <= MAX_CHANGED_FILES:
             return p
@@ -163,53 +170,41 @@ class Model:
         named = mentioned(tests, changed)
         return np.where(named, np.maximum(p, self.mentioned_rate), p) if named.any() else p
 
-    def _after_failure(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.bool_]:
-        """Tests whose last run failed, in a build that was not broken."""
-        return np.asarray((self.last_failed[idx] == 1) & (self.last_broken_build[idx] == 0))
-
-    def _experts(self, idx: npt.NDArray[np.intp], after_failure: npt.NDArray[np.bool_]) -> FloatArray:
-        """Each history predictor's probabilities, one row each.
-
-        Per prior weight: the failure rate, then the rate counted apart after a failure and after a pass.
-        """
+    def _snapshot(self, idx: npt.NDArray[np.intp]) -> experts.Snapshot:
+        """What the experts read for these tests."""
         g = self.global_rate
-        again = self.fails_again_rate
-        fresh = shrunk(
-            self.total_fails - self.total_fails_after_failure, self.total_runs - self.total_runs_after_failure, g, 1.0
-        )
-        runs, fails = self.runs[idx], self.fails[idx]
-        runs_after, fails_after = self.runs_after_failure[idx], self.fails_after_failure[idx]
-        rows = []
-        for weight in HISTORY_PRIOR_WEIGHTS:
-            rows.append(shrunk(fails, runs, g, weight))
-            rows.append(
-                np.where(
-                    after_failure,
-                    shrunk(fails_after, runs_after, again, weight),
-                    shrunk(fails - fails_after, runs - runs_after, fresh, weight),
-                )
-            )
-        return np.array(rows).reshape(EXPERTS, len(idx))
+        after, any_after = self.total_runs_after_failure, self.total_runs_after_any_failure
+        fails_after, any_fails_after = self.total_fails_after_failure, self.total_fails_after_any_failure
+        half = len(experts.DECAYS)
+        return experts.Snapshot(
+            runs=self.runs[idx], fails=self.fails[idx],
+            last_failed=self.last_failed[idx] == 1, last_broken=self.last_broken_build[idx] == 1,
+            focused_runs=self.runs_after_failure[idx], focused_fails=self.fails_after_failure[idx],
+            any_runs=self.runs_after_any_failure[idx], any_fails=self.fails_after_any_failure[idx],
+            decayed_runs=self.decayed[:half, idx], decayed_fails=self.decayed[half:, idx],
+            global_rate=g,
+            focused_again=float(experts.shrunk(fails_after, after, g, 1.0)),
+            focused_fresh=float(experts.shrunk(self.total_fails - fails_after, self.total_runs - after, g, 1.0)),
+            any_again=float(experts.shrunk(any_fails_after, any_after, g, 1.0)),
+            any_fresh=float(experts.shrunk(self.total_fails - any_fails_after, self.total_runs - any_after, g, 1.0)),
+            recent_rate=float(experts.shrunk(self.recent_fails, self.recent_runs, g, 1.0)),
+        )  # fmt: skip
 
-    def _weights(self) -> FloatArray:
-        """Each expert's weight, in proportion to exp(-its log loss so far), per row of `expert_loss`."""
-        weights = np.exp(self.expert_loss.min(axis=1, keepdims=True) - self.expert_loss)
-        return np.asarray(weights / weights.sum(axis=1, keepdims=True))
-
-    def _mixed(self, experts: FloatArray, after_failure: npt.NDArray[np.bool_]) -> FloatArray:
-        """The experts' probabilities mixed by their weights: one set after a pass, one after a failure."""
-        weights = self._weights()
-        return np.asarray(np.where(after_failure, weights[1] @ experts, weights[0] @ experts))
+    def _history(self, idx: npt.NDArray[np.intp]) -> FloatArray:
+        """The history part: the experts' probabilities mixed by their record in each test's context."""
+        context = experts.contexts(self.last_failed[idx] == 1, self.last_broken_build[idx] == 1)
+        return experts.mix(experts.predictions(self._snapshot(idx)), context, self.expert_loss)
 
     def learnt(self) -> dict[str, Any]:
         """What the history part has learnt about the project, in words a reader can check."""
-        weights = self._weights()
-        names = [
-            f"{kind}, prior {weight:g}" for weight in HISTORY_PRIOR_WEIGHTS for kind in ("rate", "rate by last outcome")
-        ]
+        weights = experts.weights(self.expert_loss)
         return {
-            "weights_after_a_pass": {n: round(float(w), 4) for n, w in zip(names, weights[0], strict=True)},
-            "weights_after_a_failure": {n: round(float(w), 4) for n, w in zip(names, weights[1], strict=True)},
+            **{
+                f"weights_{context.replace(' ', '_')}": {
+                    n: round(float(w), 4) for n, w in zip(experts.NAMES, weights[k], strict=True) if w >= 5e-5
+                }
+                for k, context in enumerate(CONTEXTS)
+            },
             "fails_again_rate": self.fails_again_rate,
             "mentioned_rate": self.mentioned_rate,
         }
@@ -246,7 +241,8 @@ class Model:
 
     def expected_seconds(self, tests: list[str]) -> FloatArray:
         """Each test's cost from past durations only: its typical one, or the median for new tests."""
-        return costs(self.typical_duration, self.runs, self._indices(tests))
+        seconds = self.typical_duration if self.cost_error[0] <= self.cost_error[1] else self.last_duration
+        return costs(seconds, self.runs, self._indices(tests))
 
     def update(
         self,
@@ -257,18 +253,22 @@ class Model:
     ) -> None:
         """Learn from one finished run."""
         idx = self._indices(tests)
-        self._learn_history(idx, failed)
         # A change breaks tests that were passing: failures carried over from the run before are
         # not the change's doing, so neither part below counts them.
         was_passing = self.last_failed[idx] == 0
         failing = int(failed.sum())
         broken_build = failing > BROKEN_BUILD_SHARE * len(tests)
+        self._learn_history(idx, failed, broken_build)
         typical = self.typical_duration[idx]
-        self.typical_duration[idx] = np.where(self.runs[idx] > 0, (typical + durations) / 2, durations)
+        seen = self.runs[idx] > 0
+        actual = np.log(seconds_floor(durations[seen]))
+        for k, estimate in enumerate((typical[seen], self.last_duration[idx][seen])):
+            self.cost_error[k] += float(((np.log(seconds_floor(estimate)) - actual) ** 2).sum())
+        self.typical_duration[idx] = np.where(seen, (typical + durations) / 2, durations)
+        self.last_duration[idx] = durations
         self.runs[idx] += 1.0
         self.fails[idx] += failed
         self.last_failed[idx] = failed
-        self.last_broken_build[idx] = broken_build
         self.total_runs += len(tests)
         self.total_fails += failing
         self.cycles += 1
@@ -283,17 +283,27 @@ class Model:
         if focused and len(changed) * int(broken.sum()) <= MAX_CO_FAILURES_PER_RUN:
             self._learn_co_failures(idx, broken, changed)
 
-    def _learn_history(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_]) -> None:
-        """Score each history predictor on the run (before learning from it), and count the runs after a failure."""
-        after_failure = self._after_failure(idx)
-        experts = self._experts(idx, after_failure)
-        loss = -np.log(np.maximum(np.where(failed, experts, 1.0 - experts), 1e-12))
-        self.expert_loss[0] += loss[:, ~after_failure].sum(axis=1)
-        self.expert_loss[1] += loss[:, after_failure].sum(axis=1)
+    def _learn_history(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], broken_build: bool) -> None:
+        """Score each expert on the run (before learning from it), then count the run."""
+        context = experts.contexts(self.last_failed[idx] == 1, self.last_broken_build[idx] == 1)
+        experts.score(self.expert_loss, experts.predictions(self._snapshot(idx)), context, failed)
+        after_any = context > 0
+        after_failure = context == 1
         self.runs_after_failure[idx] += after_failure
         self.fails_after_failure[idx] += after_failure & failed
         self.total_runs_after_failure += float(after_failure.sum())
         self.total_fails_after_failure += float((after_failure & failed).sum())
+        self.runs_after_any_failure[idx] += after_any
+        self.fails_after_any_failure[idx] += after_any & failed
+        self.total_runs_after_any_failure += float(after_any.sum())
+        self.total_fails_after_any_failure += float((after_any & failed).sum())
+        half = len(experts.DECAYS)
+        self.decayed[:half, idx], self.decayed[half:, idx] = experts.decay(
+            self.decayed[:half, idx], self.decayed[half:, idx], failed
+        )
+        self.recent_runs = experts.RECENT_DECAY * self.recent_runs + len(idx)
+        self.recent_fails = experts.RECENT_DECAY * self.recent_fails + float(failed.sum())
+        self.last_broken_build[idx] = broken_build
 
     def _learn_co_failures(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], changed: list[str]) -> None:
         """Count the run against each file it changed, and its failures against those files."""

@@ -1,7 +1,8 @@
 """The model's state on disk: an npz archive beside the ledger, the same state always the same bytes.
 
-The state is trusted only when it was saved at the ledger's head; otherwise it is rebuilt from the
-ledger, so it can never drift from the record.
+The state is trusted only when it was saved at the ledger's head, by this model version; otherwise
+it is rebuilt from the ledger (a state of an earlier version included), so it can never drift from
+the record.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import numpy as np
 import orjson
 
 from provenance.errors import InputError
+from provenance.learning.experts import CONTEXTS, EXPERTS
 from provenance.learning.history import read_ledger
-from provenance.learning.model import EXPERTS, MODEL_VERSION, PER_TEST, Model, rebuild
+from provenance.learning.model import DECAYED, MODEL_VERSION, PER_TEST, Model, rebuild
 
 
 def encode(model: Model) -> bytes:
@@ -25,7 +27,7 @@ def encode(model: Model) -> bytes:
         buffer,
         version=np.frombuffer(MODEL_VERSION.encode(), dtype=np.uint8),
         names=np.frombuffer(orjson.dumps(model.names), dtype=np.uint8),
-        stats=np.vstack([getattr(model, name) for name in PER_TEST]),
+        stats=np.vstack([*(getattr(model, name) for name in PER_TEST), model.decayed]),
         totals=np.array(
             [
                 model.total_runs,
@@ -33,6 +35,11 @@ def encode(model: Model) -> bytes:
                 float(model.cycles),
                 model.total_runs_after_failure,
                 model.total_fails_after_failure,
+                model.total_runs_after_any_failure,
+                model.total_fails_after_any_failure,
+                model.recent_runs,
+                model.recent_fails,
+                *model.cost_error,
             ]
         ),
         expert_loss=model.expert_loss,
@@ -68,7 +75,13 @@ def decode(data: bytes, source: str = "model state") -> Model:
                 cycles=int(totals[2]),
                 total_runs_after_failure=float(totals[3]),
                 total_fails_after_failure=float(totals[4]),
-                expert_loss=archive["expert_loss"].reshape(2, EXPERTS).copy(),
+                total_runs_after_any_failure=float(totals[5]),
+                total_fails_after_any_failure=float(totals[6]),
+                recent_runs=float(totals[7]),
+                recent_fails=float(totals[8]),
+                cost_error=totals[9:11].copy(),
+                decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
+                expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
                 ledger_head=bytes(archive["ledger_head"]).decode(),
                 scored_runs=archive["scored_runs"],
                 files=list(orjson.loads(bytes(archive["files"]))),
