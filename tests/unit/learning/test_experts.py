@@ -169,3 +169,13 @@ def test_the_cost_is_the_estimate_that_has_predicted_durations_better() -> None:
         growing.update(["t"], np.array([False]), np.array([2.0**k]))  # each run twice as long as the last
     assert steady.expected_seconds(["t"]).tolist() == pytest.approx([float(steady.typical_duration[0])])
     assert growing.expected_seconds(["t"]).tolist() == [2.0**11]  # the last duration
+
+
+def test_the_bound_holds_where_whole_runs_fail_together() -> None:
+    # 100 tests that fail or pass all together: a run is one outcome a hundred times over, where
+    # weights moved by every prediction's loss (rather than each run's mean) swing from expert to
+    # expert and lose more than the bound allows.
+    rng = np.random.default_rng(11)
+    together = rng.random(300) < 0.3
+    mixture, reference = _context_losses(_cycles(np.repeat(together[:, None], 100, axis=1)))
+    assert (mixture <= reference + math.log(experts.EXPERTS)).all(), (mixture, reference)
