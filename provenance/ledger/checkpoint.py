@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from provenance.ledger.merkle import Frontier
 from provenance.reading import input_lines, read_json
 
 CHECKPOINT_TYPE = "provenance-ledger-checkpoint/v1"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def checkpoint_path(ledger: Path) -> Path:
@@ -25,9 +28,15 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     data = read_json(path)
     if not isinstance(data, dict) or data.get("type") != CHECKPOINT_TYPE:
         raise InputError(f"expected a ledger checkpoint ({CHECKPOINT_TYPE})", source=str(path), field="type")
-    for key, kind in (("size", int), ("head", str), ("merkle_root", str)):
-        if not isinstance(data.get(key), kind):
-            raise InputError(f"expected {kind.__name__}", source=str(path), field=key)
+    size = data.get("size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise InputError("expected a whole number of entries, 0 or more", source=str(path), field="size")
+    for key in ("head", "merkle_root"):
+        if not isinstance(data.get(key), str) or not _SHA256.fullmatch(data[key]):
+            raise InputError("expected 64 lowercase hex digits (a sha256)", source=str(path), field=key)
+    tip = data.get("branch_tip")
+    if tip is not None and not (isinstance(tip, str) and _COMMIT.fullmatch(tip)):
+        raise InputError("expected a commit id (40 or 64 lowercase hex digits)", source=str(path), field="branch_tip")
     return data
 
 

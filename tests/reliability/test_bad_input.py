@@ -312,6 +312,32 @@ CASES = [
         ("cp.json", "JSON"),
     ),
     Case(
+        "checkpoint with a negative size",
+        both(
+            write("ledger.jsonl", ""),
+            write(
+                "cp.json",
+                '{"type": "provenance-ledger-checkpoint/v1", "size": -1, '
+                '"head": "' + "0" * 64 + '", "merkle_root": "' + "0" * 64 + '"}',
+            ),
+        ),
+        ("verify", "ledger.jsonl", "--checkpoint", "cp.json"),
+        ("cp.json", "size", "0 or more"),
+    ),
+    Case(
+        "checkpoint whose head is no digest",
+        both(
+            write("ledger.jsonl", ""),
+            write(
+                "cp.json",
+                '{"type": "provenance-ledger-checkpoint/v1", "size": 1, '
+                '"head": "x", "merkle_root": "' + "0" * 64 + '"}',
+            ),
+        ),
+        ("verify", "ledger.jsonl", "--checkpoint", "cp.json"),
+        ("cp.json", "head", "sha256"),
+    ),
+    Case(
         "proof of the wrong shape", write("proof.json", '{"entry": 1}'), ("check-proof", "proof.json"), ("proof.json",)
     ),
     Case(
