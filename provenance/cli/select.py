@@ -14,6 +14,7 @@ from provenance.errors import ExitCode
 
 if TYPE_CHECKING:
     from provenance.config import Settings
+    from provenance.selection.budget import Budget, Selection
 
 
 def add_parser(commands: Commands) -> None:
@@ -57,7 +58,7 @@ def select_tests(args: Namespace, env: Mapping[str, str], in_github: bool) -> in
 
 
 def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed: list[str] | None) -> int:
-    """Write the chosen node ids, the plan's audit file and the step outputs."""
+    """Write the chosen node ids, the plan's audit file, the step summary and the step outputs."""
     from provenance.context import read_context
     from provenance.github.commands import append_file, format_outputs
     from provenance.gitmeta import read_git
@@ -78,6 +79,9 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     audit = writable_path(workspace, out.with_name(out.name + ".audit.json"), "selection-out")
     write_plan(chosen, out, audit, budget)
     outputs = chosen.outputs(settings.selection_out)
+    if env.get("GITHUB_STEP_SUMMARY") and settings.summary:
+        audit_name = settings.selection_out + ".audit.json"
+        write_summary(Path(env["GITHUB_STEP_SUMMARY"]), chosen.selection, budget, audit_name)
     if env.get("GITHUB_OUTPUT"):
         append_file(Path(env["GITHUB_OUTPUT"]), format_outputs(outputs))
     else:
@@ -90,3 +94,13 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
           f"P(no skipped test fails) = {selection.confidence:.4f}; written to {settings.selection_out}",
           file=sys.stdout if in_github else sys.stderr)  # fmt: skip
     return int(ExitCode.OK)
+
+
+def write_summary(path: Path, selection: Selection, budget: Budget, audit_path: str) -> None:
+    """Append the select summary to `GITHUB_STEP_SUMMARY`, within what GitHub keeps of a step's summary."""
+    from provenance.github import select_summary
+    from provenance.github.commands import append_file
+    from provenance.github.summary import fit
+
+    used = path.stat().st_size if path.exists() else 0  # earlier writes of this step count too
+    append_file(path, fit(select_summary.render(selection, budget, audit_path), used, audit_path))

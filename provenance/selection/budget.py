@@ -11,7 +11,7 @@ no skipped test would have failed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,24 @@ from provenance.learning.model import seconds_floor
 from provenance.reports.common import file_of_nodeid
 
 FloatArray = npt.NDArray[np.float64]
+
+
+class Reason(StrEnum):
+    """Why a test runs, or why not: stable codes, for the audit file, the summary and scripts that read them."""
+
+    NEW = "new"  # the model has never seen it
+    FAILED_LAST_RUN = "failed-last-run"  # a gate that skipped it would pass a branch still broken
+    FILE_CHANGED = "file-changed"  # its own file is among the changed files
+    RANKED = "ranked"  # taken by expected failures per second, within the budget
+    EXPLORATION = "exploration"  # taken from the budget's slice for the least certain tests
+    CONFIDENCE_TARGET = "confidence-target"  # taken by expected failures per second until the target holds
+    FULL_RUN = "full-run"  # every test runs: the first run, or every full-run-every-th
+    BELOW_CUT_OFF = "below-cut-off"  # skipped: fewer failures per second than the last test the ranking took
+    DID_NOT_FIT = "did-not-fit"  # skipped: ranked high enough, but longer than what was left of the budget
+
+
+ALWAYS_RUN = (Reason.NEW, Reason.FAILED_LAST_RUN, Reason.FILE_CHANGED)
+TAKEN_BY_RANK = (Reason.RANKED, Reason.CONFIDENCE_TARGET)
 
 
 @dataclass(frozen=True)
@@ -62,7 +80,7 @@ class Selection:
     selected: npt.NDArray[np.bool_]
     p_fail: FloatArray
     seconds: FloatArray
-    reasons: list[str]
+    reasons: list[Reason | None]  # why each chosen test runs; None for a skipped one (explain.py says why)
     full_run: bool
 
     @property
@@ -79,23 +97,6 @@ class Selection:
     def confidence(self) -> float:
         """The probability, under the model, that none of the skipped tests would fail."""
         return float(np.prod(1.0 - self.p_fail[~self.selected]))
-
-    def audit(self) -> dict[str, Any]:
-        """The record of the decision: every skipped test with its predicted probability."""
-        skipped = [
-            {"test": t, "p_fail": float(p), "expected_seconds": float(s)}
-            for t, p, s, chosen in zip(self.tests, self.p_fail, self.seconds, self.selected, strict=True)
-            if not chosen
-        ]
-        return {
-            "full_run": self.full_run,
-            "selected": int(self.selected.sum()),
-            "skipped": skipped,
-            "expected_seconds": self.expected_seconds,
-            "suite_expected_seconds": float(self.seconds.sum()),
-            "confidence": self.confidence,
-            "reasons": {t: r for t, r in zip(self.tests, self.reasons, strict=True) if r},
-        }
 
 
 def select(
@@ -114,19 +115,19 @@ def select(
     n = len(tests)
     costs = seconds_floor(seconds)
     chosen = np.zeros(n, dtype=bool)
-    reasons = [""] * n
+    reasons: list[Reason | None] = [None] * n
     if full_run:
-        return Selection(tests, np.ones(n, dtype=bool), p_fail, seconds, ["full run"] * n, True)
+        return Selection(tests, np.ones(n, dtype=bool), p_fail, seconds, [Reason.FULL_RUN] * n, True)
     for index in np.flatnonzero(new).tolist():
-        chosen[index], reasons[index] = True, "new test"
+        chosen[index], reasons[index] = True, Reason.NEW
     if failed_last is not None:
         for index in np.flatnonzero(failed_last).tolist():
-            chosen[index], reasons[index] = True, "failed its last run"
+            chosen[index], reasons[index] = True, Reason.FAILED_LAST_RUN
     if changed_files:
         changed = set(changed_files)
         for i, test in enumerate(tests):
             if not chosen[i] and file_of_nodeid(test) in changed:
-                chosen[i], reasons[i] = True, "its file changed"
+                chosen[i], reasons[i] = True, Reason.FILE_CHANGED
     if budget.confidence is not None:
         _fill_to_confidence(chosen, reasons, p_fail, costs, budget.confidence)
     else:
@@ -134,13 +135,13 @@ def select(
         used = float(seconds[chosen].sum())
         main_limit = limit * (1.0 - exploration)
         used = _fill(chosen, reasons, rank_by_failure_probability(p_fail, costs), seconds, used, main_limit,
-                     "likely to fail")  # fmt: skip
-        _fill(chosen, reasons, rank_by_information(p_fail, costs), seconds, used, limit, "uncertain")
+                     Reason.RANKED)  # fmt: skip
+        _fill(chosen, reasons, rank_by_information(p_fail, costs), seconds, used, limit, Reason.EXPLORATION)
     return Selection(tests, chosen, p_fail, seconds, reasons, False)
 
 
-def _fill(chosen: npt.NDArray[np.bool_], reasons: list[str], order: npt.NDArray[np.intp], seconds: FloatArray,
-          used: float, limit: float, why: str) -> float:  # fmt: skip
+def _fill(chosen: npt.NDArray[np.bool_], reasons: list[Reason | None], order: npt.NDArray[np.intp],
+          seconds: FloatArray, used: float, limit: float, why: Reason) -> float:  # fmt: skip
     """Take each test of the ranking not chosen yet that still fits; returns the time used."""
     taken, used = walk(order[~chosen[order]], seconds, used, limit)
     for i in taken.tolist():
@@ -175,8 +176,8 @@ def walk(
     return (np.concatenate(taken) if taken else np.zeros(0, dtype=np.intp)), used
 
 
-def _fill_to_confidence(chosen: npt.NDArray[np.bool_], reasons: list[str], p_fail: FloatArray, costs: FloatArray,
-                        target: float) -> None:  # fmt: skip
+def _fill_to_confidence(chosen: npt.NDArray[np.bool_], reasons: list[Reason | None], p_fail: FloatArray,
+                        costs: FloatArray, target: float) -> None:  # fmt: skip
     """Add tests by expected failures per second until the skipped ones would all pass with `target` probability."""
     log_keep = np.log1p(-np.clip(p_fail, 0.0, 1.0 - 1e-12))
     skipped = float(log_keep[~chosen].sum())
@@ -185,5 +186,5 @@ def _fill_to_confidence(chosen: npt.NDArray[np.bool_], reasons: list[str], p_fai
         if skipped >= goal:
             return
         if not chosen[i]:
-            chosen[i], reasons[i] = True, "needed for the confidence target"
+            chosen[i], reasons[i] = True, Reason.CONFIDENCE_TARGET
             skipped -= float(log_keep[i])

@@ -2,7 +2,7 @@
 
 Reads the ledger's head and the model state beside it (rebuilt from the ledger when missing or
 stale), predicts every test, selects within the budget, and writes the node ids to run plus the
-audit record of the decision.
+audit record of the decision: why every test runs or not, and the confidence curve.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from provenance.learning.model import MODEL_VERSION
 from provenance.ledger.chain import read_tail
 from provenance.reading import read_input
 from provenance.selection.budget import Budget, Selection, select
+from provenance.selection.explain import explanation
 from provenance.workspace import atomic_write, pretty_json
 
 
@@ -91,14 +92,18 @@ def plan(
 
 
 def write_plan(plan_: Plan, out: Path, audit: Path, budget: Budget) -> None:
-    """The node ids to run (usable as `pytest @FILE`) and the decision's audit record."""
+    """The node ids to run (usable as `pytest @FILE`) and the decision's audit record.
+
+    One record says everything about the decision (what it rests on, and every test with the reason it
+    runs or not), so that no second file can disagree with it.
+    """
     atomic_write(out, "".join(f"{t}\n" for t in plan_.selection.selected_tests).encode())
     record: dict[str, Any] = {
         "model_version": MODEL_VERSION,
         "model_hash": plan_.model_hash,
         "ledger_size": plan_.ledger_size,
         "budget": {"fraction": budget.fraction, "seconds": budget.seconds, "confidence": budget.confidence},
-        **plan_.selection.audit(),
+        **explanation(plan_.selection, budget),
         "max_skipped_p_fail": float(np.max(plan_.selection.p_fail[~plan_.selection.selected], initial=0.0)),
     }
     atomic_write(audit, pretty_json(record))

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from provenance.cli import main
-from provenance.selection.budget import Budget, _fill, select
+from provenance.selection.budget import Budget, Reason, _fill, select
 
 TESTS = ["a.py::likely", "a.py::cheap", "b.py::slow_sure", "b.py::unsure", "c.py::brand_new"]
 P = np.array([0.6, 0.01, 0.001, 0.3, 0.05])
@@ -23,9 +23,11 @@ NEW = np.array([False, False, False, False, True])
 def test_budget_goes_to_likely_failures_then_uncertainty() -> None:
     chosen = select(TESTS, P, SECONDS, Budget(fraction=0.15), new=NEW, exploration=0.2)
     assert chosen.selected_tests == ["a.py::likely", "a.py::cheap", "b.py::unsure", "c.py::brand_new"]
-    reasons = chosen.audit()["reasons"]
-    assert reasons["c.py::brand_new"] == "new test"
-    assert reasons["a.py::likely"] == "likely to fail"
+    reasons = dict(zip(chosen.tests, chosen.reasons, strict=True))
+    assert reasons["c.py::brand_new"] is Reason.NEW
+    assert reasons["a.py::likely"] is Reason.RANKED
+    assert reasons["b.py::unsure"] is Reason.EXPLORATION
+    assert reasons["b.py::slow_sure"] is None  # skipped: explain.py says why
     assert chosen.expected_seconds == pytest.approx(8.5)
     assert chosen.confidence == pytest.approx(1 - 0.001)
 
@@ -47,23 +49,23 @@ def test_the_budget_walk_takes_what_a_test_by_test_walk_takes(costs: list[float]
     for i in order.tolist():
         if not taken[i] and used + costs[i] <= limit + 1e-12:
             taken[i], used = True, used + costs[i]
-    chosen, reasons = already.copy(), [""] * len(costs)
-    assert _fill(chosen, reasons, order, seconds, start, limit, "why") == used
+    chosen, reasons = already.copy(), [None] * len(costs)
+    assert _fill(chosen, reasons, order, seconds, start, limit, Reason.RANKED) == used
     assert chosen.tolist() == taken
-    assert reasons == ["why" if t and not a else "" for t, a in zip(taken, already.tolist(), strict=True)]
+    assert reasons == [Reason.RANKED if t and not a else None for t, a in zip(taken, already.tolist(), strict=True)]
 
 
 def test_changed_files_always_run() -> None:
     chosen = select(TESTS, P, SECONDS, Budget(seconds=0.0), new=NEW, changed_files=["b.py"])
     assert set(chosen.selected_tests) == {"b.py::slow_sure", "b.py::unsure", "c.py::brand_new"}
-    assert chosen.audit()["reasons"]["b.py::slow_sure"] == "its file changed"
+    assert chosen.reasons[chosen.tests.index("b.py::slow_sure")] is Reason.FILE_CHANGED
 
 
 def test_a_test_that_failed_its_last_run_always_runs() -> None:
     failed_last = np.array([False, False, True, False, False])  # the slow, sure test failed last time
     chosen = select(TESTS, P, SECONDS, Budget(fraction=0.15), new=NEW, failed_last=failed_last)
     assert "b.py::slow_sure" in chosen.selected_tests
-    assert chosen.audit()["reasons"]["b.py::slow_sure"] == "failed its last run"
+    assert chosen.reasons[chosen.tests.index("b.py::slow_sure")] is Reason.FAILED_LAST_RUN
     assert "b.py::slow_sure" not in select(TESTS, P, SECONDS, Budget(fraction=0.15), new=NEW).selected_tests
 
 
@@ -111,9 +113,10 @@ def test_select_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "tests/test_b.py::test_slow" not in chosen
     assert outputs["selected-count"] == str(len(chosen)) and outputs["full-run"] == "false"
     audit = json.loads((tmp_path / "chosen.txt.audit.json").read_text())
-    assert [s["test"] for s in audit["skipped"]] == ["tests/test_b.py::test_slow"]
-    assert audit["model_hash"] and audit["ledger_size"] == 4
-    assert float(outputs["confidence"]) == pytest.approx(1 - audit["skipped"][0]["p_fail"])
+    skipped = [t for t in audit["tests"] if not t["runs"]]
+    assert [t["test"] for t in skipped] == ["tests/test_b.py::test_slow"]
+    assert audit["model_hash"] and audit["ledger_size"] == 4 and audit["skipped"] == 1
+    assert float(outputs["confidence"]) == pytest.approx(1 - skipped[0]["p_fail"])
 
 
 def test_select_runs_the_test_that_failed_last_time(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -128,7 +131,7 @@ def test_select_runs_the_test_that_failed_last_time(tmp_path: Path, capsys: pyte
                  "--out", "chosen.txt"], {}) == 0  # fmt: skip
     assert "tests/test_b.py::test_slow" in (tmp_path / "chosen.txt").read_text().splitlines()
     audit = json.loads((tmp_path / "chosen.txt.audit.json").read_text())
-    assert audit["reasons"]["tests/test_b.py::test_slow"] == "failed its last run"
+    assert {t["test"]: t["reason"] for t in audit["tests"]}["tests/test_b.py::test_slow"] == "failed-last-run"
 
 
 def test_first_run_and_periodic_full_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
