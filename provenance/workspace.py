@@ -179,10 +179,3 @@ def pretty_json(document: Any) -> bytes:
     import orjson
 
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file's content; unreadable or invalid is bad input naming the file."""
-    from provenance.reading import loads, read_input
-
-    return loads(read_input(path), source=str(path))  # bounded; duplicate keys and deep nesting refused
