@@ -8,7 +8,7 @@ from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode, InputError
 
 
@@ -23,7 +23,8 @@ def add_parser(commands: Commands) -> None:
     )
     parser.add_argument("a", type=Path, metavar="A")
     parser.add_argument("b", type=Path, metavar="B")
-    parser.set_defaults(handler=compare)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(compare))
 
 
 def compare(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

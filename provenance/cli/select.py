@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from provenance.cli.common import Commands, read_lines, settings_from_args
+from provenance.cli.common import Commands, add_input_limit, limited, read_lines, settings_from_args
 from provenance.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -46,7 +46,8 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument("--full-run-every", type=int, metavar="N", help="run everything every N-th run (10)")
     parser.add_argument("--out", dest="selection_out", metavar="FILE", help="default selected_tests.txt")
     parser.add_argument("--workspace", type=Path, metavar="DIR", help="the repository checkout (default .)")
-    parser.set_defaults(handler=select_tests)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(select_tests))
 
 
 def select_tests(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

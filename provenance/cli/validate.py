@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.cli.common import Commands
+from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode
 from provenance.terminal import Progress
 
@@ -37,7 +37,8 @@ def add_parser(commands: Commands) -> None:
         metavar="FILE",
         help="append-only audit trail (default data/contracts_audit.jsonl)",
     )
-    parser.set_defaults(handler=validate_datasets)
+    add_input_limit(parser)
+    parser.set_defaults(handler=limited(validate_datasets))
 
 
 def validate_datasets(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:

@@ -190,6 +190,18 @@ CASES = [
         ("r.json", "1 MiB"),
         {"INPUT_REPORT": "r.json", "INPUT_MAX-INPUT-MB": "1"},
     ),
+    Case(
+        "--max-input-mb 1 and a 2 MiB test list",
+        sparse("t.txt", 2 << 20),
+        ("select", "--tests", "t.txt", "--max-input-mb", "1"),
+        ("t.txt", "1 MiB"),
+    ),
+    Case(
+        "validate --max-input-mb 0",
+        nothing,
+        ("validate", "--max-input-mb", "0"),
+        ("--max-input-mb", "1 to"),
+    ),
     Case("--max-input-mb 0", nothing, ("verify", "l.jsonl", "--max-input-mb", "0"), ("--max-input-mb", "1 to")),
     Case("the action's max-input-mb: 0", nothing, ("action",), ("max-input-mb",), {"INPUT_MAX-INPUT-MB": "0"}),
     Case("evidence-dir under /proc", nothing, ("run", "--evidence-dir", "/proc/self/x"), ("evidence-dir",)),
