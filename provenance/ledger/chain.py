@@ -23,6 +23,7 @@ from provenance.errors import InputError, IntegrityError
 from provenance.ledger.canonical import ZERO_HASH, body_hash, canonical, canonical_tests, hash_member, hash_without
 from provenance.ledger.checkpoint import CHECKPOINT_TYPE, frontier_for
 from provenance.ledger.merkle import Frontier
+from provenance.reading import LineTooLong, max_input_bytes, read_line
 from provenance.workspace import fsync_dir
 
 if TYPE_CHECKING:  # the schemas (and pydantic) are imported only where an entry is written:
@@ -229,7 +230,10 @@ def tail_lines(path: Path, count: int) -> Iterator[bytes]:
         position = _newline_before(fd, end - 1, count) if end > 0 else 0
         handle.seek(position)
         while position < end:
-            line = handle.readline()
+            try:
+                line = read_line(handle, max_input_bytes())
+            except LineTooLong:
+                raise _line_too_long(path) from None
             position += len(line)
             yield line
 
@@ -243,8 +247,16 @@ def lines_backwards(path: Path) -> Iterator[bytes]:
         end = _newline_before(fd, os.fstat(fd).st_size, 1)  # a torn last line is left out
         while end > 0:
             start = _newline_before(fd, end - 1, 1)
+            if end - start > max_input_bytes():
+                raise _line_too_long(path)
             yield os.pread(fd, end - start, start)
             end = start
+
+
+def _line_too_long(path: Path) -> InputError:
+    """A ledger line is megabytes at most: one past the limit on inputs is not read."""
+    return InputError(f"a line is longer than the {max_input_bytes() >> 20} MiB limit on inputs; see max-input-mb",
+                      source=str(path))  # fmt: skip
 
 
 def _newline_before(fd: int, end: int, count: int) -> int:

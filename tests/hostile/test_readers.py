@@ -197,6 +197,18 @@ CASES = [
         ("t.txt", "1 MiB"),
     ),
     Case(
+        "a ledger's last line past the limit, read back by select",
+        text("l.jsonl", '{"seq": 0, "x": "' + "a" * (2 << 20) + '"}\n'),
+        ("select", "--ledger", "l.jsonl", "--changed-files", "/dev/null", "--max-input-mb", "1"),
+        ("l.jsonl", "a line is longer", "1 MiB"),
+    ),
+    Case(
+        "a ledger line past the limit, read as history",
+        text("l.jsonl", '{"seq": 0, "x": "' + "a" * (2 << 20) + '"}\n'),
+        ("backtest", "--history", "l.jsonl", "--max-input-mb", "1"),
+        ("l.jsonl", "a line is longer", "1 MiB"),
+    ),
+    Case(
         "validate --max-input-mb 0",
         nothing,
         ("validate", "--max-input-mb", "0"),
