@@ -265,3 +265,7 @@ def test_select_mode_before_the_tests(checkout: Checkout, tmp_path: Path) -> Non
     # The tests that failed in both earlier runs are chosen first.
     assert "tests/test_stats.py::test_mean_of_empty_is_zero" in chosen
     assert 0.0 < float(outputs["confidence"]) < 1.0
+    # The step's summary: the confidence curve, and where each test's reason is.
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert f"## ✂️ Test selection: {len(chosen)} of " in summary and "```mermaid\nxychart-beta\n" in summary
+    assert "chosen.txt.audit.json" in summary
