@@ -2,11 +2,11 @@
 
     python bench/bench_gate.py [--entries 10000 100000] [--tests 10] [--dir /dev/shm]
 
-Before it appends, `run` verifies the whole chain with the code `provenance verify` runs, so that is
-what the gate adds to every run. Builds a ledger of ENTRIES entries of TESTS tests each with the
-real append path (in DIR, a tmpfs by default, so that building is not a benchmark of fsync), then
-times, in fresh processes, the floor (`json.loads` of every line) and `provenance verify`. Best of
-three each.
+Before it appends, `run` checks every entry's hash over its bytes and every link
+(`ledger.links.check_links`); `provenance verify` also proves each line canonical. Builds a ledger of
+ENTRIES entries of TESTS tests each with the real append path (in DIR, a tmpfs by default, so that
+building is not a benchmark of fsync), then times, in fresh processes, the floors (`sha256sum` of the
+file, `json.loads` of every line), the gate's check and `provenance verify`. Best of three each.
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ledger import FLOOR, build
+
+GATE = (
+    "import sys\nfrom pathlib import Path\nfrom provenance.ledger.links import check_links\n"
+    "assert check_links(Path(sys.argv[1])).problem is None\n"
+)
 
 
 def best(command: list[str]) -> float:
@@ -42,10 +47,13 @@ def main() -> None:
             ledger = Path(temp) / "ci_runs.jsonl"
             build(ledger, entries, args.tests, stable=False)
             size = ledger.stat().st_size / 1e6
+            sha256 = best(["sha256sum", str(ledger)])
             floor = best([sys.executable, "-c", FLOOR, str(ledger)])
+            gate = best([sys.executable, "-c", GATE, str(ledger)])
             verify = best([sys.executable, "-m", "provenance", "verify", str(ledger)])
-            print(f"{entries:>7} entries of {args.tests} tests ({size:.1f} MB): floor json.loads {floor:.2f} s, "
-                  f"the gate's check (verify) {verify:.2f} s ({verify / floor:.2f}x)")  # fmt: skip
+            print(f"{entries:>7} entries of {args.tests} tests ({size:.1f} MB): floors sha256sum {sha256:.2f} s, "
+                  f"json.loads {floor:.2f} s; the gate's check {gate:.2f} s ({gate / sha256:.2f}x sha256sum); "
+                  f"verify {verify:.2f} s ({verify / floor:.2f}x json.loads)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from provenance.ledger.attestation import (
 )
 from provenance.ledger.chain import Appender, Head, open_for_append
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
-from provenance.ledger.verify import verify
+from provenance.ledger.links import check_links
 from provenance.pipeline.destinations import Destinations, destinations
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
@@ -224,7 +224,7 @@ def require_intact(ledger_path: Path, checkpoint: dict[str, Any] | None = None) 
     if checkpoint is None and checkpoint_path(ledger_path).is_file():
         with contextlib.suppress(InputError):  # a damaged checkpoint is rebuilt from the ledger after the append
             checkpoint = load_checkpoint(checkpoint_path(ledger_path))
-    found = verify(ledger_path, checkpoint)
+    found = check_links(ledger_path, checkpoint)
     if found.problem is not None:
         where = f"line {found.line}: " if found.line else ""
         raise IntegrityError(f"{where}{found.problem}; nothing was recorded: run `provenance verify` and restore "
