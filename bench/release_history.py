@@ -27,7 +27,9 @@ there, the same code). Without it the sources are run uninstalled, with `src/` o
 A test module that cannot be collected (a failed import) is recorded as one failing row named by the
 module's node id, as a CI run reports it. A suite still running after `--suite-timeout` seconds
 gives its cycle no rows; a single test is failed after 60 s (pytest-timeout), as in
-`seeded_history.py`, whose version listing and environment this reuses.
+`seeded_history.py`, whose version listing and environment this reuses. A test's duration that is
+negative or longer than its whole session is no measurement (the test froze the clock the timing
+reads) and is recorded as 0.
 
 Written as ATCS CSV (`Id;Name;Duration;Verdict;Cycle;ChangedFiles`, Verdict 1 = failed, the changed
 files space-separated on a cycle's first row), which `provenance backtest --format atcs` reads.
@@ -143,8 +145,13 @@ def run_tests(
     for collector in data.get("collectors", []):
         if collector.get("outcome") == "failed" and collector["nodeid"]:
             rows[collector["nodeid"]] = (True, 0.0)
+    session = float(data.get("duration", 0.0))
     for test in data.get("tests", []):
         seconds = sum(test.get(stage, {}).get("duration", 0.0) for stage in ("setup", "call", "teardown"))
+        if not 0.0 <= seconds <= session:
+            # Not a measurement: the test stopped the clock the timing reads between two of its stages
+            # (a class frozen by freezegun is, between setup and teardown), giving +-43 years.
+            seconds = 0.0
         failed = test["outcome"] in ("failed", "error") or rows.get(test["nodeid"], (False, 0.0))[0]
         rows[test["nodeid"]] = (failed, round(seconds, 4))
     return [(name, failed, seconds) for name, (failed, seconds) in rows.items()]
