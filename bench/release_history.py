@@ -28,7 +28,7 @@ A test module that cannot be collected (a failed import) is recorded as one fail
 module's node id, as a CI run reports it. A suite still running after `--suite-timeout` seconds
 gives its cycle no rows; a single test is failed after 60 s (pytest-timeout), as in
 `seeded_history.py`, whose version listing and environment this reuses. A test's duration that is
-negative or longer than its whole session is no measurement (the test froze the clock the timing
+negative or longer than the whole pytest run is no measurement (the test froze the clock the timing
 reads) and is recorded as 0.
 
 Written as ATCS CSV (`Id;Name;Duration;Verdict;Cycle;ChangedFiles`, Verdict 1 = failed, the changed
@@ -145,10 +145,10 @@ def run_tests(
     for collector in data.get("collectors", []):
         if collector.get("outcome") == "failed" and collector["nodeid"]:
             rows[collector["nodeid"]] = (True, 0.0)
-    session = float(data.get("duration", 0.0))
+    whole_run = float(data.get("duration", 0.0))
     for test in data.get("tests", []):
         seconds = sum(test.get(stage, {}).get("duration", 0.0) for stage in ("setup", "call", "teardown"))
-        if not 0.0 <= seconds <= session:
+        if not 0.0 <= seconds <= whole_run:
             # Not a measurement: the test stopped the clock the timing reads between two of its stages
             # (a class frozen by freezegun is, between setup and teardown), giving +-43 years.
             seconds = 0.0
