@@ -31,6 +31,7 @@ from provenance.cli import main
 from tests.reliability.test_fuzz import mutated
 from tests.support.entries import build_ledger
 from tests.support.github_server import Artifact, GitHubServer
+from tests.support.mutations import ACTIONS, edited, edits
 
 EXAMPLES = int(os.environ.get("PROVENANCE_PROPERTY_EXAMPLES", "40"))
 PROPERTY = settings(
@@ -98,30 +99,6 @@ def ledger_bytes(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict[
     return path.read_bytes(), checkpoint
 
 
-@st.composite
-def edits(draw: st.DrawFn, size: int) -> list[tuple[str, int, int]]:
-    """Up to eight edits of a byte string of `size` bytes: replace, delete, insert or cut at a position."""
-    actions = st.sampled_from(["replace", "delete", "insert", "cut"])
-    return draw(st.lists(st.tuples(actions, st.integers(0, size - 1), st.integers(0, 255)), min_size=1, max_size=8))
-
-
-def edited(data: bytes, changes: list[tuple[str, int, int]]) -> bytes:
-    out = bytearray(data)
-    for action, at, byte in changes:
-        if not out:
-            break
-        at %= len(out)
-        if action == "replace":
-            out[at] = byte
-        elif action == "delete":
-            del out[at]
-        elif action == "insert":
-            out.insert(at, byte)
-        else:
-            del out[at:]
-    return bytes(out)
-
-
 @PROPERTY
 @given(data=st.data())
 def test_verify_on_mutated_ledgers(ledger_bytes: tuple[bytes, dict[str, object]], data: st.DataObject) -> None:
@@ -166,7 +143,7 @@ member_names = st.sampled_from(["data/ci_runs.jsonl", "evidence/ci_provenance_1.
 @PROPERTY
 @given(
     st.lists(st.tuples(member_names, st.binary(max_size=200)), max_size=5),
-    st.lists(st.tuples(st.sampled_from(["replace", "delete", "insert", "cut"]), st.integers(0, 10**6),
+    st.lists(st.tuples(st.sampled_from(ACTIONS), st.integers(0, 10**6),
                        st.integers(0, 255)), max_size=4),
     st.text(min_size=1, max_size=20),
 )  # fmt: skip

@@ -22,6 +22,7 @@ from provenance.errors import InputError
 from provenance.learning.calibration import read_test_predictions
 from provenance.learning.history import detect_format, read_atcs, read_ledger
 from provenance.reports import load_report
+from tests.support.mutations import edited, edits
 from tests.support.project import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reports" / "shapes"
@@ -50,22 +51,9 @@ def survives(data: bytes, name: str, read: Callable[[Path], object] | None = Non
 
 @st.composite
 def mutated(draw: st.DrawFn) -> bytes:
-    """A real report with a few bytes replaced, deleted or inserted."""
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 8))):
-        data = data or bytearray(b"{")
-        at = draw(st.integers(0, len(data) - 1))
-        action = draw(st.sampled_from(["replace", "delete", "insert", "cut"]))
-        byte = draw(st.integers(0, 255))
-        if action == "replace":
-            data[at] = byte
-        elif action == "delete":
-            del data[at]
-        elif action == "insert":
-            data.insert(at, byte)
-        else:
-            del data[at:]
-    return bytes(data)
+    """A real report with a few bytes replaced, deleted, inserted or cut."""
+    data = draw(st.sampled_from(SEEDS))
+    return edited(data, draw(edits(len(data))))
 
 
 @FUZZ
