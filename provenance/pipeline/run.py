@@ -126,21 +126,26 @@ def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[],
 
 
 def last_seen(settings: Settings) -> dict[str, Any] | None:
-    """The checkpoint the last run in this workspace left beside the ledger (kept by a cache or the runner)."""
+    """The checkpoint the last run on the ledger branch left in this workspace (kept by a cache or the runner).
+
+    Only one written on the branch (it names the commit it built on) vouches for the branch: a
+    checkpoint of a ledger kept in the workspace before the branch was used says nothing of it.
+    """
     beside = checkpoint_path(writable_path(settings.workspace, settings.ledger, "ledger"))
     if not beside.is_file():
         return None
     try:
-        return load_checkpoint(beside)
+        checkpoint = load_checkpoint(beside)
     except InputError:
         return None  # a damaged checkpoint is rebuilt after the append; it vouches for nothing
+    return checkpoint if "branch_tip" in checkpoint else None
 
 
 def require_descent(branch: LedgerBranch, seen: dict[str, Any] | None, tip: str | None) -> None:
     """The branch's new tip descends from the commit the last run here built on, or the history was rewritten."""
-    built_on = seen.get("branch_tip") if seen else None
-    if not isinstance(built_on, str):
+    if seen is None:
         return
+    built_on = seen["branch_tip"]
     if tip is None or not branch.descends(tip, built_on):
         raise IntegrityError(
             f"the ledger branch {branch.branch} was rewritten: its tip {tip or '(deleted)'} does not descend from "

@@ -227,3 +227,11 @@ def test_validate_never_writes_through_a_symlink(
     err = capsys.readouterr().err
     assert code == 2 and "--audit-log: data is a symlink" in err, err
     assert snapshot(workspace, outside) == before
+
+
+def test_moving_a_workspace_ledger_to_a_branch_is_no_false_alarm(origin: Path, tmp_path: Path) -> None:
+    """A checkpoint left by the ledger kept in the workspace says nothing of a ledger branch."""
+    work = clone(origin, tmp_path / "job")
+    for run_id in ("1", "2"):
+        assert main(["run", "--workspace", str(work), "--report", "report.xml", "--run-id", run_id], {}) == 0
+    assert on_branch(work, "3") == 0
