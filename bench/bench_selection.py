@@ -41,7 +41,9 @@ from provenance.selection.comparison import compare  # noqa: E402
 
 # Chosen before the settings of provenance-change-aware-3 were: never tune on HELD_OUT.
 TUNING = ("marshmallow-seeded", "click-seeded", "structlog-seeded", *(f"generated-{s}" for s in TUNING_SEEDS))
-HELD_OUT = ("dune-debian11", "cachetools-seeded", "platformdirs-seeded", *(f"generated-{s}" for s in HELD_OUT_SEEDS))
+# The two real release histories with changed files came after those settings: held out too.
+HELD_OUT = ("dune-debian11", "cachetools-seeded", "platformdirs-seeded", "humanize-releases", "freezegun-releases",
+            *(f"generated-{s}" for s in HELD_OUT_SEEDS))  # fmt: skip
 FIGURES = ("Brier", "log loss", "APFDc", "saved at 95%", "saved at 99%", "recall at 20%")
 
 
