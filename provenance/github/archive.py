@@ -78,6 +78,10 @@ def extract(zip_path: Path, target: Path, where: str) -> list[str]:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError):
         raise _refuse("the artifact is not a zip archive", where) from None
+    except (NotImplementedError, ValueError) as exc:  # a zip version or feature zipfile cannot read
+        raise _refuse(
+            f"the artifact is a zip archive that cannot be read ({printable(str(exc)[:200])})", where
+        ) from None
     staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
     try:
         with archive:

@@ -159,3 +159,16 @@ def test_fetch_on_random_artifacts(
         leftovers = [p for p in workspace.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
         assert leftovers == []
         assert not Path(ABSOLUTE).exists()
+
+
+def test_fetch_on_a_zip_of_a_version_zipfile_cannot_read(api: GitHubServer) -> None:
+    """Found by the property above: a zip whose headers ask for version 6.4 was an internal error."""
+    data = bytearray(archive([("ok.txt", b"hello")]))
+    for signature, offset in ((b"PK\x03\x04", 4), (b"PK\x01\x02", 6)):  # version needed to extract
+        data[data.find(signature) + offset] = 64
+    api.artifacts[:] = [Artifact(7, "provenance", bytes(data), run_id=42)]
+    with sandbox() as (workspace, _):
+        code, err = command(["fetch", "--repo", "acme/app", "--run-id", "42", "--api-url", api.api_url, "--token",
+                             "ghs_propertyTestToken0123456789", "--dest", str(workspace / "fetched")])  # fmt: skip
+        assert code == 2 and "cannot be read (zip file version 6.4)" in err, err
+        assert not (workspace / "fetched").exists() or not any((workspace / "fetched").rglob("*"))
