@@ -100,8 +100,6 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
 def write_summary(path: Path, selection: Selection, budget: Budget, audit_path: str) -> None:
     """Append the select summary to `GITHUB_STEP_SUMMARY`, within what GitHub keeps of a step's summary."""
     from provenance.github import select_summary
-    from provenance.github.commands import append_file
-    from provenance.github.summary import fit
+    from provenance.github.summary import append_to_step_summary
 
-    used = path.stat().st_size if path.exists() else 0  # earlier writes of this step count too
-    append_file(path, fit(select_summary.render(selection, budget, audit_path), used, audit_path))
+    append_to_step_summary(path, lambda _room: select_summary.render(selection, budget, audit_path), audit_path)

@@ -46,10 +46,9 @@ def publish(
         append_file(Path(output_file), format_outputs(outputs))
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     if summary_file and settings.summary:
-        path = Path(summary_file)
-        used = path.stat().st_size if path.exists() else 0  # earlier writes of this step count too
-        text = summary.render(outcome, limit_bytes=max(0, summary.SUMMARY_LIMIT_BYTES - used))
-        append_file(path, summary.fit(text, used, outcome.provenance_path))
+        summary.append_to_step_summary(
+            Path(summary_file), lambda room: summary.render(outcome, limit_bytes=room), outcome.provenance_path
+        )
     if in_github:
         lines = [command("warning", message, title="provenance") for message in dropped]
         lines += workflow_commands(outcome, settings.annotate)

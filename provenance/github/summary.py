@@ -7,6 +7,10 @@ visible notice, and `fit` cuts whatever still does not fit, with a line saying w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
+from provenance.github.commands import append_file
 from provenance.github.markdown import code, inline, preformatted
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Conclusion, Outcome, Result, TestResult
@@ -63,6 +67,12 @@ def _failure_details(title: str, failures: list[TestResult], budget: int, whole_
             f"is limited to 1 MiB. All of them are listed in {code(whole_at)}.\n\n"
         )
     return budget
+
+
+def append_to_step_summary(path: Path, render: Callable[[int], str], whole_at: str) -> None:
+    """Append what `render` makes of the room left, cut to fit: earlier writes of this step count too."""
+    used = path.stat().st_size if path.exists() else 0
+    append_file(path, fit(render(max(0, SUMMARY_LIMIT_BYTES - used)), used, whole_at))
 
 
 def fit(text: str, used: int, whole_at: str, limit: int = SUMMARY_LIMIT_BYTES) -> str:

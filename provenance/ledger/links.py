@@ -26,36 +26,37 @@ _PREV = re.compile(rb'"prev":"([0-9a-f]{64})"')
 _SEQ = re.compile(rb'"seq":(0|[1-9][0-9]{0,18})[,}]')
 
 
-def check_links(path: Path, checkpoint: dict[str, Any] | None = None) -> Verification:
-    """Every entry's hash over its bytes, its `prev` and `seq`, and the checkpoint's head at its size.
+def check_links(path: Path, *checkpoints: dict[str, Any]) -> Verification:
+    """Every entry's hash over its bytes, its `prev` and `seq`, and each checkpoint's head at its size.
 
-    Stops at the first problem, naming its line. The Merkle root is not recomputed: with every
-    link intact, the head the checkpoint names fixes every entry before it.
+    One pass, however many checkpoints vouch for the ledger (the one beside it, the one the last
+    run here kept); stops at the first problem, naming its line. The Merkle root is not recomputed:
+    with every link intact, the head a checkpoint names fixes every entry before it.
     """
     prev, count = ZERO_HASH, 0
-    size = checkpoint["size"] if checkpoint is not None else -1
+    heads: dict[int, set[str]] = {}  # two checkpoints of one size may name different heads: both must hold
+    for checkpoint in checkpoints:
+        heads.setdefault(checkpoint["size"], set()).add(checkpoint["head"])
 
-    def bad(problem: str, line: int) -> Verification:
+    def bad(problem: str, line: int | None) -> Verification:
         return Verification(count, prev, "", problem, line)
 
     for number, raw in enumerate(input_lines(path), start=1):
         found = _HASH.search(raw), _PREV.search(raw), _SEQ.search(raw)
         if found[0] is None or found[1] is None or found[2] is None:
             return bad("not a ledger entry (seq, prev and entry_hash are required)", number)
-        claimed = found[0].group(1).decode()
-        if int(found[2].group(1)) != count:
-            return bad(f"seq is {int(found[2].group(1))}, expected {count} (missing or reordered)", number)
+        claimed, seq = found[0].group(1).decode(), int(found[2].group(1))
+        if seq != count:
+            return bad(f"seq is {seq}, expected {count} (missing or reordered)", number)
         if found[1].group(1).decode() != prev:
             return bad("prev does not match the previous entry's hash", number)
         if hash_without(raw, found[0].group(0))[0] != claimed:
             return bad("entry_hash does not match the entry's content (edited)", number)
         prev, count = claimed, count + 1
-        if count == size and prev != checkpoint["head"]:  # type: ignore[index]
+        if heads.get(count, {prev}) != {prev}:
             return bad(
                 f"the first {count} entries do not match the checkpoint's head: the ledger was rewritten", number
             )
-    if checkpoint is not None and count < size:
-        return Verification(
-            count, prev, "", f"the ledger has {count} entries but the checkpoint recorded {size}: truncated"
-        )
+    if heads and count < max(heads):
+        return bad(f"the ledger has {count} entries but the checkpoint recorded {max(heads)}: truncated", None)
     return Verification(count, prev, "")

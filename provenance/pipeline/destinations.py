@@ -36,16 +36,16 @@ def evidence_name(context: RunContext, kind: str = "ci_provenance", extension: s
 
 @dataclass(frozen=True)
 class Destinations:
-    """Where this run writes: evidence paths relative to the workspace, the rest resolved."""
+    """Where this run writes: the evidence files as the records name them (relative) and resolved."""
 
-    workspace: Path
     evidence: dict[str, Path]
+    evidence_files: dict[str, Path]
     ledger: Path
     contracts_audit_log: Path
 
     def resolved(self, key: str) -> Path:
         """An evidence file's path, resolved inside the workspace."""
-        return writable_path(self.workspace, self.evidence[key], "evidence-dir")
+        return self.evidence_files[key]
 
 
 def destinations(settings: Settings, context: RunContext) -> Destinations:
@@ -62,9 +62,8 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
             raise InputError("expected a file, found a directory", source=str(path), field=name)
     if evidence_dir.exists() and not evidence_dir.is_dir():
         raise InputError("expected a directory, found a file", source=settings.evidence_dir, field="evidence-dir")
-    for key in evidence:
-        writable_path(workspace, evidence[key], "evidence-dir")
-    return Destinations(workspace, evidence, ledger, audit)
+    files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
+    return Destinations(evidence, files, ledger, audit)
 
 
 def require_new_run(found: Destinations) -> None:

@@ -119,6 +119,7 @@ def record(
     now: datetime | None = None,
     ledger_root: Path | None = None,
     before_writing: Callable[[], None] | None = None,
+    last_seen: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Decide, then write the provenance file and append the ledger entry under the ledger's lock.
 
@@ -132,7 +133,7 @@ def record(
     ledger_path = writable_path(ledger_root, settings.ledger, "ledger") if ledger_root else where.ledger
     evidence_rel = where.evidence["provenance"]
     with open_for_append(ledger_path) as ledger:
-        require_intact(ledger_path)
+        require_intact(ledger_path, last_seen)
         correction = _correction(settings, ledger.head.next_seq, ledger_path)
         if before_writing is not None:
             before_writing()
@@ -209,22 +210,23 @@ def share_written(inputs: Inputs, where: Destinations, ledger_path: Path) -> Non
     share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
 
 
-def require_intact(ledger_path: Path, checkpoint: dict[str, Any] | None = None) -> None:
+def require_intact(ledger_path: Path, last_seen: dict[str, Any] | None = None) -> None:
     """The gate stands on the ledger it extends: the whole chain must verify before one byte is added.
 
-    Against a checkpoint too (the one given, else the one beside the ledger when it loads), so a
-    ledger cut shorter than the last run left it is found. A ledger that does not verify is an
-    integrity failure (exit 1), naming its line.
+    Against the checkpoint beside it too, when that loads, and against `last_seen` (the checkpoint
+    the last run on a ledger branch left in the workspace), so a ledger cut shorter than a run saw
+    it is found. A ledger that does not verify is an integrity failure (exit 1), naming its line.
     """
+    checkpoints = [last_seen] if last_seen is not None else []
     if not ledger_path.is_file() or ledger_path.stat().st_size == 0:
-        if checkpoint is not None and checkpoint["size"] > 0:
-            raise IntegrityError(f"the ledger is gone but the last run here saw {checkpoint['size']} entries; "
+        if last_seen is not None and last_seen["size"] > 0:
+            raise IntegrityError(f"the ledger is gone but the last run here saw {last_seen['size']} entries; "
                                  "nothing was recorded", source=str(ledger_path))  # fmt: skip
         return
-    if checkpoint is None and checkpoint_path(ledger_path).is_file():
+    if checkpoint_path(ledger_path).is_file():
         with contextlib.suppress(InputError):  # a damaged checkpoint is rebuilt from the ledger after the append
-            checkpoint = load_checkpoint(checkpoint_path(ledger_path))
-    found = check_links(ledger_path, checkpoint)
+            checkpoints.append(load_checkpoint(checkpoint_path(ledger_path)))
+    found = check_links(ledger_path, *checkpoints)
     if found.problem is not None:
         where = f"line {found.line}: " if found.line else ""
         raise IntegrityError(f"{where}{found.problem}; nothing was recorded: run `provenance verify` and restore "

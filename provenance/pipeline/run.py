@@ -7,6 +7,7 @@ configured). Publishing (outputs, summary, annotations) is the `github` package'
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import tempfile
@@ -26,7 +27,7 @@ from provenance.ledger.branch import LedgerBranch, PushRefused
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.pipeline.inputs import Inputs, gather
 from provenance.pipeline.outcome import RunOutcome
-from provenance.pipeline.record import record, require_intact
+from provenance.pipeline.record import record
 from provenance.schemas import utc_now
 from provenance.workspace import append_lines, atomic_write, writable_path
 
@@ -39,13 +40,8 @@ def execute(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
     The records go to the ledger branch when one is configured, else to the workspace ledger.
     """
     now = now or utc_now()
-    audited: list[bool] = []
-
-    def audit_once() -> None:  # the ledger branch may record more than once; the audit trail is written once
-        if not audited:
-            audit_contracts(inputs, now)
-            audited.append(True)
-
+    # The ledger branch may record more than once (a lost race); the audit trail is written once.
+    audit_once = functools.cache(functools.partial(audit_contracts, inputs, now))
     if inputs.settings.ledger_branch:
         return record_on_branch(inputs, now, audit_once)
     return record(inputs, now, before_writing=audit_once)
@@ -99,9 +95,8 @@ def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[],
                 tip = branch.fetch()
                 require_descent(branch, seen, tip)
                 branch.materialize(tip, files, root)
-                if seen is not None:
-                    require_intact(root / settings.ledger, seen)
-                outcome = record(replace(inputs, branch_tip=tip), now, ledger_root=root, before_writing=before_writing)
+                outcome = record(replace(inputs, branch_tip=tip), now, ledger_root=root,
+                                 before_writing=before_writing, last_seen=seen)  # fmt: skip
                 message = f"ledger: run {context.run_id} (seq {outcome.entry.seq})"
                 commit = branch.commit(tip, files, root, message)
                 pushed = branch.push(commit)

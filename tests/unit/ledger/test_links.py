@@ -20,7 +20,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict[str, A
     return path.read_bytes(), checkpoint
 
 
-def both(path: Path, data: bytes, checkpoint: dict[str, Any] | None) -> tuple[object, object]:
+def both(path: Path, data: bytes, checkpoint: dict[str, Any]) -> tuple[object, object]:
     """What each check found: None, or the line of the first problem (0 for a ledger cut short)."""
     path.write_bytes(data)
     quick, full = check_links(path, checkpoint), verify(path, checkpoint)
@@ -60,3 +60,5 @@ def test_a_rewritten_head_is_found_against_the_checkpoint(ledger: tuple[bytes, d
     path.write_bytes(data)
     assert check_links(path, {**checkpoint, "head": "f" * 64}).problem is not None
     assert "truncated" in str(check_links(path, {**checkpoint, "size": 121}).problem)
+    # The one beside the ledger rewritten with it must not outvote the one kept elsewhere.
+    assert check_links(path, checkpoint, {**checkpoint, "head": "f" * 64}).problem is not None
