@@ -41,6 +41,7 @@ class Settings(BaseModel):
     ledger: str = Field(default="data/ci_runs.jsonl", min_length=1)
     ledger_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
     evidence_dir: str = Field(default="evidence", min_length=1)
+    badge_path: str | None = Field(default=None, min_length=1)
     workspace: Path = Field(default_factory=Path.cwd)
     summary: bool = True
     annotate: bool = True

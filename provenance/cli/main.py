@@ -21,6 +21,7 @@ from provenance.cli import (
     fetch,
     prove,
     run,
+    schema,
     select,
     validate,
     verify,
@@ -29,7 +30,20 @@ from provenance.errors import ExitCode, ProvenanceError, one_line
 from provenance.text import printable, redact
 
 # In the order `--help` lists them.
-COMMANDS = (run, select, action, validate, calibrate, backtest, verify, determinism, fetch, prove, check_proof)
+COMMANDS = (
+    run,
+    select,
+    action,
+    validate,
+    calibrate,
+    backtest,
+    verify,
+    determinism,
+    fetch,
+    prove,
+    check_proof,
+    schema,
+)
 
 _EXAMPLES = """\
 examples:

@@ -42,6 +42,7 @@ class Destinations:
     evidence_files: dict[str, Path]
     ledger: Path
     contracts_audit_log: Path
+    badge: Path | None = None
 
     def resolved(self, key: str) -> Path:
         """An evidence file's path, resolved inside the workspace."""
@@ -63,7 +64,10 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     if evidence_dir.exists() and not evidence_dir.is_dir():
         raise InputError("expected a directory, found a file", source=settings.evidence_dir, field="evidence-dir")
     files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
-    return Destinations(evidence, files, ledger, audit)
+    badge = writable_path(workspace, settings.badge_path, "badge-path") if settings.badge_path else None
+    if badge is not None and badge.is_dir():
+        raise InputError("expected a file, found a directory", source=settings.badge_path, field="badge-path")
+    return Destinations(evidence, files, ledger, audit, badge)
 
 
 def require_new_run(found: Destinations) -> None:

@@ -23,6 +23,7 @@ class RunOutcome:
     attestations: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     ledger_commit: str = ""
+    badge_path: str = ""
 
     @property
     def verdict(self) -> Verdict:
@@ -55,6 +56,7 @@ class RunOutcome:
             "predicate-path": self.attestations["predicate"],
             "predicate-type": TEST_RESULT_PREDICATE,
             "subject-checksums": self.attestations["subjects"],
+            "badge-path": self.badge_path,
             **self._calibration_outputs(),
             **self._contract_outputs(),
         }

@@ -39,6 +39,7 @@ from provenance.ledger.attestation import (
 from provenance.ledger.chain import Appender, Head, open_for_append
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.ledger.links import check_links
+from provenance.pipeline.badge import write_badge
 from provenance.pipeline.destinations import Destinations, destinations
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
@@ -162,6 +163,8 @@ def record(
     attestations = write_attestations(
         inputs, where, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_bytes
     )
+    if where.badge is not None:
+        write_badge(where.badge, provenance.verdict, run.counts)
     share_written(inputs, where, ledger_path)
     warnings = warnings_for(inputs)
     if ledger.quarantined is not None:
@@ -170,7 +173,7 @@ def record(
     return RunOutcome(provenance=provenance, entry=entry, provenance_path=evidence_rel.as_posix(),
                       provenance_sha256=provenance_sha256, ledger_path=settings.ledger,
                       checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
-                      warnings=warnings)  # fmt: skip
+                      warnings=warnings, badge_path=settings.badge_path or "")  # fmt: skip
 
 
 def predict_run(
@@ -207,6 +210,8 @@ def share_written(inputs: Inputs, where: Destinations, ledger_path: Path) -> Non
                *(where.resolved(key) for key in where.evidence)]  # fmt: skip
     if inputs.contracts is not None:
         written.append(where.contracts_audit_log)
+    if where.badge is not None:
+        written.append(where.badge)
     share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
 
 
