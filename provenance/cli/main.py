@@ -23,6 +23,7 @@ from provenance.cli import (
     run,
     schema,
     select,
+    site,
     validate,
     verify,
 )
@@ -43,6 +44,7 @@ COMMANDS = (
     prove,
     check_proof,
     schema,
+    site,
 )
 
 _EXAMPLES = """\
@@ -53,6 +55,7 @@ examples:
   provenance calibrate --predictions predictions.jsonl --bins 10
   provenance backtest --history data/ci_runs.jsonl
   provenance verify data/ci_runs.jsonl
+  provenance site --ledger data/ci_runs.jsonl --out site
 """
 
 
