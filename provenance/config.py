@@ -68,6 +68,12 @@ class Settings(BaseModel):
     max_ece: float | None = Field(default=None, ge=0, le=1)
     max_brier: float | None = Field(default=None, ge=0, le=1)
     max_input_mb: int = Field(default=DEFAULT_MAX_INPUT_MB, ge=1, le=MAX_INPUT_MB_CEILING)
+    # The published history page, linked from the job summary: https, and nothing that could end a Markdown link.
+    site_url: str | None = Field(
+        default=None,
+        pattern=r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$&'*+,;=:@/?#-]*)?$",
+        max_length=500,
+    )
 
     @field_validator("report")
     @classmethod
@@ -144,6 +150,8 @@ def _expected(name: str, pydantic_message: str) -> str:
     choices: dict[str, type[StrEnum]] = {"fail_on": FailOn, "if_no_report": IfNoReport, "mode": Mode}
     if name in choices:
         return "expected one of " + ", ".join(m.value for m in choices[name])
+    if name == "site_url":
+        return "expected an https:// address with no spaces, quotes, brackets or parentheses"
     return pydantic_message
 
 

@@ -47,7 +47,9 @@ def publish(
     summary_file = env.get("GITHUB_STEP_SUMMARY")
     if summary_file and settings.summary:
         summary.append_to_step_summary(
-            Path(summary_file), lambda room: summary.render(outcome, limit_bytes=room), outcome.provenance_path
+            Path(summary_file),
+            lambda room: summary.render(outcome, limit_bytes=room, site_url=settings.site_url),
+            outcome.provenance_path,
         )
     if in_github:
         lines = [command("warning", message, title="provenance") for message in dropped]

@@ -27,14 +27,18 @@ _TITLES = {
 }
 
 
-def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES) -> str:
+def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES, site_url: str | None = None) -> str:
     """The whole summary as Markdown, never larger than `limit_bytes` when encoded.
 
     It reads like a verdict: the verdict, then the failing tests, then the counts, the datasets,
-    the calibration and the provenance trail. Failure details are added while they fit.
+    the calibration and the provenance trail. Failure details are added while they fit. With
+    `site_url` (the `site-url` setting, an https address checked by the settings), the verdict links
+    the history page.
     """
     failures = outcome.provenance.run.failures
-    head = _verdict(outcome)
+    head = _verdict(outcome) + (
+        f"[Test history]({site_url}): every run, flaky tests, calibration.\n\n" if site_url else ""
+    )
     tail = _counts(outcome) + _datasets(outcome) + _calibration(outcome) + _hindsight(outcome) + _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
     known = set(outcome.verdict.known_failures)

@@ -48,7 +48,7 @@ def page_data(ledger: Path) -> dict[str, Any]:
     """Everything the page shows, from a ledger whose every hash and link holds."""
     count, head = checked(ledger)
     catalog = Catalog()
-    strips, savings = Strips(catalog), Savings(catalog)
+    strips, savings = Strips(catalog), Savings(catalog, count)
     parts = (strips, Runs(), Weeks(), savings, Datasets())
     first: Entry | None = None
     last: Entry | None = None

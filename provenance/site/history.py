@@ -99,7 +99,8 @@ _SKIP = CODES["skip"]
 class Columns:
     """One entry's tests as arrays, each test once (the last listing of a test an entry lists twice).
 
-    `test` is each test's position in the catalog; `p_fail` is NaN where no prediction was recorded.
+    `test` is each test's position in the catalog; `p_fail` is NaN where no prediction was recorded;
+    `decided` marks the tests that passed or failed (not skipped), `failed` those that failed or errored.
     """
 
     entry: Entry
@@ -107,16 +108,8 @@ class Columns:
     code: npt.NDArray[np.uint8]
     seconds: npt.NDArray[np.float64]
     p_fail: npt.NDArray[np.float64]
-
-    @property
-    def decided(self) -> npt.NDArray[np.bool_]:
-        """The tests that passed or failed (not skipped)."""
-        return np.asarray(self.code != _SKIP, dtype=np.bool_)
-
-    @property
-    def failed(self) -> npt.NDArray[np.bool_]:
-        """The tests that failed or errored."""
-        return np.asarray((self.code == CODES["fail"]) | (self.code == CODES["error"]), dtype=np.bool_)
+    decided: npt.NDArray[np.bool_]
+    failed: npt.NDArray[np.bool_]
 
 
 class Catalog:
@@ -142,8 +135,9 @@ class Catalog:
         code = np.array([CODES.get(t.result, _SKIP) for t in tests], dtype=np.uint8)
         seconds = np.array([t.duration_seconds for t in tests], dtype=np.float64)
         p_fail = np.array([np.nan if t.p_fail is None else t.p_fail for t in tests], dtype=np.float64)
-        if len(np.unique(test)) != len(test):  # a test listed twice: keep its last listing
+        if len(set(found)) != len(found):  # a test listed twice: keep its last listing
             _, first_from_end = np.unique(test[::-1], return_index=True)
             keep = np.sort(len(test) - 1 - first_from_end)
             test, code, seconds, p_fail = test[keep], code[keep], seconds[keep], p_fail[keep]
-        return Columns(entry, test, code, seconds, p_fail)
+        failed = (code == CODES["fail"]) | (code == CODES["error"])
+        return Columns(entry, test, code, seconds, p_fail, code != _SKIP, failed)

@@ -332,7 +332,8 @@
       note.textContent = "No run could be replayed: none had every test predicted before it ran.";
       return;
     }
-    note.textContent = savings.runs + " runs replayed with the predictions recorded before each ran (" +
+    note.textContent = savings.runs + " runs replayed (of the last " + savings.window +
+      ") with the predictions recorded before each ran (" +
       savings.failing_runs + " with failures, " + savings.failures + " failing tests in all, " +
       seconds(savings.seconds_total) + " s of test time): tests taken in order of expected failures per second " +
       "while they fit in the budget's share of each run's time.";

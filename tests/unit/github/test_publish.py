@@ -3,7 +3,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
+
 from provenance.config import Settings
+from provenance.errors import InputError
 from provenance.github.commands import MAX_ANNOTATIONS_PER_STEP
 from provenance.github.publish import OUTPUT_LIMIT_BYTES, fit_outputs, publish, workflow_commands
 from provenance.github.summary import SUMMARY_LIMIT_BYTES
@@ -70,3 +73,31 @@ def test_the_summary_counts_what_the_step_summary_already_holds(tmp_path: Path) 
     publish(outcome, Settings(workspace=tmp_path), env, True, stdout=io.StringIO(), stderr=io.StringIO())
     assert summary_file.stat().st_size <= SUMMARY_LIMIT_BYTES
     assert summary_file.stat().st_size > SUMMARY_LIMIT_BYTES - 10_000  # filled, not skipped
+
+
+def test_the_summary_links_the_history_page_when_site_url_is_set(tmp_path: Path) -> None:
+    outcome = outcome_for(tmp_path, failing(2))
+    url = "https://acme.github.io/app/history/"
+    settings = Settings.from_inputs({"INPUT_SITE-URL": url}).model_copy(update={"workspace": tmp_path})
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "with.md"), "GITHUB_OUTPUT": str(tmp_path / "out")}
+    publish(outcome, settings, env, True, stdout=io.StringIO(), stderr=io.StringIO())
+    text = (tmp_path / "with.md").read_text()
+    assert f"[Test history]({url}): every run, flaky tests, calibration." in text
+    assert text.index("[Test history]") < text.index("### Failing tests")  # beside the verdict
+    env["GITHUB_STEP_SUMMARY"] = str(tmp_path / "without.md")
+    publish(outcome, Settings(workspace=tmp_path), env, True, stdout=io.StringIO(), stderr=io.StringIO())
+    assert "Test history" not in (tmp_path / "without.md").read_text()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://acme.github.io/app/", "javascript:alert(1)", "https://acme.github.io/a) [x](https://evil.example",
+     "https://acme.github.io/<img>", "https://acme.github.io/a b", "https://"],
+)  # fmt: skip
+def test_a_site_url_that_is_no_plain_https_address_is_bad_input(url: str) -> None:
+    with pytest.raises(InputError) as caught:
+        Settings.from_inputs({"INPUT_SITE-URL": url})
+    assert caught.value.field == "site-url"
+    assert caught.value.diagnosis().startswith(
+        "action inputs: site-url: expected an https:// address with no spaces, quotes, brackets or parentheses"
+    )

@@ -46,3 +46,16 @@ def test_runs_without_every_prediction_are_not_replayed(tmp_path: Path) -> None:
     runs = [[("t.py::a", "pass", 1.0, None)], [("t.py::a", "fail", 1.0, 0.3), ("t.py::new", "pass", 1.0, None)]]
     write_runs(tmp_path / "ledger.jsonl", runs)
     assert page_data(tmp_path / "ledger.jsonl")["savings"] is None
+
+
+def test_only_the_last_runs_are_replayed_but_durations_are_learnt_from_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("provenance.site.savings.REPLAYED_RUNS", 2)
+    slow_then_quick = [("t.py::slow", "pass", 9.0, 0.5), ("t.py::quick", "pass", 1.0, 0.5)]
+    now = [("t.py::slow", "fail", 1.0, 0.5), ("t.py::quick", "pass", 1.0, 0.5)]
+    write_runs(tmp_path / "ledger.jsonl", [slow_then_quick, slow_then_quick, now, now])
+    savings = page_data(tmp_path / "ledger.jsonl")["savings"]
+    assert (savings["runs"], savings["failures"], savings["window"]) == (2, 2, 2)
+    # The third run ranks by the 9 s learnt from the runs not replayed: the quick test first.
+    assert next(row for row in savings["budgets"] if row["budget"] == 0.5)["caught"] == 1
