@@ -261,16 +261,16 @@
     for (const t of [0, 0.5, 1]) {
       const y = size - pad - t * (size - pad - 10);
       const label = svg("text", { x: pad - 4, y: y + 3, "text-anchor": "end", class: "label" });
-      label.textContent = (t * yTop).toPrecision(2);
+      label.textContent = t === 0 ? "0" : (t * yTop).toPrecision(2);
       node.appendChild(label);
     }
-    const text = svg("text", { x: 12, y: 10, class: "label" });
+    const text = svg("text", { x: pad + 6, y: 14, class: "label" });
     text.textContent = yLabel;
     node.appendChild(text);
   }
 
   function reliability(cal) {
-    const size = 300, pad = 36, span = size - pad - 10;
+    const size = 300, pad = 48, span = size - pad - 10;
     const node = svg("svg", { width: size, height: size, role: "img" });
     axes(node, size, pad, 1, "observed");
     node.appendChild(svg("line", { x1: pad, y1: size - pad, x2: pad + span, y2: size - pad - span, class: "diag" }));
@@ -283,6 +283,11 @@
       node.appendChild(titled(dot, "predicted " + d.mean_predicted[k].toFixed(3) + ", observed " +
         d.empirical_probs[k].toFixed(3) + " (" + d.bin_counts[k] + " predictions)"));
     }
+    for (const t of [0, 0.5, 1]) {
+      const tick = svg("text", { x: pad + t * span, y: size - pad + 14, "text-anchor": "middle", class: "label" });
+      tick.textContent = t === 0 ? "0" : t.toFixed(1);
+      node.appendChild(tick);
+    }
     const label = svg("text", { x: size - 10, y: size - 8, "text-anchor": "end", class: "label" });
     label.textContent = "predicted";
     node.appendChild(label);
@@ -290,7 +295,7 @@
   }
 
   function brierWeeks(cal) {
-    const weeks = cal.weeks, height = 300, pad = 36;
+    const weeks = cal.weeks, height = 300, pad = 48;
     const width = Math.max(300, Math.min(900, pad + 10 + weeks.length * 14));
     const node = svg("svg", { width: width, height: height, role: "img" });
     const top = Math.max(...weeks.map((w) => w.brier)) || 1;
@@ -303,8 +308,11 @@
       node.appendChild(titled(bar, w.week + ": Brier " + w.brier.toFixed(4) + ", ECE " + w.ece.toFixed(4) + ", " +
         w.n + " predictions, failure rate " + percent(w.base_rate, 2)));
     });
-    for (const k of [0, weeks.length - 1]) {
-      const label = svg("text", { x: pad + k * slot, y: height - pad + 14, class: "label" });
+    const ends = weeks.length > 1 ? [0, weeks.length - 1] : [0];
+    for (const k of ends) {
+      const last = k === weeks.length - 1 && k > 0;
+      const label = svg("text", { x: last ? pad + (k + 1) * slot : pad + k * slot, y: height - pad + 14,
+        "text-anchor": last ? "end" : "start", class: "label" });
       label.textContent = weeks[k].week;
       node.appendChild(label);
     }
