@@ -42,6 +42,7 @@ class Settings(BaseModel):
     ledger_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
     evidence_dir: str = Field(default="evidence", min_length=1)
     badge_path: str | None = Field(default=None, min_length=1)
+    export: bool = False
     workspace: Path = Field(default_factory=Path.cwd)
     summary: bool = True
     annotate: bool = True

@@ -18,8 +18,10 @@ from provenance.cli import (
     calibrate,
     check_proof,
     determinism,
+    export,
     fetch,
     prove,
+    query,
     run,
     schema,
     select,
@@ -45,6 +47,8 @@ COMMANDS = (
     check_proof,
     schema,
     site,
+    export,
+    query,
 )
 
 _EXAMPLES = """\
@@ -56,6 +60,7 @@ examples:
   provenance backtest --history data/ci_runs.jsonl
   provenance verify data/ci_runs.jsonl
   provenance site --ledger data/ci_runs.jsonl --out site
+  provenance export data/ci_runs.jsonl --to warehouse
 """
 
 

@@ -12,6 +12,7 @@ can recompute the whole chain, which no check of the ledger alone can see (SECUR
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,36 @@ _PREV = re.compile(rb'"prev":"([0-9a-f]{64})"')
 _SEQ = re.compile(rb'"seq":(0|[1-9][0-9]{0,18})[,}]')
 
 
+class BrokenLink(Exception):
+    """The first line whose hash or link does not hold: what is wrong, and its 1-based line number."""
+
+    def __init__(self, problem: str, line: int, entries: int, head: str) -> None:
+        super().__init__(problem)
+        self.problem, self.line, self.entries, self.head = problem, line, entries, head
+
+
+def linked_lines(path: Path) -> Iterator[tuple[int, str, bytes]]:
+    """Each line with its seq and entry hash, once its hash over its bytes and its link are checked.
+
+    Raises `BrokenLink` at the first line that is no entry, is out of sequence, does not link to
+    the line before or does not match its hash: what was yielded before it is the intact prefix.
+    """
+    prev, count = ZERO_HASH, 0
+    for number, raw in enumerate(input_lines(path), start=1):
+        found = _HASH.search(raw), _PREV.search(raw), _SEQ.search(raw)
+        if found[0] is None or found[1] is None or found[2] is None:
+            raise BrokenLink("not a ledger entry (seq, prev and entry_hash are required)", number, count, prev)
+        claimed, seq = found[0].group(1).decode(), int(found[2].group(1))
+        if seq != count:
+            raise BrokenLink(f"seq is {seq}, expected {count} (missing or reordered)", number, count, prev)
+        if found[1].group(1).decode() != prev:
+            raise BrokenLink("prev does not match the previous entry's hash", number, count, prev)
+        if hash_without(raw, found[0].group(0))[0] != claimed:
+            raise BrokenLink("entry_hash does not match the entry's content (edited)", number, count, prev)
+        yield seq, claimed, raw
+        prev, count = claimed, count + 1
+
+
 def check_links(path: Path, *checkpoints: dict[str, Any]) -> Verification:
     """Every entry's hash over its bytes, its `prev` and `seq`, and each checkpoint's head at its size.
 
@@ -37,26 +68,15 @@ def check_links(path: Path, *checkpoints: dict[str, Any]) -> Verification:
     heads: dict[int, set[str]] = {}  # two checkpoints of one size may name different heads: both must hold
     for checkpoint in checkpoints:
         heads.setdefault(checkpoint["size"], set()).add(checkpoint["head"])
-
-    def bad(problem: str, line: int | None) -> Verification:
-        return Verification(count, prev, "", problem, line)
-
-    for number, raw in enumerate(input_lines(path), start=1):
-        found = _HASH.search(raw), _PREV.search(raw), _SEQ.search(raw)
-        if found[0] is None or found[1] is None or found[2] is None:
-            return bad("not a ledger entry (seq, prev and entry_hash are required)", number)
-        claimed, seq = found[0].group(1).decode(), int(found[2].group(1))
-        if seq != count:
-            return bad(f"seq is {seq}, expected {count} (missing or reordered)", number)
-        if found[1].group(1).decode() != prev:
-            return bad("prev does not match the previous entry's hash", number)
-        if hash_without(raw, found[0].group(0))[0] != claimed:
-            return bad("entry_hash does not match the entry's content (edited)", number)
-        prev, count = claimed, count + 1
-        if heads.get(count, {prev}) != {prev}:
-            return bad(
-                f"the first {count} entries do not match the checkpoint's head: the ledger was rewritten", number
-            )
+    try:
+        for seq, claimed, _ in linked_lines(path):
+            prev, count = claimed, seq + 1
+            if heads.get(count, {prev}) != {prev}:
+                problem = f"the first {count} entries do not match the checkpoint's head: the ledger was rewritten"
+                return Verification(count, prev, "", problem, count)
+    except BrokenLink as broken:
+        return Verification(broken.entries, broken.head, "", broken.problem, broken.line)
     if heads and count < max(heads):
-        return bad(f"the ledger has {count} entries but the checkpoint recorded {max(heads)}: truncated", None)
+        problem = f"the ledger has {count} entries but the checkpoint recorded {max(heads)}: truncated"
+        return Verification(count, prev, "", problem, None)
     return Verification(count, prev, "")

@@ -6,6 +6,7 @@ workspace or an earlier run's records under the same run id stop the run with no
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,7 @@ class Destinations:
     ledger: Path
     contracts_audit_log: Path
     badge: Path | None = None
+    export: Path | None = None  # with `export`: the run's rows, as Parquet, beside the evidence
 
     def resolved(self, key: str) -> Path:
         """An evidence file's path, resolved inside the workspace."""
@@ -67,7 +69,25 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     badge = writable_path(workspace, settings.badge_path, "badge-path") if settings.badge_path else None
     if badge is not None and badge.is_dir():
         raise InputError("expected a file, found a directory", source=settings.badge_path, field="badge-path")
-    return Destinations(evidence, files, ledger, audit, badge)
+    return Destinations(evidence, files, ledger, audit, badge, export_destination(settings))
+
+
+# The run's rows go here, inside the evidence directory, so one upload carries both.
+EXPORT_DIR = "results"
+
+
+def export_destination(settings: Settings) -> Path | None:
+    """With `export`, the directory of the run's rows (relative to the workspace), checked for writing."""
+    if not settings.export:
+        return None
+    if importlib.util.find_spec("duckdb") is None:
+        raise InputError("needs DuckDB: pip install 'provenance-action[export]' (the action's image has it)",
+                         field="export")  # fmt: skip
+    relative = Path(settings.evidence_dir) / EXPORT_DIR
+    found = writable_path(settings.workspace, relative, "evidence-dir")
+    if found.exists() and not found.is_dir():
+        raise InputError("expected a directory, found a file", source=relative.as_posix(), field="export")
+    return relative
 
 
 def require_new_run(found: Destinations) -> None:

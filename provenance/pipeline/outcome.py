@@ -24,6 +24,7 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)
     ledger_commit: str = ""
     badge_path: str = ""
+    export_path: str = ""  # with `export`: the directory of the run's rows as Parquet
 
     @property
     def verdict(self) -> Verdict:
@@ -57,6 +58,7 @@ class RunOutcome:
             "predicate-type": TEST_RESULT_PREDICATE,
             "subject-checksums": self.attestations["subjects"],
             "badge-path": self.badge_path,
+            "export-path": self.export_path,
             **self._calibration_outputs(),
             **self._contract_outputs(),
         }

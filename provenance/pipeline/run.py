@@ -25,6 +25,7 @@ from provenance.gitmeta import GitUnavailable
 from provenance.learning.state import model_path
 from provenance.ledger.branch import LedgerBranch, PushRefused
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
+from provenance.pipeline.destinations import export_destination
 from provenance.pipeline.inputs import Inputs, gather
 from provenance.pipeline.outcome import RunOutcome
 from provenance.pipeline.record import record
@@ -43,8 +44,24 @@ def execute(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
     # The ledger branch may record more than once (a lost race); the audit trail is written once.
     audit_once = functools.cache(functools.partial(audit_contracts, inputs, now))
     if inputs.settings.ledger_branch:
-        return record_on_branch(inputs, now, audit_once)
-    return record(inputs, now, before_writing=audit_once)
+        outcome = record_on_branch(inputs, now, audit_once)
+    else:
+        outcome = record(inputs, now, before_writing=audit_once)
+    export_rows(inputs.settings, outcome, now)
+    return outcome
+
+
+def export_rows(settings: Settings, outcome: RunOutcome, now: datetime) -> None:
+    """With `export`, the run's rows as Parquet beside the evidence (its ledger entry, verified with the ledger)."""
+    relative = export_destination(settings)
+    if relative is None:
+        return
+    from provenance.export.parquet import export
+
+    ledger = writable_path(settings.workspace, settings.ledger, "ledger")
+    directory = writable_path(settings.workspace, relative, "evidence-dir")
+    export([ledger], directory, now, workspace=settings.workspace, since=outcome.entry.seq)
+    outcome.export_path = relative.as_posix()
 
 
 def audit_contracts(inputs: Inputs, now: datetime) -> None:

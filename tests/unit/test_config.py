@@ -13,6 +13,7 @@ def test_defaults_when_inputs_are_empty() -> None:
     assert settings.if_no_report is IfNoReport.WARN
     assert settings.ledger == "data/ci_runs.jsonl"
     assert settings.summary is True
+    assert settings.export is False
 
 
 def test_inputs_as_the_runner_names_them() -> None:
@@ -24,6 +25,7 @@ def test_inputs_as_the_runner_names_them() -> None:
             "INPUT_EVIDENCE-DIR": "out/evidence",
             "INPUT_SUMMARY": "false",
             "INPUT_RETENTION-YEARS": "7",
+            "INPUT_EXPORT": "true",
         }
     )
     assert settings.report == ("shard-1/report.json", "shard-2/*.xml")
@@ -32,6 +34,7 @@ def test_inputs_as_the_runner_names_them() -> None:
     assert settings.evidence_dir == "out/evidence"
     assert settings.summary is False
     assert settings.retention_years == 7
+    assert settings.export is True
 
 
 def test_the_jobs_check_run_id_or_nothing() -> None:
