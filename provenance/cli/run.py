@@ -69,12 +69,9 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument(
         "--max-brier", type=float, metavar="X", help="fail when the Brier score over the window exceeds X"
     )
-    parser.add_argument(
-        "--no-summary", dest="summary", action="store_false", default=None, help="do not write the job summary"
-    )
-    parser.add_argument(
-        "--no-annotations", dest="annotate", action="store_false", default=None, help="do not annotate failing tests"
-    )
+    for flag, dest, what in (("--no-summary", "summary", "write the job summary"),
+                             ("--no-annotations", "annotate", "annotate failing tests")):  # fmt: skip
+        parser.add_argument(flag, dest=dest, action="store_false", default=None, help=f"do not {what}")
     add_input_limit(parser)
     parser.set_defaults(handler=limited(run_tests))
 
