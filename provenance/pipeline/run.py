@@ -30,7 +30,7 @@ from provenance.pipeline.inputs import Inputs, gather
 from provenance.pipeline.outcome import RunOutcome
 from provenance.pipeline.record import record
 from provenance.schemas import utc_now
-from provenance.workspace import append_lines, atomic_write, writable_path
+from provenance.workspace import append_lines, atomic_write, share_with_workspace_owner, writable_path
 
 __all__ = ["execute", "gather", "record"]
 
@@ -56,11 +56,14 @@ def export_rows(settings: Settings, outcome: RunOutcome, now: datetime) -> None:
     relative = export_destination(settings)
     if relative is None:
         return
-    from provenance.export.parquet import export
+    from provenance.export.parquet import LOCK_FILE, export
+    from provenance.export.state import STATE_FILE
 
     ledger = writable_path(settings.workspace, settings.ledger, "ledger")
     directory = writable_path(settings.workspace, relative, "evidence-dir")
-    export([ledger], directory, now, workspace=settings.workspace, since=outcome.entry.seq)
+    result = export([ledger], directory, now, workspace=settings.workspace, since=outcome.entry.seq)
+    written = [directory / name for name in (*result.files, STATE_FILE, LOCK_FILE)]
+    share_with_workspace_owner(written, settings.workspace)  # later steps run as the checkout's owner
     outcome.export_path = relative.as_posix()
 
 

@@ -154,7 +154,7 @@ def check_run(host: Path) -> float:
     write_event(host / "workflow", pull_request_event(checkout))
     sh("chown", "-R", f"{RUNNER_UID}:{RUNNER_UID}", str(workspace))
 
-    done, seconds, files = run_action(host, {"report": "report.json", "fail-on": "test-failures"})
+    done, seconds, files = run_action(host, {"report": "report.json", "fail-on": "test-failures", "export": "true"})
     assert done.returncode == 1, f"expected the gate to fail (exit 1), got {done.returncode}: {done.stderr}"
     assert "Traceback" not in done.stdout + done.stderr, done.stderr
 
@@ -184,12 +184,15 @@ def check_run(host: Path) -> float:
 
     ledger = workspace / outputs["ledger-path"]
     assert json.loads(ledger.read_text().splitlines()[-1])["entry_hash"] == outputs["ledger-head"]
+    # The `export` input: the run's rows as Parquet beside the evidence (DuckDB is in the image).
+    results = workspace / outputs["export-path"]
+    assert outputs["export-path"] == "evidence/results" and list(results.rglob("*.parquet")), outputs
 
     # A later step runs as the checkout's owner: it can read the evidence and append to the ledger.
     later = subprocess.run(
         ["setpriv", f"--reuid={RUNNER_UID}", f"--regid={RUNNER_UID}", "--clear-groups", "sh", "-c",
          f'cat "{workspace / outputs["provenance-path"]}" >/dev/null && printf "" >> "{ledger}" '
-         f'&& touch "{workspace / "evidence" / "later-step"}"'],
+         f'&& touch "{workspace / "evidence" / "later-step"}" "{results / "later-step"}"'],
         capture_output=True, text=True,
     )  # fmt: skip
     assert later.returncode == 0, f"a later step cannot use the files: {later.stderr}"
