@@ -66,7 +66,7 @@ def _fields(run: int, rows: list[dict[str, Any]], prev: str, failed: bool) -> di
         "provenance_path": f"evidence/ci_provenance_{run}.json", "provenance_sha256": "c" * 64,
         "dataset_id": ["train"], "dataset_checksum": ["d" * 64], "model_hash": None, "model_version": None,
         "brier_score": None, "ece": None, "mce": None,
-        "retention_until": recorded.replace(year=recorded.year + 5).isoformat().replace("+00:00", "Z"),
+        "retention_until": (recorded + timedelta(days=5 * 365 + 1)).isoformat().replace("+00:00", "Z"),
         "supersedes": None, "correction_reason": None,
     }  # fmt: skip
 
