@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from argparse import Namespace
 from collections.abc import Mapping
@@ -61,7 +60,7 @@ def select_tests(args: Namespace, env: Mapping[str, str], in_github: bool) -> in
 def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed: list[str] | None) -> int:
     """Write the chosen node ids, the plan's audit file, the step summary and the step outputs."""
     from provenance.context import read_context
-    from provenance.github.commands import append_file, format_outputs
+    from provenance.github.commands import append_file, format_outputs, outputs_as_json
     from provenance.gitmeta import read_git
     from provenance.selection.budget import Budget
     from provenance.selection.plan import plan, read_test_list, write_plan
@@ -86,7 +85,7 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     if env.get("GITHUB_OUTPUT"):
         append_file(Path(env["GITHUB_OUTPUT"]), format_outputs(outputs))
     else:
-        print(json.dumps(outputs, indent=2))
+        print(outputs_as_json(outputs), end="")
     selection = chosen.selection
     what = (
         "full run: every test" if selection.full_run else f"{outputs['selected-count']} of {len(selection.tests)} tests"

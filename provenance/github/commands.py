@@ -7,6 +7,7 @@ command, and each output value is framed by a random delimiter that it must not 
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Mapping
@@ -70,6 +71,14 @@ def format_outputs(outputs: Mapping[str, str], delimiter_for: Callable[[], str] 
             raise InputError("an output value contains its own delimiter", field=name)
         chunks.append(f"{name}<<{delimiter}{os.linesep}{value}{os.linesep}{delimiter}{os.linesep}")
     return "".join(chunks)
+
+
+def outputs_as_json(outputs: Mapping[str, str]) -> str:
+    """The step outputs printed off GitHub: one JSON object, its keys in snake case like every command's JSON.
+
+    Step outputs are kebab-case on GitHub (`tests-failed`); a script reads `.tests_failed`.
+    """
+    return json.dumps({name.replace("-", "_"): value for name, value in outputs.items()}, indent=2) + "\n"
 
 
 def append_file(path: Path, text: str) -> None:

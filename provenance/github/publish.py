@@ -6,7 +6,6 @@ the outputs are printed as JSON on stdout and the summary as text on stderr.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
@@ -19,6 +18,7 @@ from provenance.github.commands import (
     append_file,
     command,
     format_outputs,
+    outputs_as_json,
     stop_commands_token,
 )
 from provenance.github.plaintext import render_text
@@ -64,7 +64,7 @@ def publish(
         stderr.write(paint(headline, outcome.verdict.conclusion.value, stderr, env) + "\n" + rest)
         stderr.flush()
     if not output_file:
-        stdout.write(json.dumps(outputs, indent=2) + "\n")
+        stdout.write(outputs_as_json(outputs))
         stdout.flush()
 
 
@@ -85,7 +85,7 @@ def publish_nothing(reason: str, settings: Settings, env: Mapping[str, str], in_
     else:
         stderr.write(f"provenance: warning: {printable(reason)}; nothing was recorded\n")
     if not output_file:
-        stdout.write(json.dumps(NOTHING_RECORDED, indent=2) + "\n")
+        stdout.write(outputs_as_json(NOTHING_RECORDED))
     stdout.flush()
 
 

@@ -136,8 +136,8 @@ def check_command_line(host: Path) -> None:
     done, _ = run_image(host, ("workspace",), {"PATH": "/usr/local/bin:/usr/bin:/bin"}, args)
     assert done.returncode == 1, f"expected the gate to fail (exit 1), got {done.returncode}: {done.stderr}"
     outputs = json.loads(done.stdout)  # outside GitHub the outputs are JSON on stdout
-    assert outputs["run-id"] == "local-1" and outputs["conclusion"] == "failure"
-    assert (host / "workspace" / outputs["provenance-path"]).is_file()
+    assert outputs["run_id"] == "local-1" and outputs["conclusion"] == "failure"
+    assert (host / "workspace" / outputs["provenance_path"]).is_file()
     assert done.stderr.startswith("FAILED"), done.stderr[:200]
 
 

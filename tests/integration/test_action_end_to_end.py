@@ -244,11 +244,11 @@ def test_runs_locally_without_github(checkout: Checkout, tmp_path: Path) -> None
     )
     assert done.returncode == 1
     outputs = json.loads(done.stdout)
-    assert outputs["tests-failed"] == "5"
-    assert outputs["run-id"].startswith("local-")
+    assert outputs["tests_failed"] == "5"
+    assert outputs["run_id"].startswith("local-")
     assert done.stderr.startswith("FAILED: 5 tests failed, 2 errors")
     assert "::" not in done.stdout
-    assert (checkout.path / "local" / "ev" / f"ci_provenance_{outputs['run-id']}.json").is_file()
+    assert (checkout.path / "local" / "ev" / f"ci_provenance_{outputs['run_id']}.json").is_file()
 
 
 def test_select_mode_before_the_tests(checkout: Checkout, tmp_path: Path) -> None:

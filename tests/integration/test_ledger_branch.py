@@ -47,7 +47,7 @@ def test_missing_branch_is_created_as_an_orphan(
     assert git(origin, "ls-tree", "-r", "--name-only", BRANCH).split() == [
         "data/ci_runs.jsonl", "data/ci_runs.jsonl.checkpoint.json", "data/ci_runs.jsonl.model.npz",
     ]  # fmt: skip
-    assert outputs["ledger-commit"] == git(origin, "rev-parse", BRANCH)
+    assert outputs["ledger_commit"] == git(origin, "rev-parse", BRANCH)
     # The user's checkout is untouched, and later steps find the ledger where it always is.
     assert git(work, "rev-parse", "HEAD") == head_before
     assert git(work, "status", "--porcelain", "--untracked-files=no") == ""

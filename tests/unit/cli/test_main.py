@@ -81,16 +81,16 @@ def test_checkpoints_and_proofs_from_the_command_line(tmp_path: Path, capsys: py
         assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--run-id", run_id], {}) == 0
         outputs.append(json.loads(capsys.readouterr().out))
     ledger = tmp_path / "data" / "ci_runs.jsonl"
-    checkpoint = tmp_path / outputs[1]["checkpoint-path"]
-    assert json.loads(checkpoint.read_text())["merkle_root"] == outputs[1]["merkle-root"]
+    checkpoint = tmp_path / outputs[1]["checkpoint_path"]
+    assert json.loads(checkpoint.read_text())["merkle_root"] == outputs[1]["merkle_root"]
 
     assert main(["verify", str(ledger), "--checkpoint", str(checkpoint)], {}) == 0
-    assert json.loads(capsys.readouterr().out)["merkle_root"] == outputs[2]["merkle-root"]
+    assert json.loads(capsys.readouterr().out)["merkle_root"] == outputs[2]["merkle_root"]
 
     assert main(["prove", str(ledger), "--seq", "0"], {}) == 0
     proof = tmp_path / "proof.json"
     proof.write_text(capsys.readouterr().out)
-    latest = tmp_path / outputs[2]["checkpoint-path"]
+    latest = tmp_path / outputs[2]["checkpoint_path"]
     assert main(["check-proof", str(proof), "--checkpoint", str(latest)], {}) == 0
     assert main(["check-proof", str(proof), "--checkpoint", str(checkpoint)], {}) == 1  # another tree
     capsys.readouterr()

@@ -284,9 +284,9 @@ def test_run_gates_on_the_contract(workspace: Path, capsys: pytest.CaptureFixtur
     assert main(["run", "--workspace", str(workspace), "--report", "r.xml"], {}) == 1
     captured = capsys.readouterr()
     outputs = json.loads(captured.out)
-    assert (outputs["contracts-status"], outputs["contracts-failed"]) == ("failed", "1")
+    assert (outputs["contracts_status"], outputs["contracts_failed"]) == ("failed", "1")
     assert "1 dataset failed the contract: data/telemetry.jsonl: Expected: " in captured.err
-    record = json.loads((workspace / outputs["provenance-path"]).read_text())
+    record = json.loads((workspace / outputs["provenance_path"]).read_text())
     assert [d["status"] for d in record["datasets"]] == ["mismatch", "ok"]
     entry = json.loads((workspace / "data" / "ci_runs.jsonl").read_text())
     assert entry["dataset_id"] == ["ci_telemetry", "images"]
@@ -295,7 +295,7 @@ def test_run_gates_on_the_contract(workspace: Path, capsys: pytest.CaptureFixtur
 def test_run_without_a_manifest_skips_the_stage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "r.xml").write_text('<testsuite><testcase classname="t" name="ok"/></testsuite>')
     assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml"], {}) == 0
-    assert json.loads(capsys.readouterr().out)["contracts-status"] == "none"
+    assert json.loads(capsys.readouterr().out)["contracts_status"] == "none"
     assert main(["run", "--workspace", str(tmp_path), "--report", "r.xml", "--contracts", "absent.yaml"], {}) == 2
 
 

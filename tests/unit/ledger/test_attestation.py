@@ -34,30 +34,30 @@ def run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, dict[
 
 def test_test_result_statement(run: tuple[Path, dict[str, str]]) -> None:
     workspace, outputs = run
-    statement = json.loads((workspace / outputs["attestation-path"]).read_text())
+    statement = json.loads((workspace / outputs["attestation_path"]).read_text())
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
-    assert statement["predicateType"] == outputs["predicate-type"] == "https://in-toto.io/attestation/test-result/v0.1"
+    assert statement["predicateType"] == outputs["predicate_type"] == "https://in-toto.io/attestation/test-result/v0.1"
     predicate = statement["predicate"]
     assert predicate["result"] == "fail"
     assert predicate["passedTests"] == ["t.py::ok"] and predicate["failedTests"] == ["t.py::bad"]
     assert predicate["configuration"][0]["name"] == "acme/app/.github/workflows/ci.yml@refs/heads/main"
-    assert json.loads((workspace / outputs["predicate-path"]).read_text()) == predicate
+    assert json.loads((workspace / outputs["predicate_path"]).read_text()) == predicate
     subjects = {s["name"]: s["digest"] for s in statement["subject"]}
     assert subjects["r.xml"] == {"sha256": hashlib.sha256((workspace / "r.xml").read_bytes()).hexdigest()}
     assert subjects["dist/pkg-1.0.whl"] == {"sha256": hashlib.sha256(b"wheel bytes").hexdigest()}
     assert set(subjects["datasets"]) == {"dirHash"}
     assert (
-        subjects[outputs["checkpoint-path"]]["sha256"]
-        == hashlib.sha256((workspace / outputs["checkpoint-path"]).read_bytes()).hexdigest()
+        subjects[outputs["checkpoint_path"]]["sha256"]
+        == hashlib.sha256((workspace / outputs["checkpoint_path"]).read_bytes()).hexdigest()
     )
 
 
 def test_subject_checksums_verify_with_sha256sum(run: tuple[Path, dict[str, str]]) -> None:
     """The file actions/attest takes is exactly what `sha256sum -c` checks."""
     workspace, outputs = run
-    listing = (workspace / outputs["subject-checksums"]).read_text()
+    listing = (workspace / outputs["subject_checksums"]).read_text()
     assert "datasets" not in listing  # a dirHash is not a file's sha256
-    done = subprocess.run(["sha256sum", "-c", outputs["subject-checksums"]], cwd=workspace, capture_output=True,
+    done = subprocess.run(["sha256sum", "-c", outputs["subject_checksums"]], cwd=workspace, capture_output=True,
                           text=True)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count(": OK") == 3
@@ -65,12 +65,12 @@ def test_subject_checksums_verify_with_sha256sum(run: tuple[Path, dict[str, str]
 
 def test_lineage_statement(run: tuple[Path, dict[str, str]]) -> None:
     workspace, outputs = run
-    lineage = json.loads((workspace / outputs["lineage-attestation-path"]).read_text())
+    lineage = json.loads((workspace / outputs["lineage_attestation_path"]).read_text())
     predicate = lineage["predicate"]
     assert lineage["predicateType"] == "urn:provenance-action:predicate:lineage:v1"
-    assert predicate["ledger"]["entry_hash"] == outputs["ledger-head"]
-    assert predicate["ledger"]["merkle_root"] == outputs["merkle-root"]
-    assert predicate["provenance_file_sha256"] == outputs["provenance-sha256"]
+    assert predicate["ledger"]["entry_hash"] == outputs["ledger_head"]
+    assert predicate["ledger"]["merkle_root"] == outputs["merkle_root"]
+    assert predicate["provenance_file_sha256"] == outputs["provenance_sha256"]
     assert predicate["datasets"][0]["dataset_id"] == "a"
 
 

@@ -61,7 +61,7 @@ def test_a_failed_run_gives_a_red_badge_with_its_counts(
     badge = json.loads((workspace / "badges" / "tests.json").read_text())
     assert badge == {"schemaVersion": 1, "label": "tests", "message": expected_message(counts), "color": "red"}
     outputs = json.loads(capsys.readouterr().out)
-    assert outputs["badge-path"] == "badges/tests.json"
+    assert outputs["badge_path"] == "badges/tests.json"
 
 
 def test_the_colour_follows_the_verdict_not_the_counts(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def test_a_passing_run_gives_a_green_badge(tmp_path: Path) -> None:
 def test_no_badge_unless_asked(sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workspace = fresh(sample, tmp_path)
     assert run(workspace)[0] == 1
-    assert json.loads(capsys.readouterr().out)["badge-path"] == ""
+    assert json.loads(capsys.readouterr().out)["badge_path"] == ""
     assert sorted(p.name for p in workspace.iterdir()) == ["data", "evidence", "report.json"]
 
 

@@ -51,14 +51,14 @@ def test_predictions_are_scored_and_recorded(workspace: Path, capsys: pytest.Cap
     code, outputs = run(workspace, capsys)
     assert code == 0
     # (0.1-0)^2 + (0.2-0)^2 + (0.7-1)^2 over 3 predicted tests
-    assert float(outputs["brier-score"]) == pytest.approx((0.01 + 0.04 + 0.09) / 3, abs=1e-6)
-    assert outputs["calibration-samples"] == "3"
+    assert float(outputs["brier_score"]) == pytest.approx((0.01 + 0.04 + 0.09) / 3, abs=1e-6)
+    assert outputs["calibration_samples"] == "3"
     entry = json.loads((workspace / "data" / "ci_runs.jsonl").read_text())
     assert {t["nodeid"].split("::")[1]: t["p_fail"] for t in entry["tests"]} == {
         "test_ok": 0.1, "test_also_ok": 0.2, "test_broken": 0.7, "test_unpredicted": None,
     }  # fmt: skip
     assert entry["brier_score"] == pytest.approx(0.14 / 3)
-    provenance = json.loads((workspace / outputs["provenance-path"]).read_text())
+    provenance = json.loads((workspace / outputs["provenance_path"]).read_text())
     assert provenance["calibration"]["window_runs"] == 1
     assert provenance["calibration"]["run"] == provenance["calibration"]["window"]
 
@@ -66,13 +66,13 @@ def test_predictions_are_scored_and_recorded(workspace: Path, capsys: pytest.Cap
 def test_the_window_spans_earlier_runs(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(workspace, capsys)
     _, outputs = run(workspace, capsys)
-    assert outputs["calibration-samples"] == "6"
-    provenance = json.loads((workspace / outputs["provenance-path"]).read_text())
+    assert outputs["calibration_samples"] == "6"
+    provenance = json.loads((workspace / outputs["provenance_path"]).read_text())
     assert provenance["calibration"]["window_runs"] == 2
     assert provenance["calibration"]["run"]["n_samples"] == 3
     # A window of one run covers this run only.
     _, narrow = run(workspace, capsys, "--calibration-window", "1")
-    assert narrow["calibration-samples"] == "3"
+    assert narrow["calibration_samples"] == "3"
 
 
 def test_the_window_from_the_model_state_is_the_window_from_the_ledger(
@@ -91,10 +91,10 @@ def test_the_window_from_the_model_state_is_the_window_from_the_ledger(
     for name, twin in twins.items():
         window = "6" if name == "wider" else "4"
         _, outputs = run(twin, capsys, "--calibration-window", window, "--predictions", "p2.jsonl")
-        figures[name] = {k: outputs[k] for k in ("brier-score", "ece", "mce", "calibration-samples")}
+        figures[name] = {k: outputs[k] for k in ("brier_score", "ece", "mce", "calibration_samples")}
     assert figures["kept"] == figures["dropped"]
-    assert figures["kept"]["calibration-samples"] == str(2 + 2 + 3 + 2)
-    assert figures["wider"]["calibration-samples"] == str(2 + 2 + 3 + 2 + 3)
+    assert figures["kept"]["calibration_samples"] == str(2 + 2 + 3 + 2)
+    assert figures["wider"]["calibration_samples"] == str(2 + 2 + 3 + 2 + 3)
 
 
 def test_thresholds_join_the_gate(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -136,7 +136,7 @@ def test_without_a_predictions_file_the_model_predicts(tmp_path: Path, capsys: p
     # After two runs in which test_broken failed and the others passed, the shrunk rates say so:
     assert p["tests/test_a.py::test_broken"] > 0.5 > p["tests/test_a.py::test_ok"]
     # The window: the predictions of runs 2 and 3 (the first run had no history to predict from).
-    assert outputs["calibration-samples"] == str(2 * 4)
+    assert outputs["calibration_samples"] == str(2 * 4)
     assert all(t["p_fail"] is None for t in entries[0]["tests"])
     assert entries[2]["model_version"] == MODEL_VERSION
     assert len({e["model_hash"] for e in entries}) == 3  # a new state for every run

@@ -30,7 +30,7 @@ def run(
     code = main(["run", "--workspace", str(workspace), "--report", "r.xml", "--run-id", run_id, "--fail-on", fail_on],
                 env)  # fmt: skip
     captured = capsys.readouterr()
-    record = json.loads((workspace / json.loads(captured.out)["provenance-path"]).read_text())
+    record = json.loads((workspace / json.loads(captured.out)["provenance_path"]).read_text())
     return code, record, captured.err
 
 

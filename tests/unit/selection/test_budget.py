@@ -111,7 +111,7 @@ def test_select_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     chosen = (tmp_path / "chosen.txt").read_text().splitlines()
     assert "tests/test_a.py::test_flaky" in chosen and "tests/test_c.py::test_new" in chosen
     assert "tests/test_b.py::test_slow" not in chosen
-    assert outputs["selected-count"] == str(len(chosen)) and outputs["full-run"] == "false"
+    assert outputs["selected_count"] == str(len(chosen)) and outputs["full_run"] == "false"
     audit = json.loads((tmp_path / "chosen.txt.audit.json").read_text())
     skipped = [t for t in audit["tests"] if not t["runs"]]
     assert [t["test"] for t in skipped] == ["tests/test_b.py::test_slow"]
@@ -137,11 +137,11 @@ def test_select_runs_the_test_that_failed_last_time(tmp_path: Path, capsys: pyte
 def test_first_run_and_periodic_full_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "all.txt").write_text("t.py::a\nt.py::b\n")
     assert main(["select", "--workspace", str(tmp_path), "--tests", "all.txt", "--budget", "0.1"], {}) == 0
-    assert json.loads(capsys.readouterr().out)["full-run"] == "true"  # no history yet
+    assert json.loads(capsys.readouterr().out)["full_run"] == "true"  # no history yet
     history(tmp_path, runs=4)
     capsys.readouterr()
     assert main(["select", "--workspace", str(tmp_path), "--budget", "0.1", "--full-run-every", "5"], {}) == 0
-    assert json.loads(capsys.readouterr().out)["full-run"] == "true"  # the 5th run
+    assert json.loads(capsys.readouterr().out)["full_run"] == "true"  # the 5th run
 
 
 def test_one_budget_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
