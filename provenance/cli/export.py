@@ -18,7 +18,7 @@ def add_parser(commands: Commands) -> None:
         "export",
         help="write ledgers' runs as Parquet (one row per test per run), for SQL and warehouses",
         description="Verify each ledger, then write the entries the directory does not hold yet as Parquet files "
-        "partitioned by repository and date (repository=OWNER%%2FNAME/date=YYYY-MM-DD/). A second export of a "
+        "partitioned by repository and date (repository=OWNER%2FNAME/date=YYYY-MM-DD/). A second export of a "
         "grown ledger writes only its new entries; nothing changes in the directory unless every ledger "
         "verifies. The columns are in docs/export.md.",
         epilog="examples:\n  provenance export data/ci_runs.jsonl --to warehouse\n"
