@@ -10,7 +10,18 @@ class FailOn(StrEnum):
 
     TEST_FAILURES = "test-failures"
     REGRESSION = "regression"  # only tests that did not fail in the branch's last recorded run
+    # Failing tests as test-failures does, and tests slower than `duration-regression` allows.
+    DURATION_REGRESSION = "duration-regression"
     NONE = "none"
+
+
+class CommentMode(StrEnum):
+    """When the pull-request comment is written (an existing one is always brought up to date)."""
+
+    OFF = "off"
+    CHANGES = "changes"  # something changed against the base branch's last recorded run
+    FAILURES = "failures"  # the run has failing tests
+    ALWAYS = "always"
 
 
 class IfNoReport(StrEnum):

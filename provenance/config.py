@@ -18,11 +18,49 @@ from pydantic import (
     model_validator,
 )
 
-from provenance.choices import FailOn, IfNoReport, Mode
+from provenance.choices import CommentMode, FailOn, IfNoReport, Mode
 from provenance.errors import InputError
 from provenance.reading import DEFAULT_MAX_INPUT_MB, MAX_INPUT_MB_CEILING
 
-__all__ = ["FailOn", "IfNoReport", "Mode", "Settings"]
+__all__ = ["CommentMode", "DurationRegression", "FailOn", "IfNoReport", "Mode", "Settings"]
+
+DEFAULT_NOISE_FLOOR_SECONDS = 0.5
+
+
+class DurationRegression(BaseModel):
+    """`duration-regression: FACTOR[,FLOOR_SECONDS]`: when a test counts as slower than it used to be.
+
+    Slower means more than `factor` times its recorded median and more than `floor_seconds` longer
+    than it, so a 2 ms test taking 5 ms is not news.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    factor: float = Field(gt=1, allow_inf_nan=False)
+    floor_seconds: float = Field(default=DEFAULT_NOISE_FLOOR_SECONDS, ge=0, allow_inf_nan=False)
+
+    def __str__(self) -> str:
+        return f"{self.factor:g},{self.floor_seconds:g}"
+
+
+def parse_duration_regression(value: object) -> object:
+    """`2`, `1.5,0.25`, `off` or empty: the input's spelling, before pydantic checks the numbers."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in ("", "off"):
+        return None
+    parts = [part.strip() for part in text.split(",")]
+    try:
+        numbers = [float(part) for part in parts]
+    except ValueError:
+        numbers = []
+    if len(parts) > 2 or len(numbers) != len(parts) or not numbers[0] > 1 or not min(numbers) >= 0:
+        raise ValueError(
+            "expected FACTOR or FACTOR,FLOOR_SECONDS (e.g. 2 or 1.5,0.25): FACTOR above 1, FLOOR_SECONDS 0 or more, "
+            "or off"
+        )
+    return {"factor": numbers[0], **({"floor_seconds": numbers[1]} if len(numbers) == 2 else {})}
 
 
 class Settings(BaseModel):
@@ -75,6 +113,8 @@ class Settings(BaseModel):
         pattern=r"^https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~%!$&'*+,;=:@/?#-]*)?$",
         max_length=500,
     )
+    comment: CommentMode = CommentMode.OFF
+    duration_regression: DurationRegression | None = None
 
     @field_validator("report")
     @classmethod
@@ -89,6 +129,14 @@ class Settings(BaseModel):
         given = [n for n in ("budget", "budget_seconds", "confidence") if getattr(self, n) is not None]
         if len(given) > 1:
             raise ValueError("give one budget, not " + " and ".join(f"`{name}`" for name in given))
+        return self
+
+    _durations = field_validator("duration_regression", mode="before")(parse_duration_regression)
+
+    @model_validator(mode="after")
+    def _durations_to_gate_on(self) -> Settings:
+        if self.fail_on is FailOn.DURATION_REGRESSION and self.duration_regression is None:
+            raise ValueError("`fail_on` duration-regression needs `duration_regression` (e.g. 2 or 1.5,0.25)")
         return self
 
     @field_validator("correction_reason")
@@ -148,7 +196,8 @@ class Settings(BaseModel):
 
 
 def _expected(name: str, pydantic_message: str) -> str:
-    choices: dict[str, type[StrEnum]] = {"fail_on": FailOn, "if_no_report": IfNoReport, "mode": Mode}
+    choices: dict[str, type[StrEnum]] = {"fail_on": FailOn, "if_no_report": IfNoReport, "mode": Mode,
+                                         "comment": CommentMode}  # fmt: skip
     if name in choices:
         return "expected one of " + ", ".join(m.value for m in choices[name])
     if name == "site_url":

@@ -352,6 +352,15 @@ class LedgerPointer(Record):
     prev: Sha256
 
 
+class SlowerTest(Record):
+    """A test slower than `duration-regression` allows: this run's time against its recorded median."""
+
+    nodeid: str
+    seconds: float = Field(ge=0)
+    median_seconds: float = Field(ge=0, description="over its passing runs among the ledger's latest")
+    runs: int = Field(ge=1, description="how many recorded durations the median is of")
+
+
 class Verdict(Record):
     """The conclusion and the reasons for it, so a reader never has to re-derive the gate."""
 
@@ -361,6 +370,9 @@ class Verdict(Record):
     known_failures: list[str] = Field(
         default_factory=list,
         description="with fail-on: regression, failing tests that also failed in the run compared with",
+    )
+    slower_tests: list[SlowerTest] = Field(
+        default_factory=list, description="with duration-regression, tests slower than it allows, slowest first"
     )
 
 

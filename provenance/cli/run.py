@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from provenance.choices import FailOn, IfNoReport
+from provenance.choices import CommentMode, FailOn, IfNoReport
 from provenance.cli.common import Commands, add_input_limit, limited, settings_from_args
 from provenance.errors import ExitCode, InputError
 
@@ -72,8 +72,23 @@ def add_parser(commands: Commands) -> None:
     for flag, dest, what in (("--no-summary", "summary", "write the job summary"),
                              ("--no-annotations", "annotate", "annotate failing tests")):  # fmt: skip
         parser.add_argument(flag, dest=dest, action="store_false", default=None, help=f"do not {what}")
+    add_reporting_flags(parser)
     add_input_limit(parser)
     parser.set_defaults(handler=limited(run_tests))
+
+
+def add_reporting_flags(parser: ArgumentParser) -> None:
+    """The pull-request comment and the duration check."""
+    parser.add_argument(
+        "--comment",
+        choices=[m.value for m in CommentMode],
+        help="comment on the pull request, edited in place: off, changes, failures or always (off)",
+    )
+    parser.add_argument(
+        "--duration-regression",
+        metavar="FACTOR[,FLOOR]",
+        help="list tests over FACTOR times their recorded median and FLOOR s longer (FLOOR 0.5)",
+    )
 
 
 def run_tests(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
@@ -102,6 +117,8 @@ def record(settings: Settings, env: Mapping[str, str], in_github: bool) -> int:
     publish.publish(outcome, settings, env, in_github, stdout=sys.stdout, stderr=sys.stderr)
     if settings.check_name:
         check_run(settings, token, inputs.context, outcome, env, in_github)
+    if settings.comment is not CommentMode.OFF:
+        pr_comment(settings, token, inputs.context, outcome, env, in_github)
     return int(ExitCode.GATE_FAILED if outcome.verdict.gate_failed else ExitCode.OK)
 
 
@@ -135,3 +152,25 @@ def check_run(settings: Settings, token: str | None, context: Any, outcome: Any,
         where = f" {result.html_url}" if result.html_url else ""
         print(f"check run {name!r} published with {result.annotations} annotations{where}",
               file=sys.stdout if in_github else sys.stderr)  # fmt: skip
+
+
+def pr_comment(settings: Settings, token: str | None, context: Any, outcome: Any, env: Mapping[str, str],
+               in_github: bool) -> None:  # fmt: skip
+    """Create or edit the pull request's comment after everything local is written; refusals are one warning."""
+    from provenance.github.client import connect
+    from provenance.github.commands import command
+    from provenance.github.comment import preflight, publish_comment
+
+    number, result = preflight(settings.comment, context, token)
+    if number is not None:
+        result = publish_comment(connect(env.get("GITHUB_API_URL"), token), context.repository, number, outcome,
+                                 settings.comment, context)  # fmt: skip
+    stream = sys.stdout if in_github else sys.stderr
+    for warning in result.warnings:
+        print(command("warning", warning, title="provenance") if in_github else f"provenance: warning: {warning}",
+              file=stream, flush=True)  # fmt: skip
+    for note in result.notes:
+        print(note, file=stream, flush=True)
+    if result.comment_id is not None:
+        where = f" {result.html_url}" if result.html_url else ""
+        print(f"pull-request comment {result.action}{where}", file=stream, flush=True)

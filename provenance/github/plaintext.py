@@ -29,6 +29,9 @@ def render_text(outcome: RunOutcome) -> str:
         lines.append(printable(f"  {label} {test.nodeid}{where}{message}"))
     if len(failures) > MAX_LISTED:
         lines.append(f"  ... and {len(failures) - MAX_LISTED} more (all in the provenance file)")
+    for slow in verdict.slower_tests[:MAX_LISTED]:
+        lines.append(printable(f"  SLOWER {slow.nodeid}: {slow.seconds:.2f} s, its recorded median "
+                               f"{slow.median_seconds:.2f} s over {plural(slow.runs, 'run')}"))  # fmt: skip
     for dataset in outcome.provenance.datasets:
         detail = "; ".join(dataset.problems) if dataset.problems else (dataset.dataset_checksum or "")
         lines.append(printable(f"  dataset {dataset.dataset_id} ({dataset.path}): {dataset.status} {detail}"))

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from provenance.github import timing
 from provenance.github.commands import append_file
+from provenance.github.links import failure_url
 from provenance.github.markdown import code, inline, preformatted
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Conclusion, Outcome, Result, TestResult
@@ -39,7 +41,9 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES, site_url
     head = _verdict(outcome) + (
         f"[Test history]({site_url}): every run, flaky tests, calibration.\n\n" if site_url else ""
     )
-    tail = _counts(outcome) + _datasets(outcome) + _calibration(outcome) + _hindsight(outcome) + _provenance(outcome)
+    head += timing.slower(outcome)
+    tail = _counts(outcome) + timing.slowest(outcome) + _datasets(outcome) + _calibration(outcome)
+    tail += _hindsight(outcome) + _provenance(outcome)
     budget = limit_bytes - len((head + tail).encode()) - 512
     known = set(outcome.verdict.known_failures)
     groups = [("Failing tests", failures)]
@@ -49,16 +53,18 @@ def render(outcome: RunOutcome, limit_bytes: int = SUMMARY_LIMIT_BYTES, site_url
     details: list[str] = []
     for title, tests in groups:
         if tests:
-            budget = _failure_details(title, tests, budget, outcome.provenance_path, details)
+            budget = _failure_details(title, tests, budget, outcome, details)
     return head + "".join(details) + _flaky(outcome) + tail
 
 
-def _failure_details(title: str, failures: list[TestResult], budget: int, whole_at: str, out: list[str]) -> int:
+def _failure_details(title: str, failures: list[TestResult], budget: int, outcome: RunOutcome,
+                     out: list[str]) -> int:  # fmt: skip
     """A heading and each failure's details while they fit in `budget` bytes; the budget left."""
     out.append(f"### {title} ({len(failures)})\n\n")
     shown = 0
+    whole_at = outcome.provenance_path
     for test in failures:
-        block = _failure(test)
+        block = _failure(test, failure_url(outcome, test))
         size = len(block.encode())
         if size > budget:
             break
@@ -258,14 +264,14 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
-def _failure(test: TestResult) -> str:
+def _failure(test: TestResult, url: str | None = None) -> str:
     icon = "💥" if test.result is Result.ERROR else "❌"
     what = f" ({test.phase})" if test.phase in ("setup", "teardown", "collect") else ""
     message = f": {inline(test.message, 300)}" if test.message else ""
     parts = [f"<details><summary>{icon} {code(test.nodeid, 300)}{what}{message}</summary>\n\n"]
     if test.file:
-        where = test.file + (f":{test.line}" if test.line else "")
-        parts.append(f"at {code(where, 300)}\n\n")
+        where = code(test.file + (f":{test.line}" if test.line else ""), 300)
+        parts.append(f"at [{where}]({url})\n\n" if url else f"at {where}\n\n")
     if test.longrepr:
         parts.append(f"<pre>{preformatted(test.longrepr, _DETAIL_CHARS)}</pre>\n\n")
     parts.append("</details>\n\n")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from provenance.ledger.attestation import TEST_RESULT_PREDICATE
+from provenance.pipeline.changes import BaseChanges
 from provenance.schemas import CIProvenance, ExperimentLedgerEntry, Verdict
 
 
@@ -25,6 +26,9 @@ class RunOutcome:
     ledger_commit: str = ""
     badge_path: str = ""
     export_path: str = ""  # with `export`: the directory of the run's rows as Parquet
+    # Against the base branch's last recorded run, for the pull-request comment (None when it is off).
+    changes: BaseChanges | None = None
+    server_url: str | None = None  # GITHUB_SERVER_URL: where the summary's links to files point
 
     @property
     def verdict(self) -> Verdict:

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance import __version__
-from provenance.choices import FailOn
+from provenance.choices import CommentMode, FailOn
 from provenance.config import Settings
 from provenance.datasets.contracts import Validation
 from provenance.errors import InputError, IntegrityError
@@ -40,6 +40,7 @@ from provenance.ledger.chain import Appender, Head, open_for_append
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.ledger.links import check_links
 from provenance.pipeline.badge import write_badge
+from provenance.pipeline.changes import against_base, slower_tests
 from provenance.pipeline.destinations import Destinations, destinations
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
@@ -141,11 +142,14 @@ def record(
         model, cycle, p_fail, predictions = predict_run(inputs, run, ledger_path, ledger.head)
         scores = run_scores(cycle, predictions)
         calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
+        slower = slower_tests(settings, run.tests, ledger_path)
+        commenting = settings.comment is not CommentMode.OFF
+        changes = against_base(inputs.context.base_ref, run.tests, ledger_path) if commenting else None
         provenance = CIProvenance(
             tool="provenance",
             tool_version=__version__,
             run=run,
-            verdict=decide(inputs, run.tests, calibration, compared_run(inputs, ledger_path)),
+            verdict=decide(inputs, run.tests, calibration, compared_run(inputs, ledger_path), slower),
             reports=[loaded.source for loaded in inputs.reports],
             contracts_manifest=inputs.contracts.manifest_path if inputs.contracts else None,
             datasets=dataset_lineage(inputs.contracts),
@@ -173,7 +177,8 @@ def record(
     return RunOutcome(provenance=provenance, entry=entry, provenance_path=evidence_rel.as_posix(),
                       provenance_sha256=provenance_sha256, ledger_path=settings.ledger,
                       checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
-                      warnings=warnings, badge_path=settings.badge_path or "")  # fmt: skip
+                      warnings=warnings, badge_path=settings.badge_path or "", changes=changes,
+                      server_url=inputs.context.server_url)  # fmt: skip
 
 
 def predict_run(

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from provenance.choices import FailOn, IfNoReport
+from provenance.config import Settings
 from provenance.learning.history import PreviousRun
 from provenance.pipeline.inputs import Inputs
-from provenance.schemas import FAILED_RESULTS, CalibrationSummary, Conclusion, TestCounts, TestResult, Verdict
+from provenance.schemas import (
+    FAILED_RESULTS,
+    CalibrationSummary,
+    Conclusion,
+    SlowerTest,
+    TestCounts,
+    TestResult,
+    Verdict,
+)
 from provenance.text import plural
 
 # What pytest's exit status means when the counts alone would not say it.
@@ -17,12 +26,13 @@ def decide(
     tests: list[TestResult],
     calibration: CalibrationSummary | None = None,
     previous: PreviousRun | None = None,
+    slower: list[SlowerTest] | None = None,
 ) -> Verdict:
     """The gate: what fails the run, and why.
 
-    Failures and errors fail (with `fail-on: regression`, only those that did not fail in the
-    `previous` run); a missing report or an interrupted session never passes; calibration over the
-    window beyond `max-ece` or `max-brier` fails.
+    Failures and errors fail (with `fail-on: regression`, only those not failing in the `previous` run); a
+    missing report or an interrupted session never passes; calibration beyond `max-ece` or `max-brier` over
+    the window fails, and so do `slower` tests under `fail-on: duration-regression`.
     """
     settings = inputs.settings
     counts = TestCounts.of(tests)
@@ -48,7 +58,7 @@ def decide(
             f"{plural(len(failures), 'dataset')} failed the contract: " + "; ".join(r.describe() for r in failures)
         )
         failed = True
-    over = calibration_over_limits(calibration, settings.max_ece, settings.max_brier)
+    over = calibration_over_limits(calibration, settings.max_ece, settings.max_brier) + slower_reasons(settings, slower)
     reasons += over
     failed = failed or bool(over)
     if inputs.reports and counts.total == 0:
@@ -69,7 +79,17 @@ def decide(
         reasons=reasons,
         gate_failed=conclusion is Conclusion.FAILURE and settings.fail_on is not FailOn.NONE,
         known_failures=known,
+        slower_tests=slower or [],
     )
+
+
+def slower_reasons(settings: Settings, slower: list[SlowerTest] | None) -> list[str]:
+    """With `fail-on: duration-regression`, the tests slower than `duration-regression` allows, as a reason."""
+    limit = settings.duration_regression
+    if not slower or settings.fail_on is not FailOn.DURATION_REGRESSION or limit is None:
+        return []
+    return [f"{plural(len(slower), 'test')} took more than {limit.factor:g}x their recorded median and over "
+            f"{limit.floor_seconds:g} s longer"]  # fmt: skip
 
 
 def calibration_over_limits(

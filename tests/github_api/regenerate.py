@@ -21,6 +21,9 @@ OPERATIONS = [
     ("/repos/{owner}/{repo}/check-runs", "post"),
     ("/repos/{owner}/{repo}/check-runs/{check_run_id}", "patch"),
     ("/repos/{owner}/{repo}/commits/{ref}/check-runs", "get"),
+    ("/repos/{owner}/{repo}/issues/{issue_number}/comments", "get"),
+    ("/repos/{owner}/{repo}/issues/{issue_number}/comments", "post"),
+    ("/repos/{owner}/{repo}/issues/comments/{comment_id}", "patch"),
 ]
 
 

@@ -139,7 +139,7 @@ def test_summary_reads_verdict_first(checkout: Checkout, tmp_path: Path) -> None
     assert "| ❌ Failed | 5 |" in summary
     assert "| 💥 Errors | 2 |" in summary
     assert "### Failing tests (7)" in summary
-    assert summary.count("<details>") == 7
+    assert summary.count("<details><summary>❌") + summary.count("<details><summary>💥") == 7
     # Untrusted names are escaped: no raw markup from the test ids reaches the Markdown.
     assert "test&#95;normalise&#95;keeps&#95;odd&#95;labels&#91;a&#58;&#58;b&#93;" in summary
     assert "<script>" not in summary
@@ -218,7 +218,8 @@ def test_malformed_report_is_bad_input(checkout: Checkout, tmp_path: Path) -> No
 def test_bad_input_value_names_the_input(checkout: Checkout, tmp_path: Path) -> None:
     done, _ = run_action(checkout, tmp_path, report="report.json", fail_on="sometimes")
     assert done.returncode == 2
-    assert "action inputs: fail-on: expected one of test-failures, regression, none (got 'sometimes')" in done.stdout
+    expected = "expected one of test-failures, regression, duration-regression, none (got 'sometimes')"
+    assert f"action inputs: fail-on: {expected}" in done.stdout
 
 
 def test_runs_locally_without_github(checkout: Checkout, tmp_path: Path) -> None:

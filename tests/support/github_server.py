@@ -94,6 +94,8 @@ class GitHubServer:
     redirect_to: str | None = None  # "host:port" of a second redirect hop, before the blob itself
     run_overrides: dict[str, Any] = field(default_factory=dict)  # fields of the workflow run to answer instead
     check_run_url: str | None = None  # the `url` a check run is answered with, instead of its own
+    comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # issue comments by id
+    comment_url: str | None = None  # the `url` a comment is answered with, instead of its own
 
     def start(self) -> GitHubServer:
         server = self
@@ -161,6 +163,9 @@ class GitHubServer:
         checks = self._route_checks(method, path, query, body)
         if checks is not None:
             return checks
+        comments = self._route_comments(method, path, query, body)
+        if comments is not None:
+            return comments
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/actions/runs/(\d+)", path)
         if method == "GET" and match:
             return 200, self._workflow_run(match.group(1), match.group(2), int(match.group(3))), {}
@@ -213,6 +218,47 @@ class GitHubServer:
             self._apply(run, body)
             return 200, self._check_run(run), {}
         return None
+
+    def _route_comments(
+        self, method: str, path: str, query: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]] | None:
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues/(\d+)/comments", path)
+        if match and method == "GET":
+            found = [c for c in self.comments.values() if c["issue"] == int(match.group(3))]
+            per_page = self.page_size or int(query.get("per_page", 30))
+            page = int(query.get("page", 1))
+            chosen = found[(page - 1) * per_page : page * per_page]
+            return 200, [self._comment(c) for c in chosen], {}
+        if match and method == "POST":
+            comment_id = 5000 + len(self.comments)
+            self.comments[comment_id] = {"id": comment_id, "issue": int(match.group(3)), "body": body["body"],
+                                         "login": "github-actions[bot]", "edits": 0}  # fmt: skip
+            return 201, self._comment(self.comments[comment_id]), {}
+        match = re.fullmatch(r"/repos/([^/]+)/([^/]+)/issues/comments/(\d+)", path)
+        if match and method == "PATCH":
+            comment = self.comments.get(int(match.group(3)))
+            if comment is None:
+                return 404, {"message": "Not Found", "documentation_url": "x"}, {}
+            comment["body"], comment["edits"] = body["body"], comment["edits"] + 1
+            return 200, self._comment(comment), {}
+        return None
+
+    def _comment(self, comment: dict[str, Any]) -> dict[str, Any]:
+        url = self.comment_url or f"{self.api_url}/repos/acme/app/issues/comments/{comment['id']}"
+        login = comment["login"]
+        user = {"login": login, "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=", "type": "Bot",
+                "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4", "gravatar_id": "",
+                "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/apps/{login}",
+                "site_admin": False, **{f"{k}_url": f"https://api.github.com/users/{login}/{k}" for k in (
+                    "followers", "following", "gists", "starred", "subscriptions", "organizations", "repos",
+                    "events", "received_events")}}  # fmt: skip
+        return {
+            "id": comment["id"], "node_id": f"IC_{comment['id']}", "url": url, "body": comment["body"],
+            "html_url": f"https://github.com/acme/app/pull/{comment['issue']}#issuecomment-{comment['id']}",
+            "issue_url": f"{self.api_url}/repos/acme/app/issues/{comment['issue']}", "user": user,
+            "created_at": "2026-11-28T09:00:00Z", "updated_at": "2026-11-28T09:00:00Z",
+            "author_association": "NONE",
+        }  # fmt: skip
 
     @staticmethod
     def _apply(run: dict[str, Any], body: dict[str, Any]) -> None:

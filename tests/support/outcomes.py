@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from provenance.config import Settings
 from provenance.context import RunContext
@@ -32,7 +33,9 @@ def failing(n: int, size: int = 10_000) -> list[TestResult]:
     ]
 
 
-def outcome_for(tmp_path: Path, tests: list[TestResult]) -> RunOutcome:
+def outcome_for(tmp_path: Path, tests: list[TestResult], run_id: str = "1", branch: str | None = None,
+                **settings: Any) -> RunOutcome:  # fmt: skip
+    """A run of `tests` recorded in `tmp_path`'s ledger (`run_id`, on `branch`), with the given settings."""
     parsed = ParsedReport(format=ReportFormat.PYTEST_JSON, tests=tests, walltime_seconds=100.0, workers=1)
     source = ReportSource(
         path="report.json",
@@ -45,9 +48,9 @@ def outcome_for(tmp_path: Path, tests: list[TestResult]) -> RunOutcome:
         workers=1,
     )
     inputs = Inputs(
-        settings=Settings(workspace=tmp_path),
-        context=RunContext(run_id="1"),
-        git=GitInfo(status="unknown", reason="no git"),
+        settings=Settings(workspace=tmp_path, **settings),
+        context=RunContext(run_id=run_id, **({"base_ref": "main"} if branch not in (None, "main") else {})),
+        git=GitInfo(status="unknown", reason="no git", branch=branch),
         reports=[LoadedReport(parsed, source)],
         unmatched=[],
         empty=[],

@@ -51,19 +51,53 @@ def test_comma_separated_reports() -> None:
     [
         (
             {"INPUT_FAIL-ON": "sometimes"},
-            "action inputs: fail-on: expected one of test-failures, regression, none (got 'sometimes')",
+            "action inputs: fail-on: expected one of test-failures, regression, duration-regression, none "
+            "(got 'sometimes')",
         ),
         ({"INPUT_SUMMARY": "yes"}, "action inputs: summary: expected true or false (got 'yes')"),
         ({"INPUT_RETENTION-YEARS": "0"}, "action inputs: retention-years: Input should be greater than or equal to 1"),
         ({"INPUT_IF-NO-REPORT": "ignore"}, "action inputs: if-no-report: expected one of warn, fail"),
         ({"INPUT_CHECK-RUN-ID": "job-7"}, "action inputs: check-run-id: Input should be a valid integer"),
         ({"INPUT_CHECK-RUN-ID": "0"}, "action inputs: check-run-id: Input should be greater than or equal to 1"),
+        ({"INPUT_COMMENT": "sometimes"}, "action inputs: comment: expected one of off, changes, failures, always"),
+        (
+            {"INPUT_DURATION-REGRESSION": "1"},
+            "action inputs: duration-regression: expected FACTOR or FACTOR,FLOOR_SECONDS (e.g. 2 or 1.5,0.25)",
+        ),
+        ({"INPUT_DURATION-REGRESSION": "2,-1"}, "action inputs: duration-regression: expected FACTOR"),
+        ({"INPUT_DURATION-REGRESSION": "2,1,3"}, "action inputs: duration-regression: expected FACTOR"),
+        ({"INPUT_DURATION-REGRESSION": "twice"}, "action inputs: duration-regression: expected FACTOR"),
+        ({"INPUT_DURATION-REGRESSION": "nan"}, "action inputs: duration-regression: expected FACTOR"),
+        ({"INPUT_DURATION-REGRESSION": "inf"}, "action inputs: duration-regression: Input should be a finite number"),
+        (
+            {"INPUT_FAIL-ON": "duration-regression"},
+            "action inputs: fail-on duration-regression needs duration-regression (e.g. 2 or 1.5,0.25)",
+        ),
     ],
 )
 def test_bad_inputs_name_the_input(env: dict[str, str], message: str) -> None:
     with pytest.raises(InputError) as caught:
         Settings.from_inputs(env)
     assert caught.value.diagnosis().startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("given", "factor", "floor"),
+    [("2", 2.0, 0.5), ("1.5,0.25", 1.5, 0.25), (" 3 , 0 ", 3.0, 0.0), ("OFF", None, None), ("off", None, None)],
+)
+def test_duration_regression_is_factor_and_optional_floor(given: str, factor: float | None,
+                                                          floor: float | None) -> None:  # fmt: skip
+    threshold = Settings.from_inputs({"INPUT_DURATION-REGRESSION": given}).duration_regression
+    if factor is None:
+        assert threshold is None
+    else:
+        assert threshold is not None and (threshold.factor, threshold.floor_seconds) == (factor, floor)
+        assert str(threshold) == f"{factor:g},{floor:g}"
+
+
+def test_fail_on_duration_regression_with_a_threshold() -> None:
+    settings = Settings.from_inputs({"INPUT_FAIL-ON": "duration-regression", "INPUT_DURATION-REGRESSION": "2"})
+    assert settings.fail_on is FailOn.DURATION_REGRESSION
 
 
 def test_settings_are_frozen() -> None:

@@ -12,7 +12,7 @@ def test_summary_stays_under_the_limit_with_a_notice(tmp_path: Path) -> None:
     outcome = outcome_for(tmp_path, failing(400))
     text = summary.render(outcome, limit_bytes=200_000)
     assert len(text.encode()) <= 200_000
-    shown = text.count("<details>")
+    shown = text.count("<details><summary>❌")
     assert 0 < shown < 400
     assert f"{400 - shown} more failing tests are not shown here" in text
     assert text.rstrip().endswith("|")  # the provenance table survives the trimming
@@ -21,7 +21,7 @@ def test_summary_stays_under_the_limit_with_a_notice(tmp_path: Path) -> None:
 def test_summary_escapes_untrusted_text(tmp_path: Path) -> None:
     text = summary.render(outcome_for(tmp_path, failing(2, size=10)))
     assert "<img" not in text and "<b>" not in text and "**bold**" not in text
-    assert text.count("<details>") == 2
+    assert text.count("<details><summary>❌") == 2
 
 
 def test_passing_run_says_so(tmp_path: Path) -> None:

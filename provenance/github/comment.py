@@ -1,0 +1,104 @@
+"""The pull-request comment on GitHub: found by its marker among the pull request's comments, edited in place.
+
+One comment per workflow and job, never one per run: the pull request's comments are listed a
+page at a time (at most `MAX_PAGES` pages of 100) until the one whose first line is our marker
+(`pr_comment.marker`); that one is edited (`PATCH /repos/{owner}/{repo}/issues/comments/{id}`),
+else a new one is made when the mode asks for it (`POST .../issues/{number}/comments`). A pull
+request from a fork, or one by Dependabot, gets a read-only token: no request is made, and the
+run says so once; a token refused (403, 404) is one warning too. The summary is written either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from provenance.choices import CommentMode
+from provenance.context import RunContext
+from provenance.github import pr_comment
+from provenance.github.client import ApiError, Client
+from provenance.pipeline import RunOutcome
+
+MAX_PAGES = 30  # of 100 comments each: a pull request with more is a conversation no one reads to the end
+PER_PAGE = 100
+_LARGEST_NUMBER = 2**31 - 1
+_REFUSED = (
+    "the token cannot write pull-request comments. Give the job `permissions: pull-requests: write`; a pull "
+    "request from a fork gets a read-only token (see the workflow_run recipe in the README)"
+)
+
+
+@dataclass
+class CommentOutcome:
+    """What reached the pull request, and what the user should be told."""
+
+    action: str = "none"  # "created", "edited" or "none"
+    comment_id: int | None = None
+    html_url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def preflight(mode: CommentMode, context: RunContext, token: str | None) -> tuple[int | None, CommentOutcome]:
+    """The pull request to comment on, or why there is none (a warning, or a note when it is no pull request)."""
+    result = CommentOutcome()
+    number = context.pr_number
+    if mode is CommentMode.OFF:
+        return None, result
+    if number is None:
+        result.notes.append("no pull-request comment: this run is not for a pull request")
+        return None, result
+    if not 1 <= number <= _LARGEST_NUMBER:
+        result.warnings.append(f"no pull-request comment: the event's pull_request.number {number} is no "
+                               "pull-request number")  # fmt: skip
+        return None, result
+    if context.read_only_token:
+        result.warnings.append("no pull-request comment: a pull request from a fork or by Dependabot gets a "
+                               "read-only token; the job summary has the same")  # fmt: skip
+        return None, result
+    if not token or not context.repository:
+        result.warnings.append("no pull-request comment: it needs a token (github-token or GITHUB_TOKEN) and "
+                               "GITHUB_REPOSITORY")  # fmt: skip
+        return None, result
+    return number, result
+
+
+def publish_comment(client: Client, repo: str, number: int, outcome: RunOutcome, mode: CommentMode,
+                    context: RunContext) -> CommentOutcome:  # fmt: skip
+    """Edit our comment on pull request `number` when there is one, else create it when `mode` wants one."""
+    result = CommentOutcome()
+    mark = pr_comment.marker(context.workflow, context.job)
+    try:
+        existing = find(client, repo, number, mark)
+        if existing is None and not pr_comment.wanted(mode, outcome):
+            result.notes.append(f"no pull-request comment: nothing for `comment: {mode.value}` to say")
+            return result
+        body = pr_comment.render(outcome, context.workflow, context.job)
+        if existing is None:
+            issue = client.github.get_repo(repo).get_issue(number)  # lazy: no request
+            made = client.call(f"POST /repos/{repo}/issues/{number}/comments", lambda: issue.create_comment(body))
+            result.action, result.comment_id, result.html_url = "created", made.id, made.html_url
+            return result
+        path = f"/repos/{repo}/issues/comments/{existing.id}"
+        client.expect_url(existing.url, path)  # PyGithub sends the edit to this URL, with the token
+        client.call(f"PATCH {path}", lambda: existing.edit(body))
+        result.action, result.comment_id, result.html_url = "edited", existing.id, existing.html_url
+    except ApiError as exc:
+        if exc.status not in (403, 404):
+            raise
+        result.warnings.append(f"no pull-request comment ({exc.status}): {_REFUSED}")
+    return result
+
+
+def find(client: Client, repo: str, number: int, mark: str, max_pages: int = MAX_PAGES) -> Any:
+    """Our comment on the pull request (the first whose first line is `mark`), or None; bounded in pages."""
+    comments = client.github.get_repo(repo).get_issue(number).get_comments()  # lazy: no request yet
+    listing = f"GET /repos/{repo}/issues/{number}/comments"
+    for page in range(max_pages):
+        batch = client.call(listing, lambda page=page: comments.get_page(page))  # type: ignore[misc]
+        for comment in batch:
+            if pr_comment.is_ours(comment.body, mark):
+                return comment
+        if len(batch) < PER_PAGE:
+            return None
+    return None
