@@ -99,7 +99,7 @@ def test_every_output_matches_pytest(pytest_run: tuple[Checkout, PytestRun], tmp
     assert record["run"]["git"]["branch"] == "feature/odd-names"
     assert record["reports"][0]["sha256"] == hashlib.sha256((checkout.path / report).read_bytes()).hexdigest()
     assert record["verdict"] == {"conclusion": "failure", "reasons": ["5 tests failed, 2 errors"], "gate_failed": True,
-                                 "known_failures": []}  # fmt: skip
+                                 "known_failures": [], "slower_tests": []}  # fmt: skip
 
     ledger_lines = (checkout.path / outputs["ledger-path"]).read_text().splitlines()
     assert len(ledger_lines) == 1
