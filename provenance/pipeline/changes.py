@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provenance.choices import CommentMode
 from provenance.config import Settings
 from provenance.learning.durations import recorded_medians, slower_than_usual
 from provenance.learning.history import last_run_on
@@ -30,6 +31,14 @@ class BaseChanges:
     def any(self, slower: list[SlowerTest]) -> bool:
         """Whether anything changed worth a comment: a new failure, a fix, a flaky test or a slower one."""
         return bool(self.new_failures or self.fixed or self.flaky or slower)
+
+
+def read_before_append(settings: Settings, base_branch: str | None, tests: list[TestResult],
+                       ledger_path: Path) -> tuple[list[SlowerTest], BaseChanges | None]:  # fmt: skip
+    """The slower tests (with `duration-regression`) and, for the comment, the changes against the base."""
+    commenting = settings.comment is not CommentMode.OFF
+    changes = against_base(base_branch, tests, ledger_path) if commenting else None
+    return slower_tests(settings, tests, ledger_path), changes
 
 
 def slower_tests(settings: Settings, tests: list[TestResult], ledger_path: Path) -> list[SlowerTest]:

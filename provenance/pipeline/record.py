@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance import __version__
-from provenance.choices import CommentMode, FailOn
+from provenance.choices import FailOn
 from provenance.config import Settings
 from provenance.datasets.contracts import Validation
 from provenance.errors import InputError, IntegrityError
@@ -40,7 +40,7 @@ from provenance.ledger.chain import Appender, Head, open_for_append
 from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.ledger.links import check_links
 from provenance.pipeline.badge import write_badge
-from provenance.pipeline.changes import against_base, slower_tests
+from provenance.pipeline.changes import read_before_append
 from provenance.pipeline.destinations import Destinations, destinations
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
@@ -142,9 +142,7 @@ def record(
         model, cycle, p_fail, predictions = predict_run(inputs, run, ledger_path, ledger.head)
         scores = run_scores(cycle, predictions)
         calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
-        slower = slower_tests(settings, run.tests, ledger_path)
-        commenting = settings.comment is not CommentMode.OFF
-        changes = against_base(inputs.context.base_ref, run.tests, ledger_path) if commenting else None
+        slower, changes = read_before_append(settings, inputs.context.base_ref, run.tests, ledger_path)
         provenance = CIProvenance(
             tool="provenance",
             tool_version=__version__,
@@ -174,11 +172,10 @@ def record(
     if ledger.quarantined is not None:
         warnings.append(f"the ledger ended with a torn write; its bytes were moved to {ledger.quarantined.name} "
                         "and the ledger cut back to its last whole entry")  # fmt: skip
-    return RunOutcome(provenance=provenance, entry=entry, provenance_path=evidence_rel.as_posix(),
-                      provenance_sha256=provenance_sha256, ledger_path=settings.ledger,
+    return RunOutcome(provenance=provenance, entry=entry, provenance_path=evidence_rel.as_posix(), changes=changes,
+                      provenance_sha256=provenance_sha256, ledger_path=settings.ledger, warnings=warnings,
                       checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
-                      warnings=warnings, badge_path=settings.badge_path or "", changes=changes,
-                      server_url=inputs.context.server_url)  # fmt: skip
+                      badge_path=settings.badge_path or "", server_url=inputs.context.server_url)  # fmt: skip
 
 
 def predict_run(

@@ -217,6 +217,21 @@ CASES = [
     Case("budget: 150%", nothing, ("action",), ("budget",), {"INPUT_MODE": "select", "INPUT_BUDGET": "150%"}),
     Case("confidence: 2", nothing, ("action",), ("confidence",), {"INPUT_MODE": "select", "INPUT_CONFIDENCE": "2"}),
     Case("max-ece: high", nothing, ("action",), ("max-ece",), {"INPUT_MAX-ECE": "high"}),
+    Case("comment: sometimes", nothing, ("action",), ("comment", "sometimes"), {"INPUT_COMMENT": "sometimes"}),
+    Case(
+        "duration-regression: 1",
+        nothing,
+        ("action",),
+        ("duration-regression", "FACTOR above 1"),
+        {"INPUT_DURATION-REGRESSION": "1"},
+    ),
+    Case(
+        "fail-on: duration-regression alone",
+        nothing,
+        ("action",),
+        ("fail-on duration-regression needs",),
+        {"INPUT_FAIL-ON": "duration-regression"},
+    ),
     Case("ledger-branch: bad..name", nothing, ("action",), ("ledger-branch",), {"INPUT_LEDGER-BRANCH": "bad..name"}),
     Case("--calibration-window 0", nothing, ("run", "--calibration-window", "0"), ("--calibration-window",)),
     Case(
