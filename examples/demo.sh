@@ -22,4 +22,8 @@ echo
 echo "provenance exited with $status: 1 means the gate failed (the sample's failing tests), as it should."
 echo "Written: examples/sample-project/data/ci_runs.jsonl (ledger) and examples/sample-project/evidence/."
 ../../.venv/bin/provenance verify data/ci_runs.jsonl >/dev/null
+echo
+echo "== provenance site: the ledger's history as a web page"
+../../.venv/bin/provenance site --ledger data/ci_runs.jsonl --out site >/dev/null
+echo "Open examples/sample-project/site/index.html (run the demo again to add runs to the history)."
 [ "$status" -eq 1 ]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from provenance.cli.common import Commands, add_input_limit, limited
 from provenance.errors import ExitCode
+from provenance.text import plural
 
 
 def add_parser(commands: Commands) -> None:
@@ -42,6 +43,6 @@ def build(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
     built = build_site(args.ledger, args.out, args.workspace)
     print(json.dumps({"out": str(args.out), "entries": built.entries, "tests": built.tests, "flaky": built.flaky,
                       "files": built.files, "bytes": built.bytes}))  # fmt: skip
-    print(f"{args.out}: page of {built.entries} runs and {built.tests} tests written ({built.bytes:,} bytes); "
-          f"open {Path(args.out) / 'index.html'}", file=sys.stderr)  # fmt: skip
+    print(f"{args.out}: page of {plural(built.entries, 'run')} and {plural(built.tests, 'test')} written "
+          f"({built.bytes:,} bytes); open {Path(args.out) / 'index.html'}", file=sys.stderr)  # fmt: skip
     return int(ExitCode.OK)

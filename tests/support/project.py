@@ -29,7 +29,7 @@ def git(cwd: Path, *args: str) -> str:
 
 def copy_sample(dest: Path) -> Path:
     """The sample project's files at `dest`, without anything an earlier run wrote."""
-    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "__pycache__"))
+    shutil.copytree(SAMPLE, dest, ignore=shutil.ignore_patterns("report.*", "data", "evidence", "site", "__pycache__"))
     return dest
 
 
