@@ -147,3 +147,21 @@ def test_example_workflows_use_only_real_inputs() -> None:
                     seen += 1
                     assert set(step.get("with", {})) <= set(ACTION["inputs"]), (path.name, step.get("with"))
     assert seen == 7  # quickstart, ledger-and-attest, select (twice), fork-publish, matrix, and our own CI
+
+
+def test_the_pages_example_builds_the_site_from_the_ledger_branch_and_deploys_it() -> None:
+    """pages.yml: the page built from the ledger branch, uploaded, then deployed with only the rights it needs."""
+    workflow = yaml.safe_load((ROOT / "examples" / "workflows" / "pages.yml").read_text())
+    assert workflow["permissions"] == {"contents": "read"}
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    assert "permissions" not in build
+    assert build["steps"][0]["with"]["ref"] == "provenance-ledger"
+    assert (
+        f"ghcr.io/OWNER/provenance-action:v{__version__} site --ledger data/ci_runs.jsonl --out site"
+        in build["steps"][1]["run"]
+    )
+    assert build["steps"][2]["uses"].startswith("actions/upload-pages-artifact@")
+    assert build["steps"][2]["with"]["path"] == "site/"
+    assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
