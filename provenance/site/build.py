@@ -8,6 +8,7 @@ for anything, and its Content-Security-Policy forbids it to.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ def page_data(ledger: Path) -> dict[str, Any]:
     parts = (strips, Runs(), Weeks(), savings, Datasets())
     first: Entry | None = None
     last: Entry | None = None
-    for entry in entries(ledger):
+    for entry in itertools.islice(entries(ledger), count):  # not an entry appended since the check
         columns = catalog.columns(entry)
         for part in parts:
             part.add(columns)

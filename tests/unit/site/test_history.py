@@ -52,3 +52,21 @@ def test_entries_with_no_tests_give_a_page_with_none(tmp_path: Path) -> None:
     assert data["ledger"]["entries"] == 3
     assert len(data["runs"]["seq"]) == 3
     assert data["flaky"] == [] and data["calibration"] is None and data["savings"] is None
+
+
+def test_an_entry_appended_after_the_check_is_not_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from provenance.site import build as build_module
+
+    ledger = tmp_path / "ledger.jsonl"
+    write_runs(ledger, [[("t.py::test_a", "pass", 0.1, None)]] * 3)
+    checked = build_module.checked
+
+    def check_then_append(path: Path) -> tuple[int, str]:
+        found = checked(path)
+        with path.open("ab") as handle:  # another job appends (unchecked bytes) between the check and the read
+            handle.write(path.read_bytes().splitlines(keepends=True)[-1])
+        return found
+
+    monkeypatch.setattr(build_module, "checked", check_then_append)
+    data = page_data(ledger)
+    assert data["ledger"]["entries"] == 3 and data["runs"]["seq"] == [0, 1, 2]
