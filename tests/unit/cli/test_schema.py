@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -86,3 +87,13 @@ def test_the_provenance_schema_accepts_a_real_provenance_file(
     broken = copy.deepcopy(provenance)
     broken["run"]["tests"][0]["result"] = "flaky"
     assert not validator("provenance").is_valid(broken)
+
+
+def test_the_docs_point_editors_at_the_shipped_files() -> None:
+    contracts = (ROOT / "docs" / "contracts.md").read_text()
+    modeline = re.search(r"^# yaml-language-server: \$schema=https://\S+/v[\d.]+/(\S+)$", contracts, re.M)
+    assert modeline and (ROOT / modeline.group(1)).is_file()
+    assert modeline.group(1) == "schemas/contracts.schema.json"
+    records = (ROOT / "docs" / "records.md").read_text()
+    for record in ("ledger-entry", "provenance"):
+        assert f"(../schemas/{record}.schema.json)" in records
