@@ -1,12 +1,12 @@
 """A 100,000-test report through `provenance run`, against the floor of merely loading it.
 
-    python bench/bench_reports.py [--tests 100000]
+    python bench/bench_reports.py [--tests 100000] [--formats json,xml,ctrf]
 
-Generates a pytest-json-report and a JUnit XML file of N tests (setup/call/teardown phases, 2% of
-them failing with a 40-line traceback, 3% skipped), then measures wall time and peak memory (max
-RSS, from /usr/bin/time) of `provenance run` on each, and of a bare Python process that only loads
-the same file (`json.load`, `xml.etree.ElementTree.parse`). Best of 5 each, the floor and ours
-taking turns, for each of the runs below.
+Generates a pytest-json-report, a JUnit XML and a CTRF file (as pytest-json-ctrf writes it) of N
+tests (setup/call/teardown phases, 2% of them failing with a 40-line traceback, 3% skipped), then
+measures wall time and peak memory (max RSS, from /usr/bin/time) of `provenance run` on each, and
+of a bare Python process that only loads the same file (`json.load`, `xml.etree.ElementTree.parse`).
+Best of 5 each, the floor and ours taking turns, for each of the runs below.
 
 Three runs of ours: the first one (an empty ledger); one in the steady state, after 19 earlier
 runs of the same suite (the default calibration window of 20 is full, the model predicts every
@@ -77,6 +77,37 @@ def make_junit(path: Path, n: int) -> None:
         out.write("</testsuite></testsuites>")
 
 
+def make_ctrf(path: Path, n: int) -> None:
+    """The same suite as pytest-json-ctrf 0.6.1 writes it: indented, one object per test, times in ms."""
+    rng = random.Random(3)
+    start = 1_700_000_000_000
+    tests = []
+    for i in range(n):
+        roll = rng.random()
+        module, began = f"tests/test_mod{i // 200}.py", start + i * 9
+        test: dict[str, Any] = {
+            "name": f"{module}::TestCase{i % 7}::test_item_{i}[param-{i % 13}]", "status": "passed",
+            "duration": round(rng.random() * 50), "start": began, "stop": began + 5,
+            "suite": [module, f"TestCase{i % 7}"], "retries": 0, "filePath": module,
+        }  # fmt: skip
+        if roll < 0.02:
+            message = f"AssertionError: assert {i} == {i + 1}"
+            test |= {"status": "failed", "rawStatus": "call_failed", "message": message,
+                     "trace": f"{TRACEBACK}\nE   {message}\n\n{module}:42: AssertionError"}  # fmt: skip
+        elif roll < 0.05:
+            test |= {"status": "skipped", "message": "slow"}
+        tests.append(test)
+    summary = {"tests": n, "passed": 0, "failed": 0, "skipped": 0, "pending": 0, "other": 0, "start": start,
+               "stop": start + 900_000}  # fmt: skip
+    document = {
+        "reportFormat": "CTRF",
+        "specVersion": "1.0.0",
+        "generatedBy": "pytest",
+        "results": {"tool": {"name": "pytest", "version": "9.2.0"}, "summary": summary, "tests": tests},
+    }
+    path.write_text(json.dumps(document, indent=4))
+
+
 REPEATS = 5
 
 
@@ -131,15 +162,21 @@ def bench(work: Path, name: str, floor: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tests", type=int, default=100_000)
+    parser.add_argument("--formats", default="json,xml,ctrf", help="which reports, comma-separated")
     args = parser.parse_args()
+    load_json = "import json, sys; json.load(open(sys.argv[1]))"
+    formats = {
+        "json": ("report.json", make_json, load_json),
+        "xml": ("report.xml", make_junit, "import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])"),
+        "ctrf": ("report.ctrf.json", make_ctrf, load_json),
+    }
+    results = {}
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
-        make_json(work / "report.json", args.tests)
-        make_junit(work / "report.xml", args.tests)
-        results = {
-            "report.json": bench(work, "report.json", "import json, sys; json.load(open(sys.argv[1]))"),
-            "report.xml": bench(work, "report.xml", "import sys, xml.etree.ElementTree as ET; ET.parse(sys.argv[1])"),
-        }
+        for key in args.formats.split(","):
+            name, make, floor = formats[key]
+            make(work / name, args.tests)
+            results[name] = bench(work, name, floor)
     print(json.dumps({"tests": args.tests, **results}, indent=2))
 
 

@@ -81,6 +81,7 @@ class Settings(BaseModel):
     evidence_dir: str = Field(default="evidence", min_length=1)
     badge_path: str | None = Field(default=None, min_length=1)
     export: bool = False
+    ctrf_out: str | None = Field(default=None, min_length=1)
     workspace: Path = Field(default_factory=Path.cwd)
     summary: bool = True
     annotate: bool = True

@@ -89,6 +89,7 @@ class ReportFormat(StrEnum):
     PYTEST_JSON = "pytest-json-report"
     JUNIT_XML = "junit-xml"
     REPORTLOG = "pytest-reportlog"
+    CTRF = "ctrf"
 
 
 def utc_now() -> datetime:

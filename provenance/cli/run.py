@@ -31,16 +31,14 @@ def add_parser(commands: Commands) -> None:
     parser.add_argument(
         "--fail-on", choices=[m.value for m in FailOn], help="what fails the step (default test-failures)"
     )
-    parser.add_argument(
-        "--if-no-report",
-        choices=[m.value for m in IfNoReport],
-        help="a missing or empty report: warn (neutral) or fail (default warn)",
-    )
+    parser.add_argument("--if-no-report", choices=[m.value for m in IfNoReport],
+                        help="a missing or empty report: warn (neutral) or fail (default warn)")  # fmt: skip
     parser.add_argument("--ledger", metavar="FILE", help="ledger file (default data/ci_runs.jsonl)")
     parser.add_argument("--ledger-branch", metavar="BRANCH", help="keep the ledger on this branch of origin (pushed)")
     parser.add_argument("--evidence-dir", metavar="DIR", help="where provenance files go (default evidence)")
     parser.add_argument("--badge-path", metavar="FILE", help="also write a shields.io endpoint badge here")
     parser.add_argument("--export", action="store_true", default=None, help="also the rows as Parquet (docs/export.md)")
+    parser.add_argument("--ctrf-out", metavar="FILE", help="also write the run as a CTRF report (JSON) to FILE")
     parser.add_argument("--workspace", metavar="DIR", type=Path, help="the repository checkout (default .)")
     parser.add_argument("--run-id", metavar="ID", help="override the run id (default GITHUB_RUN_ID or a local id)")
     parser.add_argument("--supersedes", type=int, metavar="SEQ",

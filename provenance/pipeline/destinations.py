@@ -45,6 +45,7 @@ class Destinations:
     contracts_audit_log: Path
     badge: Path | None = None
     export: Path | None = None  # with `export`: the run's rows, as Parquet, beside the evidence
+    ctrf: Path | None = None  # the run as a CTRF report (`ctrf-out`), when asked for
 
     def resolved(self, key: str) -> Path:
         """An evidence file's path, resolved inside the workspace."""
@@ -69,7 +70,10 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     badge = writable_path(workspace, settings.badge_path, "badge-path") if settings.badge_path else None
     if badge is not None and badge.is_dir():
         raise InputError("expected a file, found a directory", source=settings.badge_path, field="badge-path")
-    return Destinations(evidence, files, ledger, audit, badge, export_destination(settings))
+    ctrf = writable_path(workspace, settings.ctrf_out, "ctrf-out") if settings.ctrf_out else None
+    if ctrf is not None and ctrf.is_dir():
+        raise InputError("expected a file, found a directory", source=settings.ctrf_out, field="ctrf-out")
+    return Destinations(evidence, files, ledger, audit, badge, export_destination(settings), ctrf)
 
 
 # The run's rows go here, inside the evidence directory, so one upload carries both.

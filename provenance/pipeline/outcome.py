@@ -29,6 +29,7 @@ class RunOutcome:
     # Against the base branch's last recorded run, for the pull-request comment (None when it is off).
     changes: BaseChanges | None = None
     server_url: str | None = None  # GITHUB_SERVER_URL: where the summary's links to files point
+    ctrf_path: str = ""  # the run as a CTRF report, when `ctrf-out` asked for one
 
     @property
     def verdict(self) -> Verdict:
@@ -63,6 +64,7 @@ class RunOutcome:
             "subject-checksums": self.attestations["subjects"],
             "badge-path": self.badge_path,
             "export-path": self.export_path,
+            "ctrf-path": self.ctrf_path,
             **self._calibration_outputs(),
             **self._contract_outputs(),
         }

@@ -41,6 +41,7 @@ from provenance.ledger.checkpoint import checkpoint_path, load_checkpoint
 from provenance.ledger.links import check_links
 from provenance.pipeline.badge import write_badge
 from provenance.pipeline.changes import read_before_append
+from provenance.pipeline.ctrf import write_ctrf
 from provenance.pipeline.destinations import Destinations, destinations
 from provenance.pipeline.inputs import Inputs
 from provenance.pipeline.outcome import RunOutcome
@@ -162,20 +163,20 @@ def record(
         entry = ledger.append(entry_fields(provenance, predictions, evidence_rel, provenance_sha256) | correction)
         checkpoint, checkpoint_bytes, checkpoint_rel = write_checkpoints(ledger, inputs, where, now)
         learn(model, cycle, scores, entry.entry_hash, ledger_path, keep=settings.calibration_window)
-    attestations = write_attestations(
-        inputs, where, provenance, provenance_sha256, entry.entry_hash, checkpoint, checkpoint_bytes
-    )
+    attestations = write_attestations(inputs, where, provenance, provenance_sha256, entry.entry_hash, checkpoint,
+                                      checkpoint_bytes)  # fmt: skip
     if where.badge is not None:
         write_badge(where.badge, provenance.verdict, run.counts)
+    ctrf_path = write_ctrf(where.ctrf, inputs, provenance, predictions, evidence_rel.as_posix(), provenance_sha256)
     share_written(inputs, where, ledger_path)
     warnings = warnings_for(inputs)
     if ledger.quarantined is not None:
         warnings.append(f"the ledger ended with a torn write; its bytes were moved to {ledger.quarantined.name} "
                         "and the ledger cut back to its last whole entry")  # fmt: skip
-    return RunOutcome(provenance=provenance, entry=entry, provenance_path=evidence_rel.as_posix(), changes=changes,
-                      provenance_sha256=provenance_sha256, ledger_path=settings.ledger, warnings=warnings,
-                      checkpoint_path=checkpoint_rel.as_posix(), checkpoint=checkpoint, attestations=attestations,
-                      badge_path=settings.badge_path or "", server_url=inputs.context.server_url)  # fmt: skip
+    return RunOutcome(checkpoint_path=checkpoint_rel.as_posix(), provenance_path=evidence_rel.as_posix(), entry=entry,
+                      badge_path=settings.badge_path or "", server_url=inputs.context.server_url, provenance=provenance,
+                      provenance_sha256=provenance_sha256, ledger_path=settings.ledger, attestations=attestations,
+                      checkpoint=checkpoint, ctrf_path=ctrf_path, warnings=warnings, changes=changes)  # fmt: skip
 
 
 def predict_run(
@@ -212,8 +213,7 @@ def share_written(inputs: Inputs, where: Destinations, ledger_path: Path) -> Non
                *(where.resolved(key) for key in where.evidence)]  # fmt: skip
     if inputs.contracts is not None:
         written.append(where.contracts_audit_log)
-    if where.badge is not None:
-        written.append(where.badge)
+    written += [path for path in (where.badge, where.ctrf) if path is not None]
     share_with_workspace_owner([p for p in written if workspace.resolve() in p.resolve().parents], workspace)
 
 

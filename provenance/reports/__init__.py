@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from provenance.reading import glob_files, read_input
-from provenance.reports import junit, pytest_json, reportlog
+from provenance.reports import ctrf, junit, pytest_json, reportlog
 from provenance.reports.common import (
     ParsedReport,
     ReportError,
@@ -89,6 +89,8 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
             raise ReportError(f"not readable XML ({exc})", source=shown) from None
     elif report_format is ReportFormat.REPORTLOG:
         parsed = reportlog.parse(data.splitlines(), shown, locator_for(None))
+    elif report_format is ReportFormat.CTRF:
+        parsed = ctrf.parse(data, shown, locator_for(None))
     else:
         parsed = pytest_json.parse(data, shown, locator_for)
     parsed.tests = _in_the_project(parsed.tests, Locator(workspace, path.parent, None))
@@ -123,9 +125,11 @@ def _detect(head: bytes, shown: str) -> ReportFormat:
     if head.startswith(b"{"):
         if b'"$report_type"' in head.split(b"\n", 1)[0]:
             return ReportFormat.REPORTLOG
+        if ctrf.looks_like_ctrf(head):
+            return ReportFormat.CTRF
         return ReportFormat.PYTEST_JSON
     raise ReportError(
-        "not a test report: expected pytest-json-report JSON, JUnit XML or pytest-reportlog JSON lines",
+        "not a test report: expected pytest-json-report JSON, JUnit XML, pytest-reportlog JSON lines or CTRF JSON",
         source=shown,
     )
 

@@ -33,6 +33,8 @@ class ParsedReport:
     # crashed at the end), or JUnit's nameless test case for the test a session stopped in. Such a
     # run never passes.
     unfinished: bool = False
+    # The tool that ran the tests, where the report names it (CTRF's `tool.name`); else pytest.
+    tool: str | None = None
 
 
 class ReportError(InputError):

@@ -1,6 +1,6 @@
 """One session, one count: reports of the same pytest session are read once, different ones merged.
 
-pytest can write one session in three formats at once, and `report: "*.json,*.xml"` then names it
+pytest can write one session in four formats at once, and `report: "*.json,*.xml"` then names it
 several times; adding them up would multiply every count. Shards of a matrix and xdist workers'
 files are different sessions: their tests are disjoint, and they are merged.
 """
@@ -11,8 +11,9 @@ from provenance.reports import LoadedReport
 from provenance.schemas import ReportFormat
 
 # Where one session was written several times, the richest report is read: the JSON report and
-# the report log record the exit status and every phase's duration; JUnit XML neither.
-_PREFERENCE = {ReportFormat.PYTEST_JSON: 0, ReportFormat.REPORTLOG: 1, ReportFormat.JUNIT_XML: 2}
+# the report log record the exit status and every phase's duration; JUnit XML neither; CTRF from
+# pytest-json-ctrf neither, nor collection errors, nor a teardown error after a failure or skip.
+_PREFERENCE = {ReportFormat.PYTEST_JSON: 0, ReportFormat.REPORTLOG: 1, ReportFormat.JUNIT_XML: 2, ReportFormat.CTRF: 3}
 # Two reports whose node ids overlap this much describe one session (a rerun or an interrupt can
 # make the sets differ a little); shards and workers' files share none.
 SAME_SESSION_OVERLAP = 0.5

@@ -74,6 +74,10 @@ class Case:
 DEEP = "[" * 100_000
 EVENT = {"GITHUB_EVENT_PATH": "event.json", "GITHUB_EVENT_NAME": "pull_request"}
 REPORTLOG_START = '{"$report_type": "SessionStart", "pytest_version": "9"}\n'
+CTRF_HEAD = (
+    '{"reportFormat": "CTRF", "specVersion": "0.0.0", "results": {"tool": {"name": "pytest"}, "summary": '
+    '{"tests": 1, "passed": 0, "failed": 0, "skipped": 0, "pending": 0, "other": 0, "start": 0, "stop": 0}, '
+)
 
 CASES = [
     # A FIFO, for every reader: opened without blocking, refused by its kind.
@@ -121,6 +125,42 @@ CASES = [
         ("cp.json", "nested"),
     ),
     Case("event payload nested 100,000 deep", text("event.json", DEEP), ("action",), ("event.json", "nested"), EVENT),
+    Case(
+        "CTRF report nested 100,000 deep",
+        text("r.json", '{"reportFormat": "CTRF", "specVersion": "0.0.0", "results": ' + DEEP),
+        ("run", "--report", "r.json"),
+        ("r.json", "nested"),
+    ),
+    Case(
+        "duplicate key in a CTRF report",
+        text("r.json", '{"reportFormat": "CTRF", "specVersion": "0.0.0", "reportFormat": "CTRF", "results": {}}'),
+        ("run", "--report", "r.json"),
+        ("r.json", "duplicate key 'reportFormat'"),
+    ),
+    Case(
+        "a CTRF report whose test status breaks its schema",
+        text("r.json", CTRF_HEAD + '"tests": [{"name": "t.py::test_a", "status": "error", "duration": 3}]}}'),
+        ("run", "--report", "r.json"),
+        ("r.json", "results.tests[0].status", "breaks the CTRF schema", "got 'error'"),
+    ),
+    Case(
+        "a CTRF report whose duration is a fraction of a millisecond",
+        text("r.json", CTRF_HEAD + '"tests": [{"name": "t.py::test_a", "status": "passed", "duration": 0.5}]}}'),
+        ("run", "--report", "r.json"),
+        ("r.json", "results.tests[0].duration", "expected an integer"),
+    ),
+    Case(
+        "a CTRF report without its specVersion",
+        text("r.json", CTRF_HEAD.replace('"specVersion": "0.0.0", ', "") + '"tests": []}}'),
+        ("run", "--report", "r.json"),
+        ("r.json", "missing required field `specVersion`"),
+    ),
+    Case(
+        "a CTRF report of 50,000 digits",
+        text("r.json", CTRF_HEAD + '"tests": [{"name": "t", "status": "passed", "duration": 1' + "0" * 50_000 + "}]}}"),
+        ("run", "--report", "r.json"),
+        ("r.json", "64-bit"),
+    ),
     Case(
         "exit code past 64 bits",
         text("r.json", '{"tests": [], "exitcode": 1' + "0" * 30 + "}"),

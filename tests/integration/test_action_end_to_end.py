@@ -31,6 +31,7 @@ FORMATS = {
     "report.json": ("--json-report", "--json-report-file=report.json"),
     "report.xml": ("--junitxml=report.xml",),
     "report.jsonl": ("--report-log=report.jsonl",),
+    "report.ctrf.json": ("--ctrf", "report.ctrf.json"),  # pytest-json-ctrf
 }
 
 
@@ -148,13 +149,13 @@ def test_summary_reads_verdict_first(checkout: Checkout, tmp_path: Path) -> None
     assert "evidence/ci&#95;provenance&#95;9876543210.json" in summary
 
 
-def test_three_formats_give_the_same_counts(checkout: Checkout, tmp_path: Path) -> None:
+def test_every_format_gives_the_same_counts(checkout: Checkout, tmp_path: Path) -> None:
     seen = []
     for report in FORMATS:
         _, env = run_action(checkout, tmp_path / report, report=report)
         outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
         seen.append({k: v for k, v in outputs.items() if k.startswith("tests-") or k == "conclusion"})
-    assert seen[0] == seen[1] == seen[2]
+    assert seen[0] == seen[1] == seen[2] == seen[3]
 
 
 def test_fail_on_none_only_reports(checkout: Checkout, tmp_path: Path) -> None:

@@ -26,7 +26,9 @@ from tests.support.mutations import edited, edits
 from tests.support.project import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "reports" / "shapes"
-SEEDS = [(FIXTURES / name).read_bytes() for name in ("report.json", "report.xml", "report.jsonl")]
+SEEDS = [(FIXTURES / name).read_bytes() for name in ("report.json", "report.xml", "report.jsonl")] + [
+    (ROOT / "tests" / "data" / "ctrf" / "mocha" / "report.ctrf.json").read_bytes()
+]
 # Derandomized, so CI is repeatable; run with more examples and a random seed to search further.
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
@@ -77,6 +79,35 @@ def test_pytest_json_of_any_shape(document: dict[str, Any]) -> None:
 def test_report_logs_of_any_shape(lines: list[dict[str, Any]]) -> None:
     lines[0]["$report_type"] = "SessionStart"
     survives("\n".join(json.dumps(line) for line in lines).encode(), "report.jsonl")
+
+
+ctrf_keys = st.sampled_from(["name", "status", "duration", "rawStatus", "start", "stop", "retries", "flaky",
+                             "retryAttempts", "filePath", "line", "message", "trace", "extra", "threadId"])  # fmt: skip
+ctrf_words = ["passed", "failed", "skipped", "pending", "other", "setup_failed", "teardown_failed", "xfailed",
+              "xpassed", "call_error", 0, 1, 10**15]  # fmt: skip
+ctrf_values = json_values | st.sampled_from(ctrf_words)
+
+
+ctrf_tests = st.fixed_dictionaries(
+    {"name": st.text(min_size=1, max_size=20), "status": st.sampled_from(["passed", "failed", "skipped"]),
+     "duration": st.integers(-(2**40), 2**62)},
+    optional={"start": st.integers(0, 2**62), "stop": st.integers(0, 2**62), "rawStatus": ctrf_values,
+              "retries": st.integers(-1, 3), "flaky": st.booleans(), "line": st.integers(-5, 2**40),
+              "trace": st.text(max_size=60)},
+)  # fmt: skip
+
+
+@FUZZ
+@given(
+    st.sampled_from(["pytest", "jest"]),
+    st.lists(st.dictionaries(ctrf_keys, ctrf_values) | ctrf_tests, max_size=5),
+    st.dictionaries(st.sampled_from(["start", "stop", "tests", "passed"]), ctrf_values),
+)
+def test_ctrf_of_any_shape(tool: str, tests: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    counts = dict.fromkeys(["tests", "passed", "failed", "skipped", "pending", "other", "start", "stop"], 0)
+    document = {"reportFormat": "CTRF", "specVersion": "0.0.0",
+                "results": {"tool": {"name": tool}, "summary": counts | summary, "tests": tests}}  # fmt: skip
+    survives(json.dumps(document).encode(), "report.ctrf.json")
 
 
 xml_names = st.sampled_from(["testsuites", "testsuite", "testcase", "failure", "error", "skipped", "system-out",

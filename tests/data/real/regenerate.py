@@ -4,7 +4,7 @@
     python tests/data/real/regenerate.py CASE ...    (only those cases; the others are kept)
 
 Each case is ONE pytest session of a released project's own test suite, unpacked from its sdist and
-not installed, that writes pytest-json-report JSON, JUnit XML and a pytest-reportlog file at once.
+not installed, that writes pytest-json-report JSON, JUnit XML, a pytest-reportlog file and CTRF at once.
 Where the suite cannot produce the situation by itself (a flaky test, a crash, an interrupt) one
 small test file is added to its tests, and the case's notes say so; its source is in INJECTED below.
 pytest's own final summary line, its exit status and its terminal output are kept beside the
@@ -30,6 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TOOLS = [
     "pytest==9.2.0",
+    "pytest-json-ctrf==0.6.1",
     "pytest-json-report==1.5.0",
     "pytest-metadata==3.1.1",
     "pytest-reportlog==1.0.0",
@@ -40,8 +41,11 @@ TOOLS = [
 RUNNER_ROOT = "/home/runner/work/{name}/{name}"
 RUNNER_PYTHON = "/opt/hostedtoolcache/Python/3.11.7/x64"
 RUNNER_HOME = "/home/runner"
-REPORTS = ("report.json", "report.xml", "report.jsonl")
-REPORT_ARGS = ["--json-report", "--json-report-file=report.json", "--junitxml=report.xml", "--report-log=report.jsonl"]
+REPORTS = ("report.json", "report.xml", "report.jsonl", "report.ctrf.json")
+REPORT_ARGS = ["--json-report", "--json-report-file=report.json", "--junitxml=report.xml", "--report-log=report.jsonl",
+               "--ctrf=report.ctrf.json"]  # fmt: skip
+# What a CTRF report says of the generating machine's kernel is left out (the schema makes both optional).
+CTRF_MACHINE = ("osRelease", "osVersion")
 NO_CACHE = ["-p", "no:cacheprovider"]
 SIX_SUBSET = "not test_move_items or dbm or tkinter"  # keeps the skips and the warning, drops 117 moves
 MORE_SUBSET = "Nth or Unique or Iter or Take or Tail or zz"  # a few classes, and the added module
@@ -636,6 +640,15 @@ class Scrub:
         return re.sub(r'hostname="[^"]*"', 'hostname="runner"', text)
 
 
+def without_machine(text: str) -> str:
+    """A CTRF report without the kernel release and version of the machine that wrote it."""
+    document = json.loads(text)
+    environment = document.get("results", {}).get("environment", {})
+    for key in CTRF_MACHINE:
+        environment.pop(key, None)
+    return json.dumps(document, indent=4) + "\n"
+
+
 def session(venv: Path, work: Path, env: dict[str, str], args: list[str], sigint: bool) -> tuple[int, str]:
     command = [str(venv / "bin" / "python"), "-m", "pytest", *args]
     output = work.parent / f"{work.name}.out"
@@ -688,7 +701,10 @@ def build(name: str, case: Case, venv: Path, sdists: dict[str, Path], temp: Path
     written = []
     for report in REPORTS:
         if (work / report).is_file():
-            (out / report).write_text(scrub((work / report).read_text(encoding="utf-8")), encoding="utf-8")
+            text = scrub((work / report).read_text(encoding="utf-8"))
+            if report == "report.ctrf.json":
+                text = without_machine(text)
+            (out / report).write_text(text, encoding="utf-8")
             written.append(report)
     rows = scrub(output).splitlines()
     (out / "terminal.txt").write_text("\n".join(rows[-TERMINAL_LINES:]) + "\n", encoding="utf-8")

@@ -1,10 +1,12 @@
 """Real pytest sessions as CI meets them (tests/data/real/README.md): reruns, `-x`, `pytest.exit`,
-interrupts, crashed xdist workers, collection errors, `--lf`, subtests, in each format the session wrote.
+interrupts, crashed xdist workers, collection errors, `--lf`, subtests, in each format the session wrote
+(pytest-json-report, JUnit XML, pytest-reportlog, CTRF).
 
 Each report must give pytest's own counts (its terminal line: an xfail is a skip, an xpass a pass, a
 rerun is not a test) and a verdict that fails exactly when pytest failed or a test did. Where our
-count differs from pytest's line, KNOWN says why (two quirks of pytest's own counting we do not copy);
-the marks are strict, so a change that makes them agree shows, and the entry must go.
+count differs from pytest's line, KNOWN says why (two quirks of pytest's own counting we do not copy,
+and what pytest-json-ctrf does not write); the marks are strict, so a change that makes them agree
+shows, and the entry must go.
 """
 
 from __future__ import annotations
@@ -19,20 +21,32 @@ from provenance.context import RunContext
 from provenance.errors import InputError
 from provenance.pipeline import Inputs, decide
 from provenance.reports import load_report
-from provenance.schemas import Conclusion, Outcome, TestCounts
+from provenance.schemas import Conclusion, Outcome, TestCounts, TestResult
 from tests.support.project import ROOT
 
 REAL = ROOT / "tests" / "data" / "real"
 CASES = sorted(p.name for p in REAL.iterdir() if (p / "expected.json").is_file())
 TEARDOWN_RERUN = "pytest counts the passed call of each attempt rerun for its teardown error; we count the test once"
 SUBTEST_SKIP = "pytest -q counts failing and skipped subtests that are not counted here"
+# What pytest-json-ctrf 0.6.1 does not write, so a CTRF report cannot count it (docs/records.md).
+CTRF_COLLECTION = "pytest-json-ctrf writes no collection errors: it sees only the test items' reports"
+CTRF_TEARDOWN = "pytest-json-ctrf keeps a test's first outcome: a teardown error after a failure or a skip is lost"
+CTRF_NO_EXIT = "CTRF records no exit status; pytest-json-ctrf wrote its report whole before pytest-json-report failed"
 KNOWN: dict[tuple[str, str], str] = {
     ("cachetools-subtests-quiet", "report.json"): SUBTEST_SKIP,
     ("cachetools-subtests-quiet", "report.jsonl"): SUBTEST_SKIP,
     ("cachetools-subtests-quiet", "report.xml"): SUBTEST_SKIP,
+    ("cachetools-subtests-quiet", "report.ctrf.json"): SUBTEST_SKIP,
     ("packaging-reruns-setup-errors", "report.json"): TEARDOWN_RERUN,
     ("packaging-reruns-setup-errors", "report.jsonl"): TEARDOWN_RERUN,
     ("packaging-reruns-setup-errors", "report.xml"): TEARDOWN_RERUN,
+    ("packaging-reruns-setup-errors", "report.ctrf.json"): TEARDOWN_RERUN,
+    ("iniconfig-syntax-error", "report.ctrf.json"): CTRF_COLLECTION,
+    ("iniconfig-syntax-error-continue", "report.ctrf.json"): CTRF_COLLECTION,
+    ("six-syntax-error", "report.ctrf.json"): CTRF_COLLECTION,
+    ("toolz-syntax-error-continue", "report.ctrf.json"): CTRF_COLLECTION,
+    ("toolz-teardown-errors", "report.ctrf.json"): CTRF_TEARDOWN,
+    ("packaging-json-report-crash", "report.ctrf.json"): CTRF_NO_EXIT,
 }
 
 
@@ -109,10 +123,37 @@ def test_a_failure_inside_the_standard_library_is_annotated_in_the_project(repor
 @pytest.mark.parametrize("case", ["attrs-reruns", "boltons-reruns", "iniconfig-reruns-xdist"])
 def test_every_format_finds_the_same_flaky_test(case: str) -> None:
     flaky = set()
-    for report in ("report.json", "report.xml", "report.jsonl"):
+    for report in ("report.json", "report.xml", "report.jsonl", "report.ctrf.json"):
         loaded = load_report(REAL / case / report, REAL / case)
         assert loaded is not None
         flaky.add(tuple(t.nodeid for t in loaded.parsed.tests if t.outcome is Outcome.FLAKY))
     assert len(flaky) == 1
     (names,) = flaky
     assert len(names) == 1 and names[0].endswith("test_flaky_passes_on_rerun")
+
+
+STOPPED_INSIDE_A_TEST = {"cachetools-pytest-exit", "iniconfig-pytest-exit-zero", "toolz-keyboard-interrupt",
+                         "more-itertools-sigint"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in CASES if "report.ctrf.json" in _formats(c) and "report.json" in _formats(c)]
+)
+def test_ctrf_agrees_with_the_json_report_test_by_test(case: str) -> None:
+    """Where pytest-json-ctrf records a test, it is the same test with the same outcome as in the JSON report.
+
+    pytest-json-ctrf does not mark an unexpected pass (an xpass is a pass to it, as it is to the counts).
+    """
+    json_report = load_report(REAL / case / "report.json", REAL / case)
+    ctrf = load_report(REAL / case / "report.ctrf.json", REAL / case)
+    assert json_report is not None and ctrf is not None
+
+    def outcomes(tests: list[TestResult]) -> dict[tuple[str, bool], Outcome]:
+        return {(t.nodeid, t.phase == "teardown"): Outcome.PASSED if t.outcome is Outcome.XPASSED else t.outcome
+                for t in tests if t.phase != "collect"}  # fmt: skip
+
+    theirs, ours = outcomes(json_report.parsed.tests), outcomes(ctrf.parsed.tests)
+    assert ours.items() <= theirs.items()
+    lost = set(theirs) - set(ours)
+    assert not lost or (case, "report.ctrf.json") in KNOWN, lost
+    assert ctrf.parsed.unfinished == (case in STOPPED_INSIDE_A_TEST)
