@@ -1,12 +1,13 @@
 """A 100,000-test report through `provenance run`, against the floor of merely loading it.
 
-    python bench/bench_reports.py [--tests 100000] [--formats json,xml,ctrf]
+    python bench/bench_reports.py [--tests 100000] [--formats json,xml,ctrf] [--parse-only]
 
 Generates a pytest-json-report, a JUnit XML and a CTRF file (as pytest-json-ctrf writes it) of N
 tests (setup/call/teardown phases, 2% of them failing with a 40-line traceback, 3% skipped), then
 measures wall time and peak memory (max RSS, from /usr/bin/time) of `provenance run` on each, and
 of a bare Python process that only loads the same file (`json.load`, `xml.etree.ElementTree.parse`).
-Best of 5 each, the floor and ours taking turns, for each of the runs below.
+Best of 5 each, the floor and ours taking turns, for each of the runs below. `--parse-only` times
+reading the report alone (`load_report` in this process against the floor's load), best of 7.
 
 Three runs of ours: the first one (an empty ledger); one in the steady state, after 19 earlier
 runs of the same suite (the default calibration window of 20 is full, the model predicts every
@@ -159,10 +160,28 @@ def bench(work: Path, name: str, floor: str) -> dict[str, Any]:
     return results
 
 
+def parse_only(work: Path, name: str, floor: str) -> dict[str, float]:
+    """Reading the report alone, in this process, against loading it: best of 7, taking turns."""
+    from provenance.reports import load_report
+
+    load = floor.removeprefix("import json, sys; ").replace("sys.argv[1]", repr(str(work / name)))
+    loads, reads = [], []
+    for _ in range(7):
+        started = time.perf_counter()
+        exec(load)  # the floor's own statement, on this file
+        loads.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        load_report(work / name, work)
+        reads.append(time.perf_counter() - started)
+    return {"floor_seconds": round(min(loads), 2), "seconds": round(min(reads), 2),
+            "time_ratio": round(min(reads) / min(loads), 2)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tests", type=int, default=100_000)
     parser.add_argument("--formats", default="json,xml,ctrf", help="which reports, comma-separated")
+    parser.add_argument("--parse-only", action="store_true", help="time reading each report, not whole runs")
     args = parser.parse_args()
     load_json = "import json, sys; json.load(open(sys.argv[1]))"
     formats = {
@@ -176,7 +195,7 @@ def main() -> None:
         for key in args.formats.split(","):
             name, make, floor = formats[key]
             make(work / name, args.tests)
-            results[name] = bench(work, name, floor)
+            results[name] = parse_only(work, name, floor) if args.parse_only else bench(work, name, floor)
     print(json.dumps({"tests": args.tests, **results}, indent=2))
 
 
