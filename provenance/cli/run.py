@@ -155,12 +155,14 @@ def check_run(settings: Settings, token: str | None, context: Any, outcome: Any,
 def pr_comment(settings: Settings, token: str | None, context: Any, outcome: Any, env: Mapping[str, str],
                in_github: bool) -> None:  # fmt: skip
     """Create or edit the pull request's comment after everything local is written; refusals are one warning."""
-    from provenance.github.client import connect
     from provenance.github.commands import command
-    from provenance.github.comment import preflight, publish_comment
+    from provenance.github.pr_comment import preflight
 
     number, result = preflight(settings.comment, context, token)
-    if number is not None:
+    if number is not None:  # PyGithub is imported only when there is a pull request to comment on
+        from provenance.github.client import connect
+        from provenance.github.comment import publish_comment
+
         result = publish_comment(connect(env.get("GITHUB_API_URL"), token), context.repository, number, outcome,
                                  settings.comment, context)  # fmt: skip
     stream = sys.stdout if in_github else sys.stderr

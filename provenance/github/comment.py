@@ -10,57 +10,21 @@ run says so once; a token refused (403, 404) is one warning too. The summary is 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from provenance.choices import CommentMode
 from provenance.context import RunContext
 from provenance.github import pr_comment
 from provenance.github.client import ApiError, Client
+from provenance.github.pr_comment import CommentOutcome
 from provenance.pipeline import RunOutcome
 
 MAX_PAGES = 30  # of 100 comments each: a pull request with more is a conversation no one reads to the end
 PER_PAGE = 100
-_LARGEST_NUMBER = 2**31 - 1
 _REFUSED = (
     "the token cannot write pull-request comments. Give the job `permissions: pull-requests: write`; a pull "
     "request from a fork gets a read-only token (see the workflow_run recipe in the README)"
 )
-
-
-@dataclass
-class CommentOutcome:
-    """What reached the pull request, and what the user should be told."""
-
-    action: str = "none"  # "created", "edited" or "none"
-    comment_id: int | None = None
-    html_url: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def preflight(mode: CommentMode, context: RunContext, token: str | None) -> tuple[int | None, CommentOutcome]:
-    """The pull request to comment on, or why there is none (a warning, or a note when it is no pull request)."""
-    result = CommentOutcome()
-    number = context.pr_number
-    if mode is CommentMode.OFF:
-        return None, result
-    if number is None:
-        result.notes.append("no pull-request comment: this run is not for a pull request")
-        return None, result
-    if not 1 <= number <= _LARGEST_NUMBER:
-        result.warnings.append(f"no pull-request comment: the event's pull_request.number {number} is no "
-                               "pull-request number")  # fmt: skip
-        return None, result
-    if context.read_only_token:
-        result.warnings.append("no pull-request comment: a pull request from a fork or by Dependabot gets a "
-                               "read-only token; the job summary has the same")  # fmt: skip
-        return None, result
-    if not token or not context.repository:
-        result.warnings.append("no pull-request comment: it needs a token (github-token or GITHUB_TOKEN) and "
-                               "GITHUB_REPOSITORY")  # fmt: skip
-        return None, result
-    return number, result
 
 
 def publish_comment(client: Client, repo: str, number: int, outcome: RunOutcome, mode: CommentMode,

@@ -12,10 +12,12 @@ job summary, which has everything.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import assert_never
 from urllib.parse import quote
 
 from provenance.choices import CommentMode
+from provenance.context import RunContext
 from provenance.github.links import failure_url
 from provenance.github.markdown import code
 from provenance.github.timing import slower_rows
@@ -27,6 +29,7 @@ from provenance.text import plural
 COMMENT_LIMIT = 65_536  # what GitHub keeps of a comment's body
 _ICONS = {Conclusion.SUCCESS: "✅", Conclusion.FAILURE: "❌", Conclusion.NEUTRAL: "⚠️"}
 _MESSAGE_CHARS = 200
+_LARGEST_NUMBER = 2**31 - 1
 
 
 def marker(workflow: str | None, job: str | None) -> str:
@@ -156,3 +159,38 @@ def _summary_link(outcome: RunOutcome) -> str:
     url = outcome.provenance.run.run_url
     where = f"the [job summary]({url})" if url else "the job summary"
     return f"Every detail is in {where} and {code(outcome.provenance_path)}."
+
+
+@dataclass
+class CommentOutcome:
+    """What reached the pull request, and what the user should be told."""
+
+    action: str = "none"  # "created", "edited" or "none"
+    comment_id: int | None = None
+    html_url: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def preflight(mode: CommentMode, context: RunContext, token: str | None) -> tuple[int | None, CommentOutcome]:
+    """The pull request to comment on, or why there is none (a warning, or a note when it is no pull request)."""
+    result = CommentOutcome()
+    number = context.pr_number
+    if mode is CommentMode.OFF:
+        return None, result
+    if number is None:
+        result.notes.append("no pull-request comment: this run is not for a pull request")
+        return None, result
+    if not 1 <= number <= _LARGEST_NUMBER:
+        result.warnings.append(f"no pull-request comment: the event's pull_request.number {number} is no "
+                               "pull-request number")  # fmt: skip
+        return None, result
+    if context.read_only_token:
+        result.warnings.append("no pull-request comment: a pull request from a fork or by Dependabot gets a "
+                               "read-only token; the job summary has the same")  # fmt: skip
+        return None, result
+    if not token or not context.repository:
+        result.warnings.append("no pull-request comment: it needs a token (github-token or GITHUB_TOKEN) and "
+                               "GITHUB_REPOSITORY")  # fmt: skip
+        return None, result
+    return number, result

@@ -7,12 +7,14 @@ a failing test often stops early, and its time says nothing of how long the test
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
 import numpy as np
+import numpy.typing as npt
 
 from provenance.errors import IntegrityError
 from provenance.ledger.chain import lines_backwards
@@ -20,6 +22,7 @@ from provenance.schemas import Result, SlowerTest, TestResult
 
 HISTORY_RUNS = 50  # the latest ledger entries a median is taken over
 MIN_RUNS = 3  # fewer recorded passing durations than this: no median, the test is not judged
+_PASS = Result.PASS.value
 
 
 @dataclass(frozen=True)
@@ -43,28 +46,41 @@ class _TimedRun(msgspec.Struct):
 def recorded_medians(path: Path, wanted: Iterable[str], runs: int = HISTORY_RUNS) -> dict[str, Median]:
     """The median passing duration of each `wanted` test over the ledger's last `runs` entries.
 
-    Read newest first, one entry at a time; a test with fewer than `MIN_RUNS` passing durations
-    there has no median.
+    Read newest first, one entry at a time, into a runs-by-tests matrix (NaN where a test did not
+    pass or did not run), whose column medians numpy takes at once; a test with fewer than
+    `MIN_RUNS` passing durations there has no median.
     """
     names = set(wanted)
-    seen: dict[str, list[float]] = {}
     if not names or not path.is_file():
         return {}
-    for count, raw in enumerate(lines_backwards(path)):
-        if count >= runs:
-            break
+    columns: dict[str, int] = {}
+    rows: list[tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]] = []
+    last: list[str] | None = None
+    where = np.empty(0, np.intp)
+    for raw in itertools.islice(lines_backwards(path), runs):
         try:
             entry = msgspec.json.decode(raw, type=_TimedRun)
         except msgspec.DecodeError:
             raise IntegrityError("an entry is not a valid ledger entry; run `provenance verify`",
                                  source=str(path)) from None  # fmt: skip
-        for test in entry.tests:
-            if test.result == Result.PASS and test.nodeid in names:
-                seen.setdefault(test.nodeid, []).append(test.duration_seconds)
+        passed = [t for t in entry.tests if t.result == _PASS]
+        ids = [t.nodeid for t in passed]
+        if ids != last:  # consecutive runs mostly pass the same tests in the same order: their columns are kept
+            where = np.fromiter((columns.setdefault(n, len(columns)) for n in ids), np.intp, len(ids))
+            last = ids
+        rows.append((where, np.fromiter((t.duration_seconds for t in passed), np.float64, len(passed))))
+    matrix = np.full((len(rows), len(columns)), np.nan)
+    for row, (where, seconds) in enumerate(rows):
+        matrix[row, where] = seconds
+    counts = np.count_nonzero(~np.isnan(matrix), axis=0)
+    enough = counts >= MIN_RUNS
+    medians = np.full(len(columns), np.nan)
+    if enough.any():
+        medians[enough] = np.nanmedian(matrix[:, enough], axis=0)
     return {
-        nodeid: Median(float(np.median(durations)), len(durations))
-        for nodeid, durations in seen.items()
-        if len(durations) >= MIN_RUNS
+        nodeid: Median(float(medians[column]), int(counts[column]))
+        for nodeid, column in columns.items()
+        if enough[column] and nodeid in names
     }
 
 
