@@ -55,6 +55,11 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _blank_allowed(schema: dict[str, Any]) -> None:
+    """The schema accepts what `validate` accepts: a blank checksum is one not recorded yet."""
+    schema["anyOf"].insert(1, {"type": "string", "pattern": r"^\s*$"})
+
+
 class DatasetContract(_Strict):
     """One dataset as the manifest declares it."""
 
@@ -62,7 +67,7 @@ class DatasetContract(_Strict):
     description: str | None = None
     path: str = Field(min_length=1)
     checksum_type: Literal["sha256"] = "sha256"
-    checksum: str | None = Field(default=None, pattern=_SHA256)
+    checksum: str | None = Field(default=None, pattern=_SHA256, json_schema_extra=_blank_allowed)
     size: int | None = Field(default=None, ge=0)
     nfiles: int | None = Field(default=None, ge=0)
     last_verified_commit: str | None = Field(default=None, pattern=_GIT_SHA)

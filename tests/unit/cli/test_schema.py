@@ -55,6 +55,16 @@ def test_the_contracts_schema_accepts_the_real_manifests(manifest: str) -> None:
     assert not validator("contracts").is_valid(misspelt)
 
 
+def test_the_contracts_schema_accepts_what_validate_does_and_no_more() -> None:
+    """A blank checksum is one not recorded yet for `validate`, and for an editor too; a short one is not."""
+    document = yaml.safe_load((ROOT / "data_contracts.yaml").read_text())
+    dataset = next(iter(document["datasets"].values()))
+    dataset["checksum"] = ""
+    assert validator("contracts").is_valid(document)
+    dataset["checksum"] = "abc123"
+    assert not validator("contracts").is_valid(document)
+
+
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The provenance file and ledger entries of two `provenance run`s over the sample project's real suite."""
