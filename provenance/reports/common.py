@@ -6,7 +6,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
+import msgspec
+
+from provenance import reading
 from provenance.errors import InputError
 from provenance.schemas import Outcome, Phase, ReportFormat, Result, TestResult
 
@@ -175,3 +179,33 @@ def make_result(
         message=_text(trim(message, MAX_MESSAGE_CHARS)) if keep_details else None,
         longrepr=_text(trim(longrepr)) if keep_details else None,
     )
+
+
+_Decoded = TypeVar("_Decoded")
+
+
+def decode_report(data: bytes, source: str, into: type[_Decoded],
+                  misshapen: Callable[[msgspec.ValidationError, str], ReportError],
+                  not_an_object: str | None = None) -> _Decoded:  # fmt: skip
+    """msgspec decodes straight into `into`, for speed; what it cannot decode, the strict reader explains.
+
+    The fast path does not look for duplicate keys (the last one counts): a strict parse of a large
+    report takes several times as long. NaN, integers beyond 64 bits, deep nesting and malformed JSON
+    go to the strict reader (`reading.loads`), which refuses duplicate keys, deep nesting and huge
+    integers. With `not_an_object`, a document that is not a JSON object is refused with that message.
+    """
+    try:
+        return msgspec.json.decode(data, type=into)
+    except msgspec.ValidationError as exc:
+        raise misshapen(exc, source) from None
+    except msgspec.DecodeError:
+        pass
+    except RecursionError:
+        raise ReportError("nested too deeply to be a test report", source=source) from None
+    loaded = reading.loads(data, source=source, error=ReportError)
+    if not_an_object is not None and not isinstance(loaded, dict):
+        raise ReportError(not_an_object, source=source)
+    try:
+        return msgspec.convert(loaded, into)
+    except msgspec.ValidationError as exc:
+        raise misshapen(exc, source) from None

@@ -24,11 +24,11 @@ from typing import get_args
 import msgspec
 from msgspec import UNSET
 
-from provenance import reading
 from provenance.reports.common import (
     ParsedReport,
     ReportError,
     crash_location,
+    decode_report,
     error_message,
     file_of_nodeid,
     make_result,
@@ -47,7 +47,7 @@ _MS = 1000.0
 
 def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
     """Read a CTRF document; one that breaks the schema is a `ReportError` naming the field."""
-    document = _decode(data, source)
+    document = decode_report(data, source, Document, schema_error, "expected a JSON object (a CTRF report)")
     results = document.results
     pytest = results.tool.name.lower() == "pytest"
     report = ParsedReport(format=ReportFormat.CTRF, tool=results.tool.name)
@@ -66,30 +66,6 @@ def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
         report.started_at = _moment(start)
     report.workers = len(workers) or None
     return report
-
-
-def _decode(data: bytes, source: str) -> Document:
-    """msgspec decodes straight into the schema's types; what it cannot decode, the strict reader explains.
-
-    As for pytest-json-report, the fast path does not look for duplicate keys (the last one counts,
-    as in the JavaScript that most CTRF tools are written in): a strict parse of a 100,000-test
-    report takes several times as long. NaN, deep nesting and malformed JSON go to the strict reader.
-    """
-    try:
-        return msgspec.json.decode(data, type=Document)
-    except msgspec.ValidationError as exc:
-        raise schema_error(exc, source) from None
-    except msgspec.DecodeError:
-        pass
-    except RecursionError:
-        raise ReportError("nested too deeply to be a test report", source=source) from None
-    loaded = reading.loads(data, source=source, error=ReportError)
-    if not isinstance(loaded, dict):
-        raise ReportError("expected a JSON object (a CTRF report)", source=source)
-    try:
-        return msgspec.convert(loaded, Document)
-    except msgspec.ValidationError as exc:
-        raise schema_error(exc, source) from None
 
 
 _WORDS = (

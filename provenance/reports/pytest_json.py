@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 import msgspec
 
-from provenance import reading
 from provenance.reports.common import (
     OUTCOME_BY_NAME,
     ParsedReport,
     ReportError,
     crash_location,
+    decode_report,
     error_message,
     file_of_nodeid,
     first_line,
@@ -68,7 +68,7 @@ class _Report(msgspec.Struct):
 
 def parse(data: bytes, source: str, locator_for: Any) -> ParsedReport:
     """Read a pytest-json-report document."""
-    document = _decode(data, source)
+    document = decode_report(data, source, _Report, _misshapen)
     locator: Locator = locator_for(document.root if isinstance(document.root, str) else None)
     report = ParsedReport(format=ReportFormat.PYTEST_JSON)
     report.exit_status = document.exitcode
@@ -80,25 +80,6 @@ def parse(data: bytes, source: str, locator_for: Any) -> ParsedReport:
     for index, test in enumerate(document.tests):
         report.tests.extend(_test(test, index, source, locator))
     return report
-
-
-def _decode(data: bytes, source: str) -> _Report:
-    """msgspec for speed; what it refuses (NaN, integers beyond 64 bits) the standard parser may still read."""
-    try:
-        return msgspec.json.decode(data, type=_Report)
-    except msgspec.ValidationError as exc:
-        raise _misshapen(exc, source) from None
-    except msgspec.DecodeError:
-        pass
-    except RecursionError:
-        raise ReportError("nested too deeply to be a test report", source=source) from None
-    loaded = reading.loads(
-        data, source=source, error=ReportError
-    )  # duplicate keys, deep nesting, huge integers refused
-    try:
-        return msgspec.convert(loaded, _Report)
-    except msgspec.ValidationError as exc:
-        raise _misshapen(exc, source) from None
 
 
 def _misshapen(exc: msgspec.ValidationError, source: str) -> ReportError:
