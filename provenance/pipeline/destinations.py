@@ -67,13 +67,19 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     if evidence_dir.exists() and not evidence_dir.is_dir():
         raise InputError("expected a directory, found a file", source=settings.evidence_dir, field="evidence-dir")
     files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
-    badge = writable_path(workspace, settings.badge_path, "badge-path") if settings.badge_path else None
-    if badge is not None and badge.is_dir():
-        raise InputError("expected a file, found a directory", source=settings.badge_path, field="badge-path")
-    ctrf = writable_path(workspace, settings.ctrf_out, "ctrf-out") if settings.ctrf_out else None
-    if ctrf is not None and ctrf.is_dir():
-        raise InputError("expected a file, found a directory", source=settings.ctrf_out, field="ctrf-out")
+    badge = _optional_file(workspace, settings.badge_path, "badge-path")
+    ctrf = _optional_file(workspace, settings.ctrf_out, "ctrf-out")
     return Destinations(evidence, files, ledger, audit, badge, export_destination(settings), ctrf)
+
+
+def _optional_file(workspace: Path, relative: str | None, setting: str) -> Path | None:
+    """A file a setting asks for (none when unset), resolved for writing; a directory there is exit 2."""
+    if not relative:
+        return None
+    path = writable_path(workspace, relative, setting)
+    if path.is_dir():
+        raise InputError("expected a file, found a directory", source=relative, field=setting)
+    return path
 
 
 # The run's rows go here, inside the evidence directory, so one upload carries both.
