@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from provenance.reports.common import file_of_nodeid
 from provenance.site.history import Catalog, Columns
 
 STRIP_LENGTH = 30
@@ -91,7 +92,7 @@ class Strips:
         recent = [self._recent(row) for row in range(count)]
         return {
             "name": names,
-            "file": [file_of(name) for name in names],
+            "file": [file_of_nodeid(name) for name in names],
             "strip": [codes for codes, _ in recent],
             "durations": [seconds for _, seconds in recent],
             "runs": self.runs[:count].tolist(),
@@ -117,8 +118,3 @@ class Strips:
              "first_flip": int(self.first_flip[row]), "last_flip": int(self.last_flip[row])}
             for row in found[:FLAKY_LISTED]
         ]  # fmt: skip
-
-
-def file_of(nodeid: str) -> str:
-    """The file part of a pytest node id (what precedes the first `::`), or the id itself."""
-    return nodeid.split("::", 1)[0]
