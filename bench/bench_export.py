@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from provenance.export.columns import PARTITIONS, rows_sql
-from provenance.export.engine import connect, empty_rows, literal
-from provenance.export.entries import verified_batches
+from provenance.export.engine import connect, empty_rows, literal, staged
+from provenance.export.entries import staged_batches
 from provenance.ledger.canonical import ZERO_HASH, canonical, hash_member, hash_without
 
 START = datetime(2025, 6, 1, tzinfo=UTC)
@@ -111,10 +111,9 @@ def copy_floor(ledger: Path, out: Path, repeats: int) -> tuple[float, int]:
     """DuckDB's COPY of the same rows, already in an in-memory table, with the export's options."""
     connection = connect()
     connection.execute(f"CREATE TABLE rows AS SELECT * FROM ({empty_rows()})")
-    for batch in verified_batches(ledger):
-        connection.register("entry_batch", batch.arrays())
-        connection.execute(f"INSERT INTO rows {rows_sql('entry_batch')}")
-        connection.unregister("entry_batch")
+    with tempfile.TemporaryDirectory() as staging:
+        for batch in staged_batches(ledger, Path(staging)):
+            connection.execute(f"INSERT INTO rows {rows_sql(staged(batch))}")
     count = connection.execute("SELECT count(*) FROM rows").fetchone()
     options = (f"FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(PARTITIONS)}), "
                "WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true")  # fmt: skip

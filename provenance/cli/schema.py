@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from argparse import Namespace
 from collections.abc import Mapping
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from provenance.cli.common import Commands
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 # The record, the model that defines it, and what it is, in the order `--help` lists them.
 RECORDS = {

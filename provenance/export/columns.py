@@ -46,15 +46,23 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 
 PARTITIONS = ("repository", "date")
 
-# One entry per row, as `entries.EntryBatch` hands them to DuckDB; tests and lists as JSON text. A
-# test's `outcome` is there only where the run's provenance file gave it (else null).
-_TESTS_TYPE = (
-    '[{"nodeid": "VARCHAR", "result": "VARCHAR", "duration_seconds": "DOUBLE", "p_fail": "DOUBLE", '
-    '"outcome": "VARCHAR"}]'
+# A staged entry (`entries.staged_line`) as DuckDB's JSON reader types it: keys not named here are
+# not read, and a value of another type fails the read.
+_TEST = "STRUCT(nodeid VARCHAR, result VARCHAR, duration_seconds DOUBLE, p_fail DOUBLE)"
+_ENTRY = (
+    "STRUCT(seq BIGINT, entry_hash VARCHAR, recorded_at VARCHAR, run_id VARCHAR, run_attempt INTEGER, "
+    '"repository" VARCHAR, "commit" VARCHAR, branch VARCHAR, conclusion VARCHAR, walltime_seconds DOUBLE, '
+    f"tests {_TEST}[], provenance_sha256 VARCHAR, dataset_id VARCHAR[], dataset_checksum VARCHAR[], "
+    "model_hash VARCHAR, model_version VARCHAR, supersedes BIGINT)"
 )
+STAGED = {
+    "ledger_id": "VARCHAR", "workflow": "VARCHAR", "run_url": "VARCHAR", "repository_url": "VARCHAR",
+    "outcomes": "VARCHAR[]", "entry": _ENTRY,
+}  # fmt: skip
 
-# What is the same for every test of a run is computed once per entry, before the tests are unnested.
-ROWS_SQL = f"""
+# What is the same for every test of a run is computed once per entry, before the tests are unnested;
+# a test's pytest outcome is the item at its position in `outcomes` (null where there is none).
+ROWS_SQL = """
 SELECT
     workflow AS "cicd.pipeline.name",
     run_id AS "cicd.pipeline.run.id",
@@ -65,46 +73,39 @@ SELECT
     test.nodeid AS "test.case.name",
     CASE test.result WHEN 'pass' THEN 'pass' WHEN 'skip' THEN 'skip' ELSE 'fail' END AS "test.case.result.status",
     test.result AS "provenance.test.result",
-    test.outcome AS "provenance.test.outcome",
+    outcome AS "provenance.test.outcome",
     test.duration_seconds AS "provenance.test.duration_seconds",
     test.p_fail AS "provenance.test.p_fail",
-    attempt AS "provenance.run.attempt",
+    run_attempt AS "provenance.run.attempt",
     recorded AS "provenance.run.recorded_at",
     branch AS "provenance.run.branch",
     conclusion AS "provenance.run.conclusion",
-    walltime AS "provenance.run.walltime_seconds",
-    corrects AS "provenance.run.supersedes",
+    walltime_seconds AS "provenance.run.walltime_seconds",
+    supersedes AS "provenance.run.supersedes",
     provenance_sha256 AS "provenance.run.provenance_sha256",
-    datasets AS "provenance.dataset.ids",
-    checksums AS "provenance.dataset.checksums",
+    dataset_id AS "provenance.dataset.ids",
+    dataset_checksum AS "provenance.dataset.checksums",
     model_hash AS "provenance.model.hash",
     model_version AS "provenance.model.version",
     ledger_id AS "provenance.ledger.id",
-    leaf AS "provenance.ledger.seq",
+    seq AS "provenance.ledger.seq",
     entry_hash AS "provenance.ledger.entry_hash",
-    repository,
-    date
+    "repository",
+    CAST(timezone('UTC', recorded) AS DATE) AS date
 FROM (
-    SELECT *,
-        CAST(run_attempt AS INTEGER) AS attempt,
-        CAST(recorded_at AS TIMESTAMP WITH TIME ZONE) AS recorded,
-        CAST(walltime_seconds AS DOUBLE) AS walltime,
-        CAST(supersedes AS BIGINT) AS corrects,
-        CAST(seq AS BIGINT) AS leaf,
-        from_json(dataset_ids, '["VARCHAR"]') AS datasets,
-        from_json(dataset_checksums, '["VARCHAR"]') AS checksums,
-        CAST(timezone('UTC', CAST(recorded_at AS TIMESTAMP WITH TIME ZONE)) AS DATE) AS date,
-        unnest(from_json(tests, '{_TESTS_TYPE}')) AS test
-    FROM {{source}}
+    SELECT ledger_id, workflow, run_url, repository_url,
+        entry.seq, entry.entry_hash, entry.run_id, entry.run_attempt, entry."repository", entry."commit",
+        entry.branch, entry.conclusion, entry.walltime_seconds, entry.provenance_sha256, entry.dataset_id,
+        entry.dataset_checksum, entry.model_hash, entry.model_version, entry.supersedes,
+        CAST(entry.recorded_at AS TIMESTAMP WITH TIME ZONE) AS recorded,
+        unnest(entry.tests) AS test,
+        unnest(outcomes) AS outcome
+    FROM {source}
 )
 """
 
 
 def rows_sql(source: str) -> str:
-    """The SELECT that makes the exported rows from a relation of entries named `source`, each column typed.
-
-    A column that is null in every entry of a batch (no provenance file at hand) would otherwise
-    have no type, and its files another schema than the rest.
-    """
+    """The SELECT that makes the exported rows from a relation of staged entries named `source`, each column typed."""
     typed = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind, _ in COLUMNS)
     return f"SELECT {typed} FROM ({ROWS_SQL.replace('{source}', source)})"

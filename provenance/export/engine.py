@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +19,8 @@ from typing import Any
 import duckdb
 
 from provenance.errors import InputError, one_line
-from provenance.export.columns import COLUMNS, rows_sql
-from provenance.export.entries import verified_batches
+from provenance.export.columns import COLUMNS, STAGED, rows_sql
+from provenance.export.entries import StagedBatch, staged_batches
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -70,12 +71,36 @@ def parquet_files(directory: Path) -> list[Path]:
 def load_ledgers(connection: duckdb.DuckDBPyConnection, ledgers: Sequence[Path], workspace: Path | None) -> str:
     """Read each ledger (verified) into a table of rows; the name of a relation of them all."""
     connection.execute(f"CREATE TEMP TABLE ledger_rows AS SELECT * FROM ({empty_rows()})")
-    for ledger in ledgers:
-        for batch in verified_batches(ledger, workspace=workspace):
-            connection.register("entry_batch", batch.arrays())
-            connection.execute(f"INSERT INTO ledger_rows {rows_sql('entry_batch')}")
-            connection.unregister("entry_batch")
+    with tempfile.TemporaryDirectory(prefix="provenance-query-") as staging:
+        for ledger in ledgers:
+            for batch in staged_batches(ledger, Path(staging), workspace=workspace):
+                read_staged(connection, batch, ledger, f"INSERT INTO ledger_rows {rows_sql(staged(batch))}")
     return "ledger_rows"
+
+
+def staged(batch: StagedBatch) -> str:
+    """DuckDB's JSON reader over a staged batch, every key it reads typed."""
+    columns = "{" + ", ".join(f"{literal(key)}: {literal(kind)}" for key, kind in STAGED.items()) + "}"
+    return (f"read_json({literal(str(batch.path))}, format = 'newline_delimited', columns = {columns}, "
+            f"maximum_object_size = {batch.longest_line + 1})")  # fmt: skip
+
+
+def read_staged(connection: duckdb.DuckDBPyConnection, batch: StagedBatch, ledger: Path, sql: str) -> int:
+    """Run `sql`, which reads `batch`; a value of the wrong type in an entry is bad input naming the ledger.
+
+    The entries' own fields were checked when they were staged; what DuckDB still parses are the
+    tests, so a failure here is a test of some entry in the batch. Returns the count the statement
+    reports (the rows a COPY wrote), or 0.
+    """
+    try:
+        done = connection.execute(sql).fetchone()
+    except duckdb.Error as exc:
+        raise InputError(
+            f"entries {batch.first_seq}-{batch.last_seq}: a test is not as a ledger records it "
+            f"({one_line(' '.join(str(exc).split()), 300)})",
+            source=str(ledger),
+        ) from None
+    return int(done[0]) if done and isinstance(done[0], int) else 0
 
 
 def empty_rows() -> str:

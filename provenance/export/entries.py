@@ -1,11 +1,12 @@
-"""A verified ledger's entries in batches, as columns DuckDB reads without a copy of each test in Python.
+"""A verified ledger's entries, staged in batches as files DuckDB reads in parallel.
 
 Every line is checked as `run` checks the ledger it extends (`ledger.links`: each entry's hash over
-its bytes, its link and seq) in the same pass that reads it, so what is exported is exactly what
-was verified. The tests of an entry, most of its bytes, are handed to DuckDB as the JSON text the
-ledger holds; DuckDB parses them. Where the run's provenance file is at hand and matches the
-digest the ledger holds, the workflow's name, the run's page and each test's pytest outcome are
-taken from it.
+its bytes, its link and seq) in the same pass that reads it, and the verified bytes are what is
+staged: DuckDB never reads the ledger itself, which may grow or change after the check. Each staged
+line wraps the entry as the ledger holds it, unparsed (its tests, most of its bytes, are parsed by
+DuckDB's JSON reader on every core), with what the export adds: the ledger's id and, where the
+run's provenance file is at hand and matches the digest the ledger holds, the workflow's name, the
+run's page and each test's pytest outcome.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
 import msgspec
-import numpy as np
 import orjson
 
 from provenance.errors import InputError
@@ -31,7 +31,7 @@ BATCH_BYTES = 128 * 1024 * 1024
 
 
 class _Entry(msgspec.Struct):
-    """The fields of a ledger entry the export reads; the tests are kept as the JSON text they are."""
+    """The fields of a ledger entry the export reads, checked for their types; the tests are left unparsed."""
 
     seq: int
     entry_hash: str
@@ -55,30 +55,18 @@ class _Entry(msgspec.Struct):
 
 _DECODER = msgspec.json.Decoder(_Entry)
 
-# The columns of a batch, in the order DuckDB is handed them (see columns.ROWS_SQL).
-FIELDS = (
-    "seq", "entry_hash", "ledger_id", "recorded_at", "run_id", "run_attempt", "repository", "commit", "branch",
-    "conclusion", "walltime_seconds", "tests", "provenance_sha256", "dataset_ids", "dataset_checksums",
-    "model_hash", "model_version", "supersedes", "workflow", "run_url", "repository_url",
-)  # fmt: skip
 
+@dataclass(frozen=True)
+class StagedBatch:
+    """Verified entries of one ledger, staged in `path` (one JSON object per line, see `staged_line`)."""
 
-@dataclass
-class EntryBatch:
-    """Entries as columns: one list per field of `FIELDS`, one item per entry."""
-
-    values: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in FIELDS})
-    ledger_id: str = ""  # the ledger's first entry hash
-    size: int = 0  # bytes of ledger lines
-    first_seq: int = 0
-    last_seq: int = -1
-
-    def __len__(self) -> int:
-        return len(self.values["seq"])
-
-    def arrays(self) -> dict[str, np.ndarray[Any, Any]]:
-        """The columns as numpy arrays, which DuckDB scans in place."""
-        return {name: np.array(items, dtype=object) for name, items in self.values.items()}
+    path: Path
+    ledger_id: str  # the ledger's first entry hash
+    first_seq: int
+    last_seq: int
+    last_hash: str
+    entries: int
+    longest_line: int  # bytes: what DuckDB's reader must accept as one object
 
 
 @dataclass(frozen=True)
@@ -88,48 +76,107 @@ class RunDetails:
     workflow: str | None
     run_url: str | None
     repository_url: str | None
-    tests: str | None  # the entry's tests as JSON, each with its pytest `outcome`
+    outcomes: list[str | None] | None  # each test's pytest outcome, in the order of the entry's tests
 
 
 NO_DETAILS = RunDetails(None, None, None, None)
 
 
-def verified_batches(path: Path, exported: Mapping[str, tuple[int, str]] | None = None, *,
-                     workspace: Path | None = None) -> Iterator[EntryBatch]:  # fmt: skip
-    """The ledger's entries not yet exported, in batches, each line checked before it is read.
+def staged_batches(path: Path, staging: Path, exported: Mapping[str, tuple[int, str]] | None = None, *,
+                   workspace: Path | None = None, since: int | None = None) -> Iterator[StagedBatch]:  # fmt: skip
+    """The ledger's entries not yet exported, verified and staged in files under `staging`, in batches.
 
     `exported` maps a ledger (named by its first entry's hash) to the last entry exported from it
-    (its seq and hash): only the entries after it are read, and it must still be in the ledger as
-    it was; a ledger rewritten or cut below that point is refused. A line that does not verify is
+    (its seq and hash): only the entries after it are staged, and it must still be in the ledger as
+    it was; a ledger rewritten or cut below that point is refused. With `since`, the entries before
+    that seq are verified but not staged, whatever `exported` says. A line that does not verify is
     bad input naming the ledger and the line. With `workspace`, provenance files are looked for
-    there (the path each entry records is relative to it).
+    there (the path each entry records is relative to it). Each batch's file is removed once the
+    next batch is asked for.
     """
-    batch = EntryBatch()
+    writer = _Writer(staging)
     head: tuple[int, str] | None = None
-    count = 0
+    count, ledger_id = 0, ""
     try:
         for seq, digest, raw in linked_lines(path):
             count = seq + 1
             if seq == 0:
-                head = (exported or {}).get(digest)
-                batch = EntryBatch(ledger_id=digest, first_seq=0 if head is None else head[0] + 1)
+                ledger_id = digest
+                head = None if since is not None else (exported or {}).get(digest)
             if head is not None and seq <= head[0]:
                 if seq == head[0] and digest != head[1]:
                     raise _rewritten(path, seq)
                 continue
-            _add(batch, _decode(raw, path, seq), workspace)
-            batch.size += len(raw)
-            batch.last_seq = seq
-            if batch.size >= BATCH_BYTES:
-                yield batch
-                batch = EntryBatch(ledger_id=batch.ledger_id, first_seq=seq + 1)
+            if since is not None and seq < since:
+                continue
+            entry = _decode(raw, path, seq)
+            details = NO_DETAILS if workspace is None else run_details(workspace, entry)
+            writer.add(staged_line(ledger_id, details, raw), seq, digest)
+            if writer.size >= BATCH_BYTES:
+                yield from writer.flush(ledger_id)
     except BrokenLink as broken:
+        writer.close()
         raise InputError(f"line {broken.line}: {broken.problem}; nothing exported from a ledger that does not "
                          "verify (run `provenance verify`)", source=str(path)) from None  # fmt: skip
+    except BaseException:
+        writer.close()
+        raise
     if head is not None and count <= head[0]:
         raise _rewritten(path, head[0])
-    if len(batch):
-        yield batch
+    yield from writer.flush(ledger_id)
+
+
+class _Writer:
+    """The staging file being filled, and what it holds so far."""
+
+    def __init__(self, staging: Path) -> None:
+        self.staging, self.batches = staging, 0
+        self.out: BinaryIO | None = None
+        self.size = self.entries = self.longest = 0
+        self.first_seq, self.last_seq, self.last_hash = 0, -1, ""
+
+    @property
+    def path(self) -> Path:
+        return self.staging / f"batch-{self.batches}.jsonl"
+
+    def add(self, line: bytes, seq: int, digest: str) -> None:
+        if self.out is None:
+            self.out = self.path.open("xb")
+            self.size = self.entries = self.longest = 0
+            self.first_seq = seq
+        self.out.write(line)
+        self.size += len(line)
+        self.entries += 1
+        self.longest = max(self.longest, len(line))
+        self.last_seq, self.last_hash = seq, digest
+
+    def flush(self, ledger_id: str) -> Iterator[StagedBatch]:
+        """The batch so far, if any; its file is removed when the caller asks for more."""
+        if self.out is None:
+            return
+        self.out.close()
+        self.out = None
+        batch = StagedBatch(self.path, ledger_id, self.first_seq, self.last_seq, self.last_hash, self.entries,
+                            self.longest)  # fmt: skip
+        self.batches += 1
+        try:
+            yield batch
+        finally:
+            batch.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """Remove a batch not handed out (the ledger failed its check part-way)."""
+        if self.out is not None:
+            self.out.close()
+            self.out = None
+            self.path.unlink(missing_ok=True)
+
+
+def staged_line(ledger_id: str, details: RunDetails, raw: bytes) -> bytes:
+    """One staged line: the export's own fields, then the entry as the ledger holds it under `entry`."""
+    own = orjson.dumps({"ledger_id": ledger_id, "workflow": details.workflow, "run_url": details.run_url,
+                        "repository_url": details.repository_url, "outcomes": details.outcomes})  # fmt: skip
+    return own[:-1] + b',"entry":' + raw.rstrip(b"\r\n") + b"}\n"
 
 
 def _rewritten(path: Path, seq: int) -> InputError:
@@ -145,20 +192,6 @@ def _decode(raw: bytes, path: Path, seq: int) -> _Entry:
         return _DECODER.decode(raw)
     except msgspec.DecodeError as exc:
         raise InputError(f"entry {seq} is not a ledger entry ({exc})", source=str(path)) from None
-
-
-def _add(batch: EntryBatch, entry: _Entry, workspace: Path | None) -> None:
-    details = NO_DETAILS if workspace is None else run_details(workspace, entry)
-    tests = details.tests or bytes(entry.tests).decode()
-    row = (
-        entry.seq, entry.entry_hash, batch.ledger_id, entry.recorded_at, entry.run_id, entry.run_attempt,
-        entry.repository, entry.commit, entry.branch, entry.conclusion, entry.walltime_seconds, tests,
-        entry.provenance_sha256, orjson.dumps(entry.dataset_id).decode(), orjson.dumps(entry.dataset_checksum).decode(),
-        entry.model_hash, entry.model_version, entry.supersedes, details.workflow, details.run_url,
-        details.repository_url,
-    )  # fmt: skip
-    for name, value in zip(FIELDS, row, strict=True):
-        batch.values[name].append(value)
 
 
 def run_details(workspace: Path, entry: _Entry) -> RunDetails:
@@ -178,12 +211,15 @@ def run_details(workspace: Path, entry: _Entry) -> RunDetails:
     try:
         run = orjson.loads(data)["run"]
         outcomes = {str(test["nodeid"]): str(test["outcome"]) for test in run["tests"]}
-        workflow, run_url = run.get("workflow"), run.get("run_url")
-        listed = orjson.loads(bytes(entry.tests))
+        workflow, run_url = _text(run.get("workflow")), _text(run.get("run_url"))
+        listed = [outcomes.get(str(test["nodeid"])) for test in orjson.loads(bytes(entry.tests))]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         return NO_DETAILS
-    tests = [{**test, "outcome": outcomes.get(test["nodeid"])} for test in listed]
-    return RunDetails(workflow, run_url, repository_url(run_url, entry.repository), orjson.dumps(tests).decode())
+    return RunDetails(workflow, run_url, repository_url(run_url, entry.repository), listed)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def repository_url(run_url: str | None, repository: str | None) -> str | None:

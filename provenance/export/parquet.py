@@ -26,8 +26,8 @@ import duckdb
 
 from provenance.errors import InputError
 from provenance.export.columns import PARTITIONS, rows_sql
-from provenance.export.engine import connect, literal
-from provenance.export.entries import EntryBatch, verified_batches
+from provenance.export.engine import connect, literal, read_staged, staged
+from provenance.export.entries import StagedBatch, staged_batches
 from provenance.export.state import Exported, load_state, save_state, stamp
 from provenance.workspace import fsync_dir, writable_path
 
@@ -89,51 +89,33 @@ def _write_ledger(ledger: Path, temp: Path, state: dict[str, Exported], now: dat
                   workspace: Path | None, since: int | None) -> LedgerExport:  # fmt: skip
     """Verify one ledger and write its new rows under `temp`; record its new head in `state`."""
     exported = {key: item.head for key, item in state.items()}
-    if since is not None:
-        exported = {}
+    staging = temp / ".staging"
+    staging.mkdir(exist_ok=True)
     connection = connect()
     entries, rows, first, last, ledger_id = 0, 0, None, None, ""
     try:
-        for batch in verified_batches(ledger, exported, workspace=workspace):
+        for batch in staged_batches(ledger, staging, exported, workspace=workspace, since=since):
             ledger_id = batch.ledger_id
-            batch = _from(batch, since)
-            if not len(batch):
-                continue
-            rows += _copy(connection, batch, temp)
-            entries += len(batch)
+            rows += _copy(connection, batch, ledger, temp)
+            entries += batch.entries
             first = batch.first_seq if first is None else first
             last = batch.last_seq
-            state[ledger_id] = Exported(last, batch.values["entry_hash"][-1], ledger.name, stamp(now))
+            state[ledger_id] = Exported(last, batch.last_hash, ledger.name, stamp(now))
     finally:
         connection.close()
     return LedgerExport(str(ledger), ledger_id, entries, first, last, rows)
 
 
-def _from(batch: EntryBatch, since: int | None) -> EntryBatch:
-    """The batch without the entries before seq `since`."""
-    if since is None or batch.first_seq >= since:
-        return batch
-    keep = [index for index, seq in enumerate(batch.values["seq"]) if seq >= since]
-    kept = EntryBatch(ledger_id=batch.ledger_id, first_seq=since, last_seq=batch.last_seq)
-    kept.values = {name: [items[i] for i in keep] for name, items in batch.values.items()}
-    return kept
-
-
-def _copy(connection: duckdb.DuckDBPyConnection, batch: EntryBatch, temp: Path) -> int:
+def _copy(connection: duckdb.DuckDBPyConnection, batch: StagedBatch, ledger: Path, temp: Path) -> int:
     """Write one batch's rows as Parquet under `temp`, partitioned; the number of rows."""
-    connection.register("entry_batch", batch.arrays())
     pattern = f"{batch.ledger_id[:16]}-{batch.first_seq:012d}-{{i}}"
     # The partition columns stay in the files too: each file is whole without its path (for other loaders).
     options = ", ".join((
         "FORMAT parquet", "COMPRESSION zstd", f"PARTITION_BY ({', '.join(PARTITIONS)})", "WRITE_PARTITION_COLUMNS true",
         f"FILENAME_PATTERN {literal(pattern)}", "OVERWRITE_OR_IGNORE true",
     ))  # fmt: skip
-    try:
-        copied = connection.execute(f"COPY ({rows_sql('entry_batch')}) TO {literal(str(temp))} ({options})")
-        written = copied.fetchone()
-    finally:
-        connection.unregister("entry_batch")
-    return int(written[0]) if written else 0
+    copy = f"COPY ({rows_sql(staged(batch))}) TO {literal(str(temp))} ({options})"
+    return read_staged(connection, batch, ledger, copy)
 
 
 def _move_into_place(temp: Path, directory: Path, done: list[LedgerExport]) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from provenance.cli import main
+from provenance.ledger.canonical import ZERO_HASH, canonical, hash_member, hash_without
 from provenance.ledger.chain import open_for_append
 from tests.support.entries import entry_fields
 
@@ -80,6 +81,40 @@ def test_nothing_is_written_unless_every_ledger_verifies(here: Path, capsys: pyt
     assert main(["export", str(good), str(bad), "--to", "out"]) == 2
     assert "bad.jsonl: line 3" in one_error(capsys)
     assert snapshot(here / "out") == {}
+
+
+def forge(ledger: Path, tests: Any) -> None:
+    """Append an entry with these `tests`, its hash and link recomputed as a forger would: the chain holds."""
+    last = json.loads(ledger.read_bytes().splitlines()[-1])
+    fields = last | {"seq": last["seq"] + 1, "prev": last["entry_hash"], "entry_hash": ZERO_HASH, "tests": tests}
+    template = canonical(fields)
+    zero = hash_member(ZERO_HASH)
+    digest, at = hash_without(template, zero)
+    with ledger.open("ab") as out:
+        out.write(template[:at] + hash_member(digest) + template[at + len(zero) :] + b"\n")
+
+
+@pytest.mark.parametrize(
+    "tests",
+    [
+        [{"nodeid": "tests/test_a.py::test_ok", "result": "pass", "duration_seconds": "slow", "p_fail": 0.1}],
+        {"nodeid": "tests/test_a.py::test_ok"},
+        "tests",
+    ],
+)
+def test_an_entry_whose_tests_are_not_tests_is_one_line_and_nothing_changes(
+    here: Path, capsys: pytest.CaptureFixture[str], tests: Any
+) -> None:
+    ledger = ledger_of(here / "a.jsonl", 3)
+    assert main(["export", str(ledger), "--to", "out"]) == 0
+    before = snapshot(here / "out")
+    forge(ledger, tests)
+    capsys.readouterr()
+    assert main(["export", str(ledger), "--to", "out"]) == 2
+    assert "a.jsonl: entries 3-3: a test is not as a ledger records it" in one_error(capsys)
+    assert snapshot(here / "out") == before
+    assert main(["query", "SELECT count(*) FROM results", "--ledger", str(ledger)]) == 2
+    assert "a test is not as a ledger records it" in one_error(capsys)
 
 
 def test_a_ledger_cut_below_what_was_exported_is_refused(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
