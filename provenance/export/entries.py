@@ -22,7 +22,7 @@ import msgspec
 import orjson
 
 from provenance.errors import InputError
-from provenance.ledger.links import BrokenLink, linked_lines
+from provenance.ledger.links import BrokenLink, first_entry_hash, linked_lines
 from provenance.reading import read_input
 from provenance.workspace import resolve_inside
 
@@ -83,13 +83,12 @@ NO_DETAILS = RunDetails(None, None, None, None)
 
 
 def staged_batches(path: Path, staging: Path, exported: Mapping[str, tuple[int, str]] | None = None, *,
-                   workspace: Path | None = None, since: int | None = None) -> Iterator[StagedBatch]:  # fmt: skip
+                   workspace: Path | None = None) -> Iterator[StagedBatch]:  # fmt: skip
     """The ledger's entries not yet exported, verified and staged in files under `staging`, in batches.
 
     `exported` maps a ledger (named by its first entry's hash) to the last entry exported from it
     (its seq and hash): only the entries after it are staged, and it must still be in the ledger as
-    it was; a ledger rewritten or cut below that point is refused. With `since`, the entries before
-    that seq are verified but not staged, whatever `exported` says. A line that does not verify is
+    it was; a ledger rewritten or cut below that point is refused. A line that does not verify is
     bad input naming the ledger and the line. With `workspace`, provenance files are looked for
     there (the path each entry records is relative to it). Each batch's file is removed once the
     next batch is asked for.
@@ -102,14 +101,12 @@ def staged_batches(path: Path, staging: Path, exported: Mapping[str, tuple[int, 
             count = seq + 1
             if seq == 0:
                 ledger_id = digest
-                head = None if since is not None else (exported or {}).get(digest)
+                head = (exported or {}).get(digest)
             if head is not None and seq <= head[0]:
                 if seq == head[0] and digest != head[1]:
                     raise _rewritten(path, seq)
                 continue
-            if since is not None and seq < since:
-                continue
-            entry = _decode(raw, path, seq)
+            entry = _decode(raw, path, f"entry {seq}")
             details = NO_DETAILS if workspace is None else run_details(workspace, entry)
             writer.add(staged_line(ledger_id, details, raw), seq, digest)
             if writer.size >= BATCH_BYTES:
@@ -123,6 +120,20 @@ def staged_batches(path: Path, staging: Path, exported: Mapping[str, tuple[int, 
         raise
     if head is not None and count <= head[0]:
         raise _rewritten(path, head[0])
+    yield from writer.flush(ledger_id)
+
+
+def appended_batch(ledger: Path, line: bytes, staging: Path, workspace: Path | None) -> Iterator[StagedBatch]:
+    """The entry a run has just appended, staged alone from the line it wrote.
+
+    The run checked every hash and link of the ledger under its lock before appending, and wrote
+    this line itself: the ledger is not read again but for its first line, whose hash names it.
+    """
+    entry = _decode(line, ledger, "the entry appended")
+    ledger_id = entry.entry_hash if entry.seq == 0 else first_entry_hash(ledger) or ""
+    writer = _Writer(staging)
+    writer.add(staged_line(ledger_id, run_details(workspace, entry) if workspace else NO_DETAILS, line),
+               entry.seq, entry.entry_hash)  # fmt: skip
     yield from writer.flush(ledger_id)
 
 
@@ -187,11 +198,11 @@ def _rewritten(path: Path, seq: int) -> InputError:
     )
 
 
-def _decode(raw: bytes, path: Path, seq: int) -> _Entry:
+def _decode(raw: bytes, path: Path, what: str) -> _Entry:
     try:
         return _DECODER.decode(raw)
     except msgspec.DecodeError as exc:
-        raise InputError(f"entry {seq} is not a ledger entry ({exc})", source=str(path)) from None
+        raise InputError(f"{what} is not a ledger entry ({exc})", source=str(path)) from None
 
 
 def run_details(workspace: Path, entry: _Entry) -> RunDetails:

@@ -27,7 +27,7 @@ import duckdb
 from provenance.errors import InputError
 from provenance.export.columns import PARTITIONS, rows_sql
 from provenance.export.engine import connect, literal, read_staged, staged
-from provenance.export.entries import StagedBatch, staged_batches
+from provenance.export.entries import StagedBatch, appended_batch, staged_batches
 from provenance.export.state import Exported, load_state, save_state, stamp
 from provenance.workspace import fsync_dir, writable_path
 
@@ -64,12 +64,12 @@ class ExportResult:
 
 
 def export(ledgers: Sequence[Path], directory: Path, now: datetime, workspace: Path | None = None,
-           since: int | None = None) -> ExportResult:  # fmt: skip
+           appended: bytes | None = None) -> ExportResult:  # fmt: skip
     """Export the entries of `ledgers` that `directory` does not hold yet.
 
-    `directory` must already be resolved for writing (no link on the way). With `since`, only the
-    entries from that seq on are exported (the action's run exports its own entry), whatever the
-    directory held. Provenance files are looked for under `workspace`.
+    `directory` must already be resolved for writing (no link on the way). With `appended`, the line
+    a run has just appended to the one ledger, only that entry is exported, whatever the directory
+    held (the action's run exports its own entry). Provenance files are looked for under `workspace`.
     """
     directory.mkdir(parents=True, exist_ok=True)
     with _locked(directory):
@@ -77,7 +77,7 @@ def export(ledgers: Sequence[Path], directory: Path, now: datetime, workspace: P
         state = load_state(directory)
         temp = Path(tempfile.mkdtemp(prefix=_TEMP_PREFIX, dir=directory))
         try:
-            done = [_write_ledger(ledger, temp, state, now, workspace, since) for ledger in ledgers]
+            done = [_write_ledger(ledger, temp, state, now, workspace, appended) for ledger in ledgers]
             files = _move_into_place(temp, directory, done)
             save_state(directory, state)
         finally:
@@ -86,7 +86,7 @@ def export(ledgers: Sequence[Path], directory: Path, now: datetime, workspace: P
 
 
 def _write_ledger(ledger: Path, temp: Path, state: dict[str, Exported], now: datetime,
-                  workspace: Path | None, since: int | None) -> LedgerExport:  # fmt: skip
+                  workspace: Path | None, appended: bytes | None) -> LedgerExport:  # fmt: skip
     """Verify one ledger and write its new rows under `temp`; record its new head in `state`."""
     exported = {key: item.head for key, item in state.items()}
     staging = temp / ".staging"
@@ -94,7 +94,9 @@ def _write_ledger(ledger: Path, temp: Path, state: dict[str, Exported], now: dat
     connection = connect()
     entries, rows, first, last, ledger_id = 0, 0, None, None, ""
     try:
-        for batch in staged_batches(ledger, staging, exported, workspace=workspace, since=since):
+        batches = (staged_batches(ledger, staging, exported, workspace=workspace) if appended is None
+                   else appended_batch(ledger, appended, staging, workspace))  # fmt: skip
+        for batch in batches:
             ledger_id = batch.ledger_id
             rows += _copy(connection, batch, ledger, temp)
             entries += batch.entries

@@ -52,6 +52,7 @@ class Appender:
         self.quarantined = quarantined
         self._fd = fd
         self._frontier: Frontier | None = None
+        self.last_line = b""  # the line the last append wrote, newline included
 
     @property
     def frontier(self) -> Frontier:
@@ -107,6 +108,7 @@ class Appender:
         while written < len(line):
             written += os.write(self._fd, line[written:])
         os.fsync(self._fd)
+        self.last_line = line
         frontier.append(bytes.fromhex(entry.entry_hash))
         self.head = Head(next_seq=entry.seq + 1, prev=entry.entry_hash)
         return entry

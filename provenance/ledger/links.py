@@ -57,6 +57,14 @@ def linked_lines(path: Path) -> Iterator[tuple[int, str, bytes]]:
         prev, count = claimed, count + 1
 
 
+def first_entry_hash(path: Path) -> str | None:
+    """The hash on the ledger's first line, which names the ledger (None for an empty one); not checked here."""
+    for raw in input_lines(path):
+        found = _HASH.search(raw)
+        return found.group(1).decode() if found else None
+    return None
+
+
 def check_links(path: Path, *checkpoints: dict[str, Any]) -> Verification:
     """Every entry's hash over its bytes, its `prev` and `seq`, and each checkpoint's head at its size.
 

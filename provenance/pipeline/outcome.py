@@ -26,6 +26,7 @@ class RunOutcome:
     ledger_commit: str = ""
     badge_path: str = ""
     export_path: str = ""  # with `export`: the directory of the run's rows as Parquet
+    entry_line: bytes = b""  # the ledger line the run appended, as written (what `export` exports)
     # Against the base branch's last recorded run, for the pull-request comment (None when it is off).
     changes: BaseChanges | None = None
     server_url: str | None = None  # GITHUB_SERVER_URL: where the summary's links to files point

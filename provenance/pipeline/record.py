@@ -176,7 +176,8 @@ def record(
     return RunOutcome(checkpoint_path=checkpoint_rel.as_posix(), provenance_path=evidence_rel.as_posix(), entry=entry,
                       badge_path=settings.badge_path or "", server_url=inputs.context.server_url, provenance=provenance,
                       provenance_sha256=provenance_sha256, ledger_path=settings.ledger, attestations=attestations,
-                      checkpoint=checkpoint, ctrf_path=ctrf_path, warnings=warnings, changes=changes)  # fmt: skip
+                      checkpoint=checkpoint, ctrf_path=ctrf_path, warnings=warnings, changes=changes,
+                      entry_line=ledger.last_line)  # fmt: skip
 
 
 def predict_run(

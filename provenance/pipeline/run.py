@@ -52,7 +52,7 @@ def execute(inputs: Inputs, now: datetime | None = None) -> RunOutcome:
 
 
 def export_rows(settings: Settings, outcome: RunOutcome, now: datetime) -> None:
-    """With `export`, the run's rows as Parquet beside the evidence (its ledger entry, verified with the ledger)."""
+    """With `export`, the run's rows as Parquet beside the evidence (from the line the run appended)."""
     relative = export_destination(settings)
     if relative is None:
         return
@@ -61,7 +61,7 @@ def export_rows(settings: Settings, outcome: RunOutcome, now: datetime) -> None:
 
     ledger = writable_path(settings.workspace, settings.ledger, "ledger")
     directory = writable_path(settings.workspace, relative, "evidence-dir")
-    result = export([ledger], directory, now, workspace=settings.workspace, since=outcome.entry.seq)
+    result = export([ledger], directory, now, workspace=settings.workspace, appended=outcome.entry_line)
     written = [directory / name for name in (*result.files, STATE_FILE, LOCK_FILE)]
     share_with_workspace_owner(written, settings.workspace)  # later steps run as the checkout's owner
     outcome.export_path = relative.as_posix()

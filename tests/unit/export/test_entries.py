@@ -59,7 +59,6 @@ def test_only_what_follows_the_last_export_and_it_must_still_be_there(tmp_path: 
     assert seqs(after) == [7, 8, 9] and after[0][0].first_seq == 7
     assert staged(ledger, staging, {first: (9, lines[9]["entry_hash"])}) == []
     assert seqs(staged(ledger, staging, {"f" * 64: (6, "0" * 64)})) == list(range(10))  # another ledger's
-    assert seqs(staged(ledger, staging, {first: (9, lines[9]["entry_hash"])}, since=8)) == [8, 9]
     with pytest.raises(InputError, match="entry 6, the last one exported before"):
         staged(ledger, staging, {first: (6, "e" * 64)})
     with pytest.raises(InputError, match="entry 12, the last one exported before"):

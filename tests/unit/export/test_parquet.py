@@ -54,13 +54,22 @@ def test_a_ledger_named_twice_is_exported_once(tmp_path: Path) -> None:
     assert count(out)[1] == 5
 
 
-def test_a_runs_own_entry_alone(tmp_path: Path) -> None:
+def test_a_runs_own_entry_alone_from_the_line_it_appended(tmp_path: Path) -> None:
     ledger, out = tmp_path / "l.jsonl", tmp_path / "out"
     build_ledger(ledger, 4)
-    grow(ledger, 1, tests=7)
-    result = export([ledger], out, NOW, since=4)
-    assert [(item.entries, item.first_seq, item.rows) for item in result.ledgers] == [(1, 4, 7)]
+    with open_for_append(ledger) as appender:
+        appender.append(entry_fields("this-run", tests=7))
+        line = appender.last_line
+    assert line == ledger.read_bytes().splitlines(keepends=True)[-1]
+    result = export([ledger], out, NOW, appended=line)
+    first = json.loads(ledger.read_text().splitlines()[0])["entry_hash"]
+    assert [(item.ledger_id, item.entries, item.first_seq, item.rows) for item in result.ledgers] == [(first, 1, 4, 7)]
     assert count(out) == (7, 1)
+    ids = query('SELECT DISTINCT "provenance.ledger.id" FROM results', [out], [], None).rows
+    assert ids == [(first,)]
+    # Only the line is read: the earlier entries are not checked again (the run checked them under the lock).
+    ledger.write_bytes(ledger.read_bytes().replace(b'"run_id":"run-1"', b'"run_id":"run-9"'))
+    assert export([ledger], tmp_path / "again", NOW, appended=line).rows == 7
 
 
 def test_a_query_over_nothing_has_the_columns_and_no_rows(tmp_path: Path) -> None:
