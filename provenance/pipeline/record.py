@@ -169,15 +169,20 @@ def record(
         write_badge(where.badge, provenance.verdict, run.counts)
     ctrf_path = write_ctrf(where.ctrf, inputs, provenance, predictions, evidence_rel.as_posix(), provenance_sha256)
     share_written(inputs, where, ledger_path)
-    warnings = warnings_for(inputs)
-    if ledger.quarantined is not None:
-        warnings.append(f"the ledger ended with a torn write; its bytes were moved to {ledger.quarantined.name} "
-                        "and the ledger cut back to its last whole entry")  # fmt: skip
+    warnings = warnings_for(inputs) + _torn_write(ledger.quarantined)
     return RunOutcome(checkpoint_path=checkpoint_rel.as_posix(), provenance_path=evidence_rel.as_posix(), entry=entry,
                       badge_path=settings.badge_path or "", server_url=inputs.context.server_url, provenance=provenance,
                       provenance_sha256=provenance_sha256, ledger_path=settings.ledger, attestations=attestations,
                       checkpoint=checkpoint, ctrf_path=ctrf_path, warnings=warnings, changes=changes,
                       entry_line=ledger.last_line)  # fmt: skip
+
+
+def _torn_write(quarantined: Path | None) -> list[str]:
+    """The warning for a torn last write the appender moved aside, so the user knows where its bytes went."""
+    if quarantined is None:
+        return []
+    return [f"the ledger ended with a torn write; its bytes were moved to {quarantined.name} "
+            "and the ledger cut back to its last whole entry"]  # fmt: skip
 
 
 def predict_run(
