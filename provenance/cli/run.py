@@ -83,6 +83,11 @@ def add_reporting_flags(parser: ArgumentParser) -> None:
         help="comment on the pull request, edited in place: off, changes, failures or always (off)",
     )
     parser.add_argument(
+        "--comment-author",
+        metavar="LOGIN",
+        help="the token's login, whose marked comment is edited (github-actions[bot])",
+    )
+    parser.add_argument(
         "--duration-regression",
         metavar="FACTOR[,FLOOR]",
         help="list tests over FACTOR times their recorded median and FLOOR s longer (FLOOR 0.5)",
@@ -164,7 +169,7 @@ def pr_comment(settings: Settings, token: str | None, context: Any, outcome: Any
         from provenance.github.comment import publish_comment
 
         result = publish_comment(connect(env.get("GITHUB_API_URL"), token), context.repository, number, outcome,
-                                 settings.comment, context)  # fmt: skip
+                                 settings.comment, context, settings.comment_author)  # fmt: skip
     stream = sys.stdout if in_github else sys.stderr
     for warning in result.warnings:
         print(command("warning", warning, title="provenance") if in_github else f"provenance: warning: {warning}",

@@ -2,7 +2,9 @@
 
 One comment per workflow and job, never one per run: the pull request's comments are listed a
 page at a time (at most `MAX_PAGES` pages of 100) until the one whose first line is our marker
-(`pr_comment.marker`); that one is edited (`PATCH /repos/{owner}/{repo}/issues/comments/{id}`),
+(`pr_comment.marker`) and whose author is the token's login (`comment-author`: anyone can post a
+comment starting with the marker, and an edit of theirs would leave our report under their name,
+theirs to change); that one is edited (`PATCH /repos/{owner}/{repo}/issues/comments/{id}`),
 else a new one is made when the mode asks for it (`POST .../issues/{number}/comments`). A pull
 request from a fork, or one by Dependabot, gets a read-only token: no request is made, and the
 run says so once; a token refused (403, 404) is one warning too. The summary is written either way.
@@ -28,12 +30,12 @@ _REFUSED = (
 
 
 def publish_comment(client: Client, repo: str, number: int, outcome: RunOutcome, mode: CommentMode,
-                    context: RunContext) -> CommentOutcome:  # fmt: skip
-    """Edit our comment on pull request `number` when there is one, else create it when `mode` wants one."""
+                    context: RunContext, author: str) -> CommentOutcome:  # fmt: skip
+    """Edit our comment (by `author`) on pull request `number` if there is one, else create it if `mode` wants one."""
     result = CommentOutcome()
     mark = pr_comment.marker(context.workflow, context.job)
     try:
-        existing = find(client, repo, number, mark)
+        existing = find(client, repo, number, mark, author)
         if existing is None and not pr_comment.wanted(mode, outcome):
             result.notes.append(f"no pull-request comment: nothing for `comment: {mode.value}` to say")
             return result
@@ -54,14 +56,14 @@ def publish_comment(client: Client, repo: str, number: int, outcome: RunOutcome,
     return result
 
 
-def find(client: Client, repo: str, number: int, mark: str, max_pages: int = MAX_PAGES) -> Any:
-    """Our comment on the pull request (the first whose first line is `mark`), or None; bounded in pages."""
+def find(client: Client, repo: str, number: int, mark: str, author: str, max_pages: int = MAX_PAGES) -> Any:
+    """Our comment on the pull request (the first by `author` whose first line is `mark`), or None; bounded in pages."""
     comments = client.github.get_repo(repo).get_issue(number).get_comments()  # lazy: no request yet
     listing = f"GET /repos/{repo}/issues/{number}/comments"
     for page in range(max_pages):
         batch = client.call(listing, lambda page=page: comments.get_page(page))  # type: ignore[misc]
         for comment in batch:
-            if pr_comment.is_ours(comment.body, mark):
+            if comment.user is not None and comment.user.login == author and pr_comment.is_ours(comment.body, mark):
                 return comment
         if len(batch) < PER_PAGE:
             return None

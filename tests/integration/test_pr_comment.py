@@ -144,6 +144,31 @@ def test_found_among_pages_of_comments_and_another_jobs_left_alone(server: GitHu
     assert len(server.comments) == 232
 
 
+FORGED = "<!-- provenance-action:CI:test -->\n## ✅ Tests passed"
+
+
+def test_a_marked_comment_by_someone_else_is_never_edited(server: GitHubServer, tmp_path: Path) -> None:
+    work = project(tmp_path)
+    server.comments[300] = {"id": 300, "issue": 7, "body": FORGED, "login": "mallory", "edits": 0}
+    server.comments[301] = {"id": 301, "issue": 7, "body": FORGED, "login": "other-app[bot]", "edits": 0}
+    for run_id in ("201", "202"):  # the first run makes our comment, the second edits it
+        assert push(work, tmp_path, run_id, "parse", 0.01, "--comment", "always", event=pull_request(),
+                    GITHUB_API_URL=server.api_url)[0] == 0  # fmt: skip
+    assert [(server.comments[i]["body"], server.comments[i]["edits"]) for i in (300, 301)] == [(FORGED, 0)] * 2
+    (ours,) = [c for c in server.comments.values() if c["id"] not in (300, 301)]
+    assert ours["body"].startswith("<!-- provenance-action:CI:test -->\n## ❌") and ours["edits"] == 1
+
+
+def test_the_comment_of_another_tokens_login_is_edited_when_named(server: GitHubServer, tmp_path: Path) -> None:
+    work = project(tmp_path)
+    server.comments[300] = {"id": 300, "issue": 7, "body": FORGED, "login": "github-actions[bot]", "edits": 0}
+    server.comments[301] = {"id": 301, "issue": 7, "body": FORGED, "login": "provenance-app[bot]", "edits": 0}
+    assert push(work, tmp_path, "201", "parse", 0.01, "--comment", "always", "--comment-author",
+                "provenance-app[bot]", event=pull_request(), GITHUB_API_URL=server.api_url)[0] == 0  # fmt: skip
+    assert server.comments[300]["edits"] == 0 and server.comments[301]["edits"] == 1
+    assert len(server.comments) == 2
+
+
 def test_changes_mode_stays_quiet_when_nothing_changed(server: GitHubServer, tmp_path: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     work = project(tmp_path)

@@ -246,7 +246,8 @@ class GitHubServer:
     def _comment(self, comment: dict[str, Any]) -> dict[str, Any]:
         url = self.comment_url or f"{self.api_url}/repos/acme/app/issues/comments/{comment['id']}"
         login = comment["login"]
-        user = {"login": login, "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=", "type": "Bot",
+        kind = "Bot" if login.endswith("[bot]") else "User"
+        user = {"login": login, "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=", "type": kind,
                 "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4", "gravatar_id": "",
                 "url": f"https://api.github.com/users/{login}", "html_url": f"https://github.com/apps/{login}",
                 "site_admin": False, **{f"{k}_url": f"https://api.github.com/users/{login}/{k}" for k in (

@@ -61,6 +61,10 @@ def test_comma_separated_reports() -> None:
         ({"INPUT_CHECK-RUN-ID": "0"}, "action inputs: check-run-id: Input should be greater than or equal to 1"),
         ({"INPUT_COMMENT": "sometimes"}, "action inputs: comment: expected one of off, changes, failures, always"),
         (
+            {"INPUT_COMMENT-AUTHOR": "bot\n::set-output name=x::y"},
+            "action inputs: comment-author: expected a GitHub login (letters, digits and `-`, at most 39)",
+        ),
+        (
             {"INPUT_DURATION-REGRESSION": "1"},
             "action inputs: duration-regression: expected FACTOR or FACTOR,FLOOR_SECONDS (e.g. 2 or 1.5,0.25)",
         ),
