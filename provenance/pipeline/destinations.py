@@ -7,6 +7,7 @@ workspace or an earlier run's records under the same run id stop the run with no
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,7 +70,48 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
     badge = _optional_file(workspace, settings.badge_path, "badge-path")
     ctrf = _optional_file(workspace, settings.ctrf_out, "ctrf-out")
-    return Destinations(evidence, files, ledger, audit, badge, export_destination(settings), ctrf)
+    export = export_destination(settings)
+    _apart({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
+            "contracts-audit-log": audit, **{f"evidence file {p.name}": p for p in files.values()},
+            "badge-path": badge, "ctrf-out": ctrf}, workspace, export)  # fmt: skip
+    return Destinations(evidence, files, ledger, audit, badge, export, ctrf)
+
+
+def _apart(files: dict[str, Path | None], workspace: Path, export: Path | None) -> None:
+    """No two destinations are one file, and none is in the export's folder (a badge over the ledger loses it)."""
+    seen: dict[Path, str] = {}
+    for name, path in files.items():
+        if path is None:
+            continue
+        if path in seen:
+            raise InputError(f"is the same file as the {seen[path]}; expected a file of its own",
+                             source=_shown(path, workspace), field=name)  # fmt: skip
+        if export is not None and path.is_relative_to(_absolute(workspace / export)):
+            raise InputError("is inside the export's folder, which each export replaces; expected a file elsewhere",
+                             source=_shown(path, workspace), field=name)  # fmt: skip
+        seen[path] = name
+
+
+def _absolute(path: Path) -> Path:
+    """The path as the resolver gives it: absolute and normalised (links are refused there, not followed)."""
+    return Path(os.path.normpath(os.path.abspath(path)))  # noqa: PTH100
+
+
+def _shown(path: Path, workspace: Path) -> str:
+    """A path inside the workspace as the user names it: relative to the workspace."""
+    return _absolute(path).relative_to(_absolute(workspace)).as_posix()
+
+
+def written_by_the_run(found: Destinations, reports: list[Path], workspace: Path) -> None:
+    """No report the run reads is a file it writes: the record would name a report that is gone."""
+    ours = {path: name for name, path in (("ledger", found.ledger), ("contracts-audit-log", found.contracts_audit_log),
+                                          ("badge-path", found.badge), ("ctrf-out", found.ctrf)) if path}  # fmt: skip
+    ours |= dict.fromkeys(found.evidence_files.values(), "evidence-dir")
+    for report in reports:
+        name = ours.get(_absolute(report))
+        if name is not None:
+            raise InputError(f"is a report and the run's {name} too; expected a report the run does not write",
+                             source=_shown(report, workspace), field="report")  # fmt: skip
 
 
 def _optional_file(workspace: Path, relative: str | None, setting: str) -> Path | None:

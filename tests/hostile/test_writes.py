@@ -107,6 +107,30 @@ def test_a_run_id_that_is_no_file_name_is_refused(
     assert snapshot(workspace.parent) == before
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--badge-path", "data/ci_runs.jsonl"], "badge-path: is the same file as the ledger"),
+        (["--ctrf-out", "data/ci_runs.jsonl.model.npz"], "ctrf-out: is the same file as the model state"),
+        (["--ctrf-out", "b.json", "--badge-path", "b.json"], "ctrf-out: is the same file as the badge-path"),
+        (["--ctrf-out", "evidence/ci_provenance_8.json"], "ctrf-out: is the same file as the evidence file"),
+        (["--contracts-audit-log", "data/ci_runs.jsonl"], "contracts-audit-log: is the same file as the ledger"),
+        (["--badge-path", "evidence/results/badge.json", "--export"], "badge-path: is inside the export's folder"),
+        (["--ctrf-out", "report.xml"], "report: is a report and the run's ctrf-out too"),
+        (["--ledger", "report.xml"], "report: is a report and the run's ledger too"),
+    ],
+)
+def test_one_file_written_twice_or_read_and_written_is_refused(
+    workspace: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["run", "--workspace", str(workspace), "--report", "report.xml", "--run-id", "7"], {}) == 0
+    capsys.readouterr()
+    before = snapshot(workspace)
+    err = refused(workspace, ["--run-id", "8", *args], capsys)
+    assert message in err
+    assert snapshot(workspace) == before
+
+
 def test_a_second_run_under_the_same_id_leaves_the_first_untouched(
     workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
