@@ -62,6 +62,9 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     from provenance.context import read_context
     from provenance.github.commands import append_file, format_outputs, outputs_as_json
     from provenance.gitmeta import read_git
+    from provenance.learning.state import model_path
+    from provenance.ledger.checkpoint import checkpoint_path
+    from provenance.pipeline.destinations import distinct_files
     from provenance.selection.budget import Budget
     from provenance.selection.plan import plan, read_test_list, write_plan
     from provenance.workspace import writable_path
@@ -72,11 +75,15 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
         git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
         changed = [f.path for f in git.changed_files] if git.changed_files is not None else None
     budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
+    out = writable_path(workspace, settings.selection_out, "selection-out")
+    audit = writable_path(workspace, out.with_name(out.name + ".audit.json"), "selection-out")
+    ledger = writable_path(workspace, settings.ledger, "ledger")
+    listed = writable_path(workspace, settings.tests, "tests") if settings.tests else None
+    distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
+                    "tests": listed, "selection-out": out, "selection-out's audit file": audit}, workspace)  # fmt: skip
     tests = read_test_list(workspace / settings.tests) if settings.tests else None
     chosen = plan(workspace / settings.ledger, tests, budget, changed_files=changed,
                   exploration=settings.exploration, full_run_every=settings.full_run_every)  # fmt: skip
-    out = writable_path(workspace, settings.selection_out, "selection-out")
-    audit = writable_path(workspace, out.with_name(out.name + ".audit.json"), "selection-out")
     write_plan(chosen, out, audit, budget)
     outputs = chosen.outputs(settings.selection_out)
     if env.get("GITHUB_STEP_SUMMARY") and settings.summary:

@@ -71,14 +71,14 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     badge = _optional_file(workspace, settings.badge_path, "badge-path")
     ctrf = _optional_file(workspace, settings.ctrf_out, "ctrf-out")
     export = export_destination(settings)
-    _apart({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
+    distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
             "contracts-audit-log": audit, **{f"evidence file {p.name}": p for p in files.values()},
             "badge-path": badge, "ctrf-out": ctrf}, workspace, export)  # fmt: skip
     return Destinations(evidence, files, ledger, audit, badge, export, ctrf)
 
 
-def _apart(files: dict[str, Path | None], workspace: Path, export: Path | None) -> None:
-    """No two destinations are one file, and none is in the export's folder (a badge over the ledger loses it)."""
+def distinct_files(files: dict[str, Path | None], workspace: Path, export: Path | None = None) -> None:
+    """No two of these resolved files are one, none in the export's folder: one written over the ledger loses it."""
     seen: dict[Path, str] = {}
     for name, path in files.items():
         if path is None:

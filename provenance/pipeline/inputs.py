@@ -48,11 +48,11 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     workspace = settings.workspace
     if not workspace.is_dir():
         raise InputError("expected an existing directory", source=str(workspace), field="workspace")
-    found = destinations(settings, context)
-    require_new_run(found)
+    where = destinations(settings, context)
+    require_new_run(where)
     git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
     matches = {pattern: find_reports((pattern,), workspace) for pattern in settings.report}
-    written_by_the_run(found, [path for paths in matches.values() for path in paths], workspace)
+    written_by_the_run(where, [path for paths in matches.values() for path in paths], workspace)
     unmatched = [pattern for pattern, found in matches.items() if not found]
     reports: list[LoadedReport] = []
     empty: list[str] = []

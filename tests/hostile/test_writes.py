@@ -240,6 +240,29 @@ def test_select_never_writes_through_a_symlink(
     assert snapshot(workspace, outside) == before
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "data/ci_runs.jsonl"], "selection-out: is the same file as the ledger"),
+        (["--out", "data/ci_runs.jsonl.model.npz"], "selection-out: is the same file as the model state"),
+        (["--out", "tests.txt", "--tests", "tests.txt"], "selection-out: is the same file as the tests"),
+        (["--out", "x", "--tests", "x.audit.json"], "selection-out's audit file: is the same file as the tests"),
+    ],
+)
+def test_select_never_writes_over_the_ledger_or_its_input(
+    workspace: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    assert main(["run", "--workspace", str(workspace), "--report", "report.xml", "--run-id", "1"], {}) == 0
+    for name in ("tests.txt", "x.audit.json"):
+        (workspace / name).write_text("t::ok\n")
+    capsys.readouterr()
+    before = snapshot(workspace)
+    code = main(["select", "--workspace", str(workspace), *args], {})
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert snapshot(workspace) == before
+
+
 def test_validate_never_writes_through_a_symlink(
     workspace: Path, outside: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
