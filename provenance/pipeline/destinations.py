@@ -70,24 +70,20 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
     badge = _optional_file(workspace, settings.badge_path, "badge-path")
     ctrf = _optional_file(workspace, settings.ctrf_out, "ctrf-out")
-    export = export_destination(settings)
     distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
-            "contracts-audit-log": audit, **{f"evidence file {p.name}": p for p in files.values()},
-            "badge-path": badge, "ctrf-out": ctrf}, workspace, export)  # fmt: skip
-    return Destinations(evidence, files, ledger, audit, badge, export, ctrf)
+                    "contracts-audit-log": audit, **{f"evidence file {p.name}": p for p in files.values()},
+                    "badge-path": badge, "ctrf-out": ctrf}, workspace)  # fmt: skip
+    return Destinations(evidence, files, ledger, audit, badge, export_destination(settings), ctrf)
 
 
-def distinct_files(files: dict[str, Path | None], workspace: Path, export: Path | None = None) -> None:
-    """No two of these resolved files are one, none in the export's folder: one written over the ledger loses it."""
+def distinct_files(files: dict[str, Path | None], workspace: Path) -> None:
+    """No two of these resolved files are one: a badge or a list of tests written over the ledger would lose it."""
     seen: dict[Path, str] = {}
     for name, path in files.items():
         if path is None:
             continue
         if path in seen:
             raise InputError(f"is the same file as the {seen[path]}; expected a file of its own",
-                             source=_shown(path, workspace), field=name)  # fmt: skip
-        if export is not None and path.is_relative_to(_absolute(workspace / export)):
-            raise InputError("is inside the export's folder, which each export replaces; expected a file elsewhere",
                              source=_shown(path, workspace), field=name)  # fmt: skip
         seen[path] = name
 

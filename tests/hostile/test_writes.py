@@ -115,7 +115,6 @@ def test_a_run_id_that_is_no_file_name_is_refused(
         (["--ctrf-out", "b.json", "--badge-path", "b.json"], "ctrf-out: is the same file as the badge-path"),
         (["--ctrf-out", "evidence/ci_provenance_8.json"], "ctrf-out: is the same file as the evidence file"),
         (["--contracts-audit-log", "data/ci_runs.jsonl"], "contracts-audit-log: is the same file as the ledger"),
-        (["--badge-path", "evidence/results/badge.json", "--export"], "badge-path: is inside the export's folder"),
         (["--ctrf-out", "report.xml"], "report: is a report and the run's ctrf-out too"),
         (["--ledger", "report.xml"], "report: is a report and the run's ledger too"),
     ],
