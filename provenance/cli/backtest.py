@@ -69,6 +69,10 @@ def replay(args: Namespace, env: Mapping[str, str], in_github: bool) -> int:
     if args.warmup < 0:
         raise InputError(f"expected a number of cycles >= 0, got {args.warmup}", field="--warmup")
     path: Path = args.history
+    emit: Path | None = args.emit_predictions
+    if emit is not None and emit.exists() and path.exists() and emit.samefile(path):
+        raise InputError("is the history being read; expected a file of its own", source=str(emit),
+                         field="--emit-predictions")  # fmt: skip
     fmt = args.format if args.format != "auto" else history.detect_format(path)
     cycles = history.read_atcs(path) if fmt == "atcs" else history.read_ledger(path)
     if len(cycles) <= args.warmup:

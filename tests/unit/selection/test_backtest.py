@@ -226,6 +226,17 @@ def test_cli_backtest_on_atcs_and_ledger(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["backtest", "--history", str(path), "--budgets", "0,2"], {}) == 2
 
 
+def test_predictions_are_never_written_over_the_history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = atcs(tmp_path, [(name, 1.0, 0, cycle) for cycle in range(1, 16) for name in "abc"])
+    (tmp_path / "link.csv").symlink_to(path)
+    before = path.read_bytes()
+    for emit in (path, tmp_path / "link.csv"):
+        assert main(["backtest", "--history", str(path), "--emit-predictions", str(emit)], {}) == 2
+        err = capsys.readouterr().err
+        assert "--emit-predictions: is the history being read" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == before
+
+
 def test_the_reference_predictor_is_the_baseline() -> None:
     reference = ReferencePredictor()
     reference.update(["a", "b"], np.array([True, False]), np.array([1.0, 2.0]))
