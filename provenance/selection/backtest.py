@@ -19,7 +19,7 @@ from provenance.learning.calibration import calibrate
 from provenance.learning.epistemic import rank
 from provenance.learning.history import Cycle
 from provenance.learning.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
-from provenance.selection.budget import FIT_TOLERANCE, walk
+from provenance.selection.budget import FIT_TOLERANCE, Budget, select, walk
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_BUDGETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
@@ -99,7 +99,14 @@ class Scored:
     cycle: Cycle
     p_fail: FloatArray
     order: npt.NDArray[np.intp]
-    transitions: npt.NDArray[np.bool_]
+    seconds: FloatArray  # the predictor's expected seconds per test: what `select` budgets with
+    new: npt.NDArray[np.bool_]  # never run in a cycle before
+    failed_last: npt.NDArray[np.bool_]  # failed the last time it ran
+
+    @property
+    def transitions(self) -> npt.NDArray[np.bool_]:
+        """The tests that newly fail: failed now, and not in their previous run."""
+        return np.asarray(self.cycle.failed & ~self.failed_last)
 
     @functools.cached_property
     def detected(self) -> npt.NDArray[np.bool_]:
@@ -112,15 +119,12 @@ def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[
     previous: dict[str, bool] = {}
     for position, cycle in enumerate(cycles):
         p = model.predict(cycle.tests, cycle.changed_files)
-        seconds = seconds_floor(model.expected_seconds(cycle.tests))
-        order = rank(p / seconds)
-        transitions = np.fromiter(
-            (failed and not previous.get(name, False) for name, failed in zip(cycle.tests, cycle.failed, strict=True)),
-            dtype=bool,
-            count=len(cycle.tests),
-        )
+        seconds = model.expected_seconds(cycle.tests)
+        order = rank(p / seconds_floor(seconds))
         if position >= warmup:
-            yield Scored(cycle, p, order, transitions)
+            last = [previous.get(name) for name in cycle.tests]
+            new = np.fromiter((outcome is None for outcome in last), dtype=bool, count=len(last))
+            yield Scored(cycle, p, order, seconds, new, np.fromiter(map(bool, last), dtype=bool, count=len(last)))
         model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
         previous.update(zip(cycle.tests, (bool(f) for f in cycle.failed), strict=True))
 
@@ -175,19 +179,40 @@ def evaluate(scored: list[Scored], budgets: tuple[float, ...] = DEFAULT_BUDGETS)
         "mce_min_bin_count": 10,
         "apfd": float(np.mean(apfds)) if apfds else None,
         "apfdc": float(np.mean(apfdcs)) if apfdcs else None,
-        "budgets": [_at_budget(scored, b) for b in budgets],
+        "budgets": [_at_budget(scored, b, _ranked(b)) for b in budgets],
+        "select_budgets": [_at_budget(scored, b, _as_select_would(b)) for b in budgets],
         "time_saved_at_detection": {f"{target:g}": time_saved(grid, target) for target in DETECTION_TARGETS},
     }
 
 
-def _at_budget(scored: list[Scored], budget: float) -> dict[str, float]:
+Chooser = Callable[[Scored], npt.NDArray[np.bool_]]  # the tests a selection runs in a scored cycle
+
+
+def _ranked(budget: float) -> Chooser:
+    """The ranking alone, walked within `budget` of the cycle's actual time: what the predictor's order buys."""
+    return lambda s: select_within(s.order, s.cycle.durations, budget * float(s.cycle.durations.sum()))
+
+
+def _as_select_would(budget: float) -> Chooser:
+    """What `select` would have run at `budget` of the suite's expected time, by its own rules.
+
+    New tests, tests that failed their last run and tests whose own file changed first, then the
+    ranking and the exploration slice (`selection.budget.select`, as `select` and the selection in
+    hindsight call it); the full run every tenth run is not counted.
+    """
+    return lambda s: select(s.cycle.tests, s.p_fail, s.seconds, Budget(fraction=budget), new=s.new,
+                            failed_last=s.failed_last, changed_files=s.cycle.changed_files).selected  # fmt: skip
+
+
+def _at_budget(scored: list[Scored], budget: float, choose: Chooser) -> dict[str, float]:
+    """The figures at one budget, for the tests `choose` runs in each scored cycle."""
     caught = failures = transitions = transitions_caught = 0
     detected = failing_cycles = 0
     tests_run = tests_total = 0
     time_used = time_total = 0.0
     for s in scored:
         durations = s.cycle.durations
-        chosen = select_within(s.order, durations, budget * float(durations.sum()))
+        chosen = choose(s)
         failed = s.cycle.failed
         caught += int((chosen & failed).sum())
         failures += int(failed.sum())

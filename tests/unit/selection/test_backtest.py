@@ -117,7 +117,8 @@ def test_detection_by_budget_is_what_a_test_by_test_walk_at_each_budget_finds(
                 used += durations[i]
                 found = found or bool(failed[i])
         expected.append(found)
-    scored = Scored(cycle, np.zeros(len(tests)), order, np.zeros(len(tests), dtype=bool))
+    none = np.zeros(len(tests), dtype=bool)
+    scored = Scored(cycle, np.zeros(len(tests)), order, durations, none, none)
     assert detected_by_budget(scored).tolist() == expected
 
 
@@ -197,6 +198,22 @@ def test_a_recurring_failure_is_ranked_first_and_detected() -> None:
     assert figures["budgets"][0]["failing_cycle_detection"] == 1.0
     assert figures["time_saved_at_detection"]["1"] == pytest.approx(0.75)
     assert figures["apfd"] == pytest.approx(1 - 1 / 4 + 1 / 8)
+
+
+def test_select_budgets_apply_selects_own_rules() -> None:
+    # Ten stable tests, one slow; then a new test fails, and the next cycle the same test fails again.
+    stable = [Cycle(k, [f"t{i}" for i in range(10)], np.zeros(10, dtype=bool), np.array([9.0] + [1.0] * 9))
+              for k in range(1, 13)]  # fmt: skip
+    names = [*stable[0].tests, "new"]
+    failing = np.array([False] * 10 + [True])
+    history = [*stable, *(Cycle(k, names, failing, np.array([9.0] + [1.0] * 10)) for k in (13, 14))]
+    figures, scored = run_backtest(history, ReferencePredictor, warmup=12, budgets=(0.05,))
+    assert [s.new.tolist()[-1] for s in scored] == [True, False]
+    assert [s.failed_last.tolist()[-1] for s in scored] == [False, True]
+    assert figures["budgets"][0]["failing_cycle_detection"] == 0.0  # 5% fits no test in the ranking alone
+    by_select = figures["select_budgets"][0]
+    assert by_select["failing_cycle_detection"] == 1.0  # a new test, then one that failed last: always run
+    assert by_select["tests_run"] == pytest.approx(1 / 11) and by_select["time_used"] == pytest.approx(1 / 19)
 
 
 def test_transitions_are_tests_that_newly_fail() -> None:
