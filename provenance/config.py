@@ -117,7 +117,7 @@ class Settings(BaseModel):
     comment: CommentMode = CommentMode.OFF
     # Whose comment is ours: the token's login (GITHUB_TOKEN writes as github-actions[bot]). A comment
     # by anyone else that starts with our marker is not edited: it stays its author's to change.
-    comment_author: str = Field(default="github-actions[bot]", pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$")
+    comment_author: str = Field(default="github-actions[bot]", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,38}(\[bot\])?$")
     duration_regression: DurationRegression | None = None
 
     @field_validator("report")
@@ -205,7 +205,7 @@ def _expected(name: str, pydantic_message: str) -> str:
     if name in choices:
         return "expected one of " + ", ".join(m.value for m in choices[name])
     if name == "comment_author":
-        return "expected a GitHub login (letters, digits and `-`, at most 39), an app's ending in [bot]"
+        return "expected a GitHub login (letters, digits, `-` and `_`, at most 39), an app's ending in [bot]"
     if name == "site_url":
         return "expected an https:// address with no spaces, quotes, brackets or parentheses"
     return pydantic_message

@@ -77,8 +77,8 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
     out = writable_path(workspace, settings.selection_out, "selection-out")
     audit = writable_path(workspace, out.with_name(out.name + ".audit.json"), "selection-out")
-    ledger = writable_path(workspace, settings.ledger, "ledger")
-    listed = writable_path(workspace, settings.tests, "tests") if settings.tests else None
+    ledger = workspace / settings.ledger  # read, and the model state beside it rewritten when stale
+    listed = workspace / settings.tests if settings.tests else None
     distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
                     "tests": listed, "selection-out": out, "selection-out's audit file": audit}, workspace)  # fmt: skip
     tests = read_test_list(workspace / settings.tests) if settings.tests else None

@@ -44,6 +44,7 @@ def publish_comment(client: Client, repo: str, number: int, outcome: RunOutcome,
             issue = client.github.get_repo(repo).get_issue(number)  # lazy: no request
             made = client.call(f"POST /repos/{repo}/issues/{number}/comments", lambda: issue.create_comment(body))
             result.action, result.comment_id, result.html_url = "created", made.id, made.html_url
+            result.warnings += _another_author(made, author)
             return result
         path = f"/repos/{repo}/issues/comments/{existing.id}"
         client.expect_url(existing.url, path)  # PyGithub sends the edit to this URL, with the token
@@ -63,8 +64,22 @@ def find(client: Client, repo: str, number: int, mark: str, author: str, max_pag
     for page in range(max_pages):
         batch = client.call(listing, lambda page=page: comments.get_page(page))  # type: ignore[misc]
         for comment in batch:
-            if comment.user is not None and comment.user.login == author and pr_comment.is_ours(comment.body, mark):
+            if _by(comment, author) and pr_comment.is_ours(comment.body, mark):
                 return comment
         if len(batch) < PER_PAGE:
             return None
     return None
+
+
+def _by(comment: Any, author: str) -> bool:
+    """Whether `author` wrote the comment (logins are compared as GitHub does, ignoring case)."""
+    return comment.user is not None and str(comment.user.login).casefold() == author.casefold()
+
+
+def _another_author(made: Any, author: str) -> list[str]:
+    """A warning when the token wrote as someone other than `comment-author`: the next run would not find it."""
+    if made.user is None or _by(made, author):
+        return []
+    login = str(made.user.login)
+    return [f"the comment was made as {login}, not {author}: set `comment-author: {login}` so that the next run "
+            "edits it instead of adding another"]  # fmt: skip

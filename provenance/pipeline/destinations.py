@@ -70,22 +70,37 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
     badge = _optional_file(workspace, settings.badge_path, "badge-path")
     ctrf = _optional_file(workspace, settings.ctrf_out, "ctrf-out")
+    export = export_destination(settings)
+    folders = {"evidence-dir": evidence_dir, "export": _absolute(workspace / export) if export else None}
     distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
                     "contracts-audit-log": audit, **{f"evidence file {p.name}": p for p in files.values()},
-                    "badge-path": badge, "ctrf-out": ctrf}, workspace)  # fmt: skip
-    return Destinations(evidence, files, ledger, audit, badge, export_destination(settings), ctrf)
+                    "badge-path": badge, "ctrf-out": ctrf}, workspace, folders)  # fmt: skip
+    return Destinations(evidence, files, ledger, audit, badge, export, ctrf)
 
 
-def distinct_files(files: dict[str, Path | None], workspace: Path) -> None:
-    """No two of these resolved files are one: a badge or a list of tests written over the ledger would lose it."""
-    seen: dict[Path, str] = {}
-    for name, path in files.items():
-        if path is None:
-            continue
-        if path in seen:
-            raise InputError(f"is the same file as the {seen[path]}; expected a file of its own",
-                             source=_shown(path, workspace), field=name)  # fmt: skip
-        seen[path] = name
+def distinct_files(files: dict[str, Path | None], workspace: Path, directories: dict[str, Path | None] | None = None,
+                   ) -> None:  # fmt: skip
+    """No file written is another destination or on the way to one: a badge written over the ledger would lose it.
+
+    Paths are compared as the resolver gives them and, where both exist, as files: a hard link, or
+    another case of a name on a file system that ignores case, is the same file. Directories may
+    hold the files; no file may hold anything.
+    """
+    named = [(n, p) for n, p in (files | (directories or {})).items() if p is not None]
+    for i, (name, path) in enumerate(named):
+        for other, where in named[:i]:
+            if _same(path, where):
+                raise InputError(f"is the same file as the {other}; expected a file of its own",
+                                 source=_shown(path, workspace), field=name)  # fmt: skip
+        if name in files:
+            for other, where in named:
+                if where != path and where.is_relative_to(path):
+                    raise InputError(f"is written as a file, and the {other} would be inside it; expected a file of "
+                                     "its own", source=_shown(path, workspace), field=name)  # fmt: skip
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a == b or (a.exists() and b.exists() and a.samefile(b))
 
 
 def _absolute(path: Path) -> Path:
@@ -94,20 +109,23 @@ def _absolute(path: Path) -> Path:
 
 
 def _shown(path: Path, workspace: Path) -> str:
-    """A path inside the workspace as the user names it: relative to the workspace."""
-    return _absolute(path).relative_to(_absolute(workspace)).as_posix()
+    """A path as the user names it: relative to the workspace when inside it."""
+    absolute, root = _absolute(path), _absolute(workspace)
+    return absolute.relative_to(root).as_posix() if absolute.is_relative_to(root) else str(path)
 
 
-def written_by_the_run(found: Destinations, reports: list[Path], workspace: Path) -> None:
-    """No report the run reads is a file it writes: the record would name a report that is gone."""
-    ours = {path: name for name, path in (("ledger", found.ledger), ("contracts-audit-log", found.contracts_audit_log),
-                                          ("badge-path", found.badge), ("ctrf-out", found.ctrf)) if path}  # fmt: skip
-    ours |= dict.fromkeys(found.evidence_files.values(), "evidence-dir")
-    for report in reports:
-        name = ours.get(_absolute(report))
-        if name is not None:
-            raise InputError(f"is a report and the run's {name} too; expected a report the run does not write",
-                             source=_shown(report, workspace), field="report")  # fmt: skip
+def written_by_the_run(found: Destinations, reads: dict[str, list[Path]], workspace: Path) -> None:
+    """No file the run reads (by setting) is one it writes: the record would name a report that is gone."""
+    written = {"ledger": found.ledger, "contracts-audit-log": found.contracts_audit_log, "badge-path": found.badge,
+               "ctrf-out": found.ctrf}  # fmt: skip
+    ours = [(name, path) for name, path in written.items() if path is not None]
+    ours += [("evidence-dir", path) for path in found.evidence_files.values()]
+    for setting, paths in reads.items():
+        for read in paths:
+            for name, path in ours:
+                if _same(_absolute(read), path):
+                    raise InputError(f"is read by the run and is its {name} too; expected a file the run does not "
+                                     "write", source=_shown(read, workspace), field=setting)  # fmt: skip
 
 
 def _optional_file(workspace: Path, relative: str | None, setting: str) -> Path | None:

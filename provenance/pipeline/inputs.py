@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from provenance.config import Settings
@@ -52,7 +53,8 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     require_new_run(where)
     git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
     matches = {pattern: find_reports((pattern,), workspace) for pattern in settings.report}
-    written_by_the_run(where, [path for paths in matches.values() for path in paths], workspace)
+    written_by_the_run(where, read_by_the_run(settings, [path for paths in matches.values() for path in paths]),
+                       workspace)  # fmt: skip
     unmatched = [pattern for pattern, found in matches.items() if not found]
     reports: list[LoadedReport] = []
     empty: list[str] = []
@@ -73,6 +75,13 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
                      'does ("nodeid" is read until the next release)')  # fmt: skip
     return Inputs(settings, context, git, reports, unmatched, empty, predictions, contracts, artifacts,
                   test_configuration(settings, context, contracts), notes)  # fmt: skip
+
+
+def read_by_the_run(settings: Settings, reports: list[Path]) -> dict[str, list[Path]]:
+    """The files the run reads, by the setting that names them: none of them may be one it writes."""
+    contracts = settings.workspace / (settings.contracts or DEFAULT_CONTRACTS)
+    predictions = [settings.workspace / settings.predictions] if settings.predictions else []
+    return {"report": reports, "predictions": predictions, "contracts": [contracts] if contracts.is_file() else []}
 
 
 def test_configuration(settings: Settings, context: RunContext, contracts: Validation | None) -> list[dict[str, Any]]:

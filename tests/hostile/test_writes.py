@@ -111,12 +111,20 @@ def test_a_run_id_that_is_no_file_name_is_refused(
     ("args", "message"),
     [
         (["--badge-path", "data/ci_runs.jsonl"], "badge-path: is the same file as the ledger"),
+        (["--badge-path", "data//./ci_runs.jsonl"], "badge-path: is the same file as the ledger"),
         (["--ctrf-out", "data/ci_runs.jsonl.model.npz"], "ctrf-out: is the same file as the model state"),
         (["--ctrf-out", "b.json", "--badge-path", "b.json"], "ctrf-out: is the same file as the badge-path"),
         (["--ctrf-out", "evidence/ci_provenance_8.json"], "ctrf-out: is the same file as the evidence file"),
         (["--contracts-audit-log", "data/ci_runs.jsonl"], "contracts-audit-log: is the same file as the ledger"),
-        (["--ctrf-out", "report.xml"], "report: is a report and the run's ctrf-out too"),
-        (["--ledger", "report.xml"], "report: is a report and the run's ledger too"),
+        (["--badge-path", "hard.json"], "badge-path: is the same file as the ledger"),  # a hard link to it
+        (["--ledger", "new/l.jsonl", "--badge-path", "new/l.jsonl/b.svg"], "ledger: is written as a file, and the"),
+        (["--ledger", "c/l.jsonl", "--ctrf-out", "c"], "ctrf-out: is written as a file, and the ledger would be"),
+        (["--evidence-dir", "ev2", "--badge-path", "ev2"], "badge-path: is written as a file, and the evidence file"),
+        (["--export", "--badge-path", "evidence/results"], "export: is the same file as the badge-path"),
+        (["--ctrf-out", "report.xml"], "report: is read by the run and is its ctrf-out too"),
+        (["--ctrf-out", "linked.xml"], "report: is read by the run and is its ctrf-out too"),  # report.xml links to it
+        (["--ledger", "report.xml"], "report: is read by the run and is its ledger too"),
+        (["--predictions", "p.jsonl", "--badge-path", "p.jsonl"], "predictions: is read by the run and is its badge"),
     ],
 )
 def test_one_file_written_twice_or_read_and_written_is_refused(
@@ -124,6 +132,11 @@ def test_one_file_written_twice_or_read_and_written_is_refused(
 ) -> None:
     assert main(["run", "--workspace", str(workspace), "--report", "report.xml", "--run-id", "7"], {}) == 0
     capsys.readouterr()
+    os.link(workspace / "data" / "ci_runs.jsonl", workspace / "hard.json")
+    (workspace / "p.jsonl").write_text('{"test": "t::ok", "p_fail": 0.1}\n')
+    if "linked.xml" in args:
+        (workspace / "report.xml").rename(workspace / "linked.xml")
+        (workspace / "report.xml").symlink_to("linked.xml")
     before = snapshot(workspace)
     err = refused(workspace, ["--run-id", "8", *args], capsys)
     assert message in err
@@ -260,6 +273,16 @@ def test_select_never_writes_over_the_ledger_or_its_input(
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert snapshot(workspace) == before
+
+
+def test_select_reads_a_list_of_tests_from_anywhere(workspace: Path, outside: Path) -> None:
+    # Only what select writes must stay inside the workspace; a list it reads may be elsewhere, or a link.
+    assert main(["run", "--workspace", str(workspace), "--report", "report.xml", "--run-id", "1"], {}) == 0
+    (outside / "all.txt").write_text("t::ok\n")
+    (workspace / "linked.txt").symlink_to(outside / "all.txt")
+    for listed in (str(outside / "all.txt"), "linked.txt"):
+        assert main(["select", "--workspace", str(workspace), "--tests", listed], {}) == 0
+        assert (workspace / "selected_tests.txt").read_text() == "t::ok\n"
 
 
 def test_validate_never_writes_through_a_symlink(

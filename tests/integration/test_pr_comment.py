@@ -162,11 +162,22 @@ def test_a_marked_comment_by_someone_else_is_never_edited(server: GitHubServer, 
 def test_the_comment_of_another_tokens_login_is_edited_when_named(server: GitHubServer, tmp_path: Path) -> None:
     work = project(tmp_path)
     server.comments[300] = {"id": 300, "issue": 7, "body": FORGED, "login": "github-actions[bot]", "edits": 0}
-    server.comments[301] = {"id": 301, "issue": 7, "body": FORGED, "login": "provenance-app[bot]", "edits": 0}
+    server.comments[301] = {"id": 301, "issue": 7, "body": FORGED, "login": "Provenance-App[bot]", "edits": 0}
     assert push(work, tmp_path, "201", "parse", 0.01, "--comment", "always", "--comment-author",
                 "provenance-app[bot]", event=pull_request(), GITHUB_API_URL=server.api_url)[0] == 0  # fmt: skip
-    assert server.comments[300]["edits"] == 0 and server.comments[301]["edits"] == 1
+    assert server.comments[300]["edits"] == 0 and server.comments[301]["edits"] == 1  # logins ignore case
     assert len(server.comments) == 2
+
+
+def test_a_comment_made_as_another_login_says_which_to_name(server: GitHubServer, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    work = project(tmp_path)
+    assert push(work, tmp_path, "201", "parse", 0.01, "--comment", "always", "--comment-author", "ada",
+                event=pull_request(), GITHUB_API_URL=server.api_url)[0] == 0  # fmt: skip
+    assert len(server.comments) == 1  # the server writes as github-actions[bot]
+    out = capsys.readouterr().out
+    assert out.count("::warning title=provenance::the comment was made as github-actions[bot], not ada: set "
+                     "`comment-author: github-actions[bot]`") == 1  # fmt: skip
 
 
 def test_changes_mode_stays_quiet_when_nothing_changed(server: GitHubServer, tmp_path: Path,

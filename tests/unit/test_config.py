@@ -62,7 +62,7 @@ def test_comma_separated_reports() -> None:
         ({"INPUT_COMMENT": "sometimes"}, "action inputs: comment: expected one of off, changes, failures, always"),
         (
             {"INPUT_COMMENT-AUTHOR": "bot\n::set-output name=x::y"},
-            "action inputs: comment-author: expected a GitHub login (letters, digits and `-`, at most 39)",
+            "action inputs: comment-author: expected a GitHub login (letters, digits, `-` and `_`, at most 39)",
         ),
         (
             {"INPUT_DURATION-REGRESSION": "1"},
