@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from provenance.cli.common import Commands, add_input_limit, limited, read_lines, settings_from_args
-from provenance.errors import ExitCode
+from provenance.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from provenance.config import Settings
@@ -77,6 +77,9 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
     out = writable_path(workspace, settings.selection_out, "selection-out")
     audit = writable_path(workspace, out.with_name(out.name + ".audit.json"), "selection-out")
+    for path, named in ((out, settings.selection_out), (audit, settings.selection_out + ".audit.json")):
+        if path.is_dir():
+            raise InputError("expected a file, found a directory", source=named, field="selection-out")
     ledger = workspace / settings.ledger  # read, and the model state beside it rewritten when stale
     listed = workspace / settings.tests if settings.tests else None
     distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),

@@ -259,6 +259,7 @@ def test_select_never_writes_through_a_symlink(
         (["--out", "data/ci_runs.jsonl.model.npz"], "selection-out: is the same file as the model state"),
         (["--out", "tests.txt", "--tests", "tests.txt"], "selection-out: is the same file as the tests"),
         (["--out", "x", "--tests", "x.audit.json"], "selection-out's audit file: is the same file as the tests"),
+        (["--out", "data"], "data: selection-out: expected a file, found a directory"),
     ],
 )
 def test_select_never_writes_over_the_ledger_or_its_input(
