@@ -80,7 +80,7 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     for path, named in ((out, settings.selection_out), (audit, settings.selection_out + ".audit.json")):
         if path.is_dir():
             raise InputError("expected a file, found a directory", source=named, field="selection-out")
-    ledger = workspace / settings.ledger  # read, and the model state beside it rewritten when stale
+    ledger = workspace / settings.ledger  # read only, as is the model state beside it
     listed = workspace / settings.tests if settings.tests else None
     distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
                     "tests": listed, "selection-out": out, "selection-out's audit file": audit}, workspace)  # fmt: skip
