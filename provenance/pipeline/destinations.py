@@ -86,7 +86,7 @@ def distinct_files(files: dict[str, Path | None], workspace: Path, directories: 
     another case of a name on a file system that ignores case, is the same file. Directories may
     hold the files; no file may hold anything.
     """
-    named = [(n, p) for n, p in (files | (directories or {})).items() if p is not None]
+    named = [(n, _absolute(p)) for n, p in (files | (directories or {})).items() if p is not None]
     for i, (name, path) in enumerate(named):
         for other, where in named[:i]:
             if _same(path, where):
@@ -100,7 +100,11 @@ def distinct_files(files: dict[str, Path | None], workspace: Path, directories: 
 
 
 def _same(a: Path, b: Path) -> bool:
-    return a == b or (a.exists() and b.exists() and a.samefile(b))
+    """One file: the same path, or two paths to one file (a hard link, a link, a name in another case)."""
+    try:
+        return a == b or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:  # a directory on the way that cannot be searched: the resolver or the reader says so
+        return False
 
 
 def _absolute(path: Path) -> Path:
