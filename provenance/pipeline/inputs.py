@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,8 @@ def read_by_the_run(settings: Settings, reports: list[Path]) -> dict[str, list[P
     """The files the run reads, by the setting that names them: none of them may be one it writes."""
     contracts = settings.workspace / (settings.contracts or DEFAULT_CONTRACTS)
     predictions = [settings.workspace / settings.predictions] if settings.predictions else []
-    return {"report": reports, "predictions": predictions, "contracts": [contracts] if contracts.is_file() else []}
+    read = [contracts] if os.path.isfile(contracts) else []  # noqa: PTH113 (no error: an unsearchable directory is False)
+    return {"report": reports, "predictions": predictions, "contracts": read}
 
 
 def test_configuration(settings: Settings, context: RunContext, contracts: Validation | None) -> list[dict[str, Any]]:
