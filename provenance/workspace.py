@@ -42,6 +42,11 @@ def safe_name(text: str, what: str) -> str:
     return text
 
 
+def lexical(path: Path) -> Path:
+    """The path absolute and normalised (`..` taken away), links not followed: as the resolver compares it."""
+    return Path(os.path.normpath(os.path.abspath(path)))  # noqa: PTH100
+
+
 def writable_path(workspace: Path, relative: str | Path, what: str) -> Path:
     """Where to write `relative`: inside the workspace, with no symlink on the way there.
 
@@ -51,7 +56,7 @@ def writable_path(workspace: Path, relative: str | Path, what: str) -> Path:
     file; the workspace's own path may pass through links (the runner mounts it).
     """
     root = Path(os.path.abspath(workspace))  # noqa: PTH100
-    target = Path(os.path.normpath(root / relative))
+    target = lexical(root / relative)
     if target != root and not target.is_relative_to(root):
         raise InputError("leads outside the workspace", source=str(relative), field=what)
     current = root
@@ -79,10 +84,9 @@ def linked_out(path: Path, workspace: Path) -> str | None:
     runner file, a secret). A path named outside the checkout is the user's choice.
     """
     # Lexically (links not followed), then resolved: a difference means a link leads out.
-    root = Path(os.path.abspath(workspace))  # noqa: PTH100
-    lexical = Path(os.path.abspath(path))  # noqa: PTH100
-    if lexical.is_relative_to(root) and not path.resolve().is_relative_to(workspace.resolve()):
-        return lexical.relative_to(root).as_posix()
+    root, named = lexical(workspace), lexical(path)
+    if named.is_relative_to(root) and not path.resolve().is_relative_to(workspace.resolve()):
+        return named.relative_to(root).as_posix()
     return None
 
 

@@ -7,7 +7,7 @@ workspace or an earlier run's records under the same run id stop the run with no
 from __future__ import annotations
 
 import importlib.util
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from provenance.context import RunContext
 from provenance.errors import InputError
 from provenance.learning.state import model_path
 from provenance.ledger.checkpoint import checkpoint_path
-from provenance.workspace import safe_name, writable_path
+from provenance.reports import display_path
+from provenance.workspace import lexical, safe_name, writable_path
 
 # The evidence files of one run: key, file name stem, extension.
 EVIDENCE = (
@@ -52,6 +53,13 @@ class Destinations:
         """An evidence file's path, resolved inside the workspace."""
         return self.evidence_files[key]
 
+    def written(self) -> dict[str, Path | None]:
+        """Every file the run writes, by the setting that names it."""
+        return {"ledger": self.ledger, "ledger checkpoint": checkpoint_path(self.ledger),
+                "model state": model_path(self.ledger), "contracts-audit-log": self.contracts_audit_log,
+                **{f"evidence file {p.name}": p for p in self.evidence_files.values()},
+                "badge-path": self.badge, "ctrf-out": self.ctrf}  # fmt: skip
+
 
 def destinations(settings: Settings, context: RunContext) -> Destinations:
     """Resolve every destination; a link on the way, a path outside the workspace or a directory is exit 2."""
@@ -70,33 +78,42 @@ def destinations(settings: Settings, context: RunContext) -> Destinations:
     files = {key: writable_path(workspace, relative, "evidence-dir") for key, relative in evidence.items()}
     badge = _optional_file(workspace, settings.badge_path, "badge-path")
     ctrf = _optional_file(workspace, settings.ctrf_out, "ctrf-out")
-    export = export_destination(settings)
-    folders = {"evidence-dir": evidence_dir, "export": _absolute(workspace / export) if export else None}
-    distinct_files({"ledger": ledger, "ledger checkpoint": checkpoint_path(ledger), "model state": model_path(ledger),
-                    "contracts-audit-log": audit, **{f"evidence file {p.name}": p for p in files.values()},
-                    "badge-path": badge, "ctrf-out": ctrf}, workspace, folders)  # fmt: skip
-    return Destinations(evidence, files, ledger, audit, badge, export, ctrf)
+    found = Destinations(evidence, files, ledger, audit, badge, export_destination(settings), ctrf)
+    folders = {"evidence-dir": evidence_dir, "export": workspace / found.export if found.export else None}
+    distinct_files(found.written(), workspace, folders)
+    return found
 
 
-def distinct_files(files: dict[str, Path | None], workspace: Path, directories: dict[str, Path | None] | None = None,
-                   ) -> None:  # fmt: skip
+def distinct_files(files: Mapping[str, Path | None], workspace: Path,
+                   directories: Mapping[str, Path | None] | None = None) -> None:  # fmt: skip
     """No file written is another destination or on the way to one: a badge written over the ledger would lose it.
 
     Paths are compared as the resolver gives them and, where both exist, as files: a hard link, or
     another case of a name on a file system that ignores case, is the same file. Directories may
     hold the files; no file may hold anything.
     """
-    named = [(n, _absolute(p)) for n, p in (files | (directories or {})).items() if p is not None]
+    named = [(n, lexical(p)) for n, p in {**files, **(directories or {})}.items() if p is not None]
     for i, (name, path) in enumerate(named):
         for other, where in named[:i]:
             if _same(path, where):
                 raise InputError(f"is the same file as the {other}; expected a file of its own",
-                                 source=_shown(path, workspace), field=name)  # fmt: skip
+                                 source=display_path(path, workspace), field=name)  # fmt: skip
         if name in files:
             for other, where in named:
                 if where != path and where.is_relative_to(path):
                     raise InputError(f"is written as a file, and the {other} would be inside it; expected a file of "
-                                     "its own", source=_shown(path, workspace), field=name)  # fmt: skip
+                                     "its own", source=display_path(path, workspace), field=name)  # fmt: skip
+
+
+def not_written(files: Mapping[str, Path | None], reads: Mapping[str, list[Path]], workspace: Path) -> None:
+    """No file read (by the setting that names it) is one of the `files` written: the record would name one gone."""
+    written = [(name, lexical(path)) for name, path in files.items() if path is not None]
+    for setting, paths in reads.items():
+        for read in paths:
+            for name, path in written:
+                if _same(lexical(read), path):
+                    raise InputError(f"is read by the run and is its {name} too; expected a file the run does not "
+                                     "write", source=display_path(read, workspace), field=setting)  # fmt: skip
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -105,31 +122,6 @@ def _same(a: Path, b: Path) -> bool:
         return a == b or (a.exists() and b.exists() and a.samefile(b))
     except OSError:  # a directory on the way that cannot be searched: the resolver or the reader says so
         return False
-
-
-def _absolute(path: Path) -> Path:
-    """The path as the resolver gives it: absolute and normalised (links are refused there, not followed)."""
-    return Path(os.path.normpath(os.path.abspath(path)))  # noqa: PTH100
-
-
-def _shown(path: Path, workspace: Path) -> str:
-    """A path as the user names it: relative to the workspace when inside it."""
-    absolute, root = _absolute(path), _absolute(workspace)
-    return absolute.relative_to(root).as_posix() if absolute.is_relative_to(root) else str(path)
-
-
-def written_by_the_run(found: Destinations, reads: dict[str, list[Path]], workspace: Path) -> None:
-    """No file the run reads (by setting) is one it writes: the record would name a report that is gone."""
-    written = {"ledger": found.ledger, "contracts-audit-log": found.contracts_audit_log, "badge-path": found.badge,
-               "ctrf-out": found.ctrf}  # fmt: skip
-    ours = [(name, path) for name, path in written.items() if path is not None]
-    ours += [("evidence-dir", path) for path in found.evidence_files.values()]
-    for setting, paths in reads.items():
-        for read in paths:
-            for name, path in ours:
-                if _same(_absolute(read), path):
-                    raise InputError(f"is read by the run and is its {name} too; expected a file the run does not "
-                                     "write", source=_shown(read, workspace), field=setting)  # fmt: skip
 
 
 def _optional_file(workspace: Path, relative: str | None, setting: str) -> Path | None:

@@ -16,7 +16,7 @@ from provenance.errors import InputError
 from provenance.gitmeta import read_git
 from provenance.learning.calibration import read_test_predictions
 from provenance.ledger.attestation import Subject, artifact_subjects
-from provenance.pipeline.destinations import destinations, require_new_run, written_by_the_run
+from provenance.pipeline.destinations import destinations, not_written, require_new_run
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.reports.sessions import one_per_session
 from provenance.schemas import GitInfo
@@ -54,8 +54,8 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     require_new_run(where)
     git = read_git(workspace, compare_base=context.compare_base, branch_hint=context.branch)
     matches = {pattern: find_reports((pattern,), workspace) for pattern in settings.report}
-    written_by_the_run(where, read_by_the_run(settings, [path for paths in matches.values() for path in paths]),
-                       workspace)  # fmt: skip
+    not_written(where.written(), read_by_the_run(settings, [path for paths in matches.values() for path in paths]),
+                workspace)  # fmt: skip
     unmatched = [pattern for pattern, found in matches.items() if not found]
     reports: list[LoadedReport] = []
     empty: list[str] = []
