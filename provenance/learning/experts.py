@@ -14,9 +14,11 @@ the global rate by a Beta prior of weight 2, exactly as `selection.backtest.Refe
 computes it), so the mixture can only fall behind it by what the mixing costs (docs/metrics.md
 states the bound).
 
-Weights are kept apart per context (a test that passed its last run or is new; one that failed it
-in a run where at most half the tests failed; one that failed in a run where more than half did),
-since which expert is right differs most between them.
+Weights are kept apart per context (a test that never failed or is new; one that passed its last
+run having failed before; one that failed it in a run where at most half the tests failed; one
+that failed it in a run where more than half did), since which expert is right differs most
+between them: the many tests that never fail would otherwise set the weights a flaky test that
+just passed is judged by.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ PRIOR_WEIGHTS = (0.5, 2.0, 8.0)
 REFERENCE_PRIOR_WEIGHT = 2.0
 DECAYS = (0.5, 0.8, 0.95)  # per run of the test: how much of a decayed rate's past each run keeps
 RECENT_DECAY = 0.5  # per cycle: the project's recent failure level
-CONTEXTS = ("after a pass", "after a failure", "after a failure in a broken build")
+CONTEXTS = ("never failed", "after a pass", "after a failure", "after a failure in a broken build")
 BROKEN_BUILD_SHARE = 0.5
 NAMES = (
     *(f"rate, prior {w:g}" for w in PRIOR_WEIGHTS),
@@ -95,9 +97,11 @@ def predictions(s: Snapshot) -> FloatArray:
     return np.clip(np.array(rows).reshape(EXPERTS, len(s.runs)), 1e-12, 1.0 - 1e-12)
 
 
-def contexts(last_failed: npt.NDArray[np.bool_], last_broken: npt.NDArray[np.bool_]) -> npt.NDArray[np.intp]:
-    """Each test's context (an index into `CONTEXTS`): how its last run ended."""
-    return np.asarray(np.where(last_failed, np.where(last_broken, 2, 1), 0), dtype=np.intp)
+def contexts(
+    last_failed: npt.NDArray[np.bool_], last_broken: npt.NDArray[np.bool_], ever_failed: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.intp]:
+    """Each test's context (an index into `CONTEXTS`): whether it ever failed, and how its last run ended."""
+    return np.asarray(np.where(last_failed, np.where(last_broken, 3, 2), np.where(ever_failed, 1, 0)), dtype=np.intp)
 
 
 def weights(loss: FloatArray) -> FloatArray:

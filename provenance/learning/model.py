@@ -1,7 +1,7 @@
 """Failure prediction learnt from the project's own history, incrementally.
 
 The state is per-test sufficient statistics (runs, failures, runs and failures just after a
-failure, decayed counts, typical duration, last outcome) and the project's running rates. A test's
+failure, decayed counts, typical durations, last outcome) and the project's running rates. A test's
 history gives its failure probability through a family of predictors (`experts.py`: long-run rates
 with priors of several strengths, the reference predictor among them; rates by last outcome, with
 and without discounting a failure in a broken build; the last outcome alone; decayed rates; a rate
@@ -10,19 +10,12 @@ project's past runs. Some projects' failures persist until fixed, others' are fl
 tests fail together; the mixture follows what the project's own history shows, instead of a
 setting tuned to one of them.
 
-A test's expected cost is its typical duration: each run's duration averaged with the estimate
-before it, so that one 0 s record (a coarse timer) does not put it first in a per-second ranking.
+A test's expected cost is the typical duration of its passing runs and of its failing ones, weighed
+by its failure probability: each run's duration is averaged with the estimate before it, so that
+one 0 s record (a coarse timer) does not put it first in a per-second ranking.
 
-When a run names the files it changed, the model also learns what changes do, in two ways:
-
-- per file, how often it changed and which tests it broke in those runs (co-failures: tests that
-  failed having passed their run before). A test's probability in a run that changes file f is at
-  least its rate of breaking in the runs that changed f, shrunk toward its probability from its
-  history by a prior of weight 20: most changes to a file break none of the tests that broke with
-  it once, so one co-failure moves a test a little, repeated ones a lot;
-- over the tests that had passed their run before, how often one broke when its node id mentioned a
-  changed source file's name (`mentions.py`). A test that mentions a changed file has at least that
-  rate, shrunk toward the global one: what ranks a test that never failed is its name, not its history.
+When a run names the files it changed, the model also learns what changes do (`changes.py`): a
+test's probability is raised where the changed files broke it before, or where its name mentions one.
 
 Each run updates the state once, so predicting and updating cost time in proportion to the tests
 (and changed files) in the run, never to the length of the history. numpy only.
@@ -40,22 +33,13 @@ import numpy as np
 import numpy.typing as npt
 
 from provenance.learning import experts
+from provenance.learning.changes import Changes, usable
 from provenance.learning.experts import BROKEN_BUILD_SHARE, CONTEXTS, EXPERTS
-from provenance.learning.mentions import mentioned
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-change-aware-3"
+MODEL_VERSION = "provenance-change-aware-4"
 PRIOR_WEIGHT = experts.REFERENCE_PRIOR_WEIGHT
 HISTORY_PRIOR_WEIGHTS = experts.PRIOR_WEIGHTS
-CO_FAILURE_PRIOR_WEIGHT = 20.0
-# What a run's changes did is not learnt from a run that changed more files than this (a sweeping
-# change says little about any one of them) or in which more than half of the tests failed (a broken
-# build says nothing about any one test). A co-failure ties one file to one test, so it is learnt only
-# from a focused failure: one test or at most a tenth of them failing, and at most 10,000 (file, test)
-# pairs.
-MAX_CHANGED_FILES = 100
-FOCUSED_FAILURE_SHARE = 0.1
-MAX_CO_FAILURES_PER_RUN = 10_000
 _MIN_SECONDS = 1e-3
 
 
@@ -63,7 +47,8 @@ _MIN_SECONDS = 1e-3
 PER_TEST = (
     "runs",
     "fails",
-    "typical_duration",
+    "pass_duration",
+    "fail_duration",
     "last_duration",
     "last_failed",
     "last_broken_build",
@@ -91,9 +76,11 @@ class Model:
     names: list[str] = field(default_factory=list)
     runs: FloatArray = field(default_factory=_empty)
     fails: FloatArray = field(default_factory=_empty)
-    # Each run's duration averaged with the estimate before it (each run weighs half), so one run's
-    # timer glitch (a 0 s record, a slow runner) moves a test's expected cost only halfway.
-    typical_duration: FloatArray = field(default_factory=_empty)
+    # The typical duration of a test's passing runs and of its failing runs: each run's duration
+    # averaged with the estimate before it (each run weighs half), so one run's timer glitch (a 0 s
+    # record, a slow runner) moves a test's expected cost only halfway.
+    pass_duration: FloatArray = field(default_factory=_empty)
+    fail_duration: FloatArray = field(default_factory=_empty)
     last_duration: FloatArray = field(default_factory=_empty)
     # How far each cost estimate (the typical duration, the last one) missed the durations that
     # followed: the sum of squared differences of their logarithms. The better one is used.
@@ -120,20 +107,11 @@ class Model:
     # Per ledger entry, oldest first and only the last few: the calibration totals of its
     # predictions (`BinTotals.to_row`), so the rolling window need not read the entries again.
     scored_runs: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
-    # What changes did: runs in which each file changed, and per file the tests (indices into
-    # `names`) that they broke, with how often; and the runs and failures of tests that had passed
-    # their run before and whose names mentioned a changed file.
-    files: list[str] = field(default_factory=list)
-    file_changes: FloatArray = field(default_factory=_empty)
-    co_failures: dict[int, dict[int, float]] = field(default_factory=dict)
-    mentioned_runs: float = 0.0
-    mentioned_fails: float = 0.0
+    changes: Changes = field(default_factory=Changes)  # what changed files did (`changes.py`)
     _index: dict[str, int] = field(default_factory=dict, repr=False)
-    _file_index: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {name: i for i, name in enumerate(self.names)}
-        self._file_index = {name: i for i, name in enumerate(self.files)}
 
     def _indices(self, tests: list[str]) -> npt.NDArray[np.intp]:
         """Indices of the tests in the state arrays, adding new tests with empty statistics."""
@@ -161,14 +139,12 @@ class Model:
         """
         idx = self._indices(tests)
         p = self._history(idx)
-        changed = sorted(set(changed_files or ()))
-        if not 0 < len(changed) <= MAX_CHANGED_FILES:
+        changed = usable(changed_files)
+        if not changed:
             return p
         own = np.zeros(len(self.names))
         own[idx] = p
-        p = np.maximum(p, self._co_failure_rates(changed, own)[idx])
-        named = mentioned(tests, changed)
-        return np.where(named, np.maximum(p, self.mentioned_rate), p) if named.any() else p
+        return self.changes.raised(tests, idx, own, changed, self.global_rate)
 
     def _snapshot(self, idx: npt.NDArray[np.intp]) -> experts.Snapshot:
         """What the experts read for these tests."""
@@ -192,8 +168,11 @@ class Model:
 
     def _history(self, idx: npt.NDArray[np.intp]) -> FloatArray:
         """The history part: the experts' probabilities mixed by their record in each test's context."""
-        context = experts.contexts(self.last_failed[idx] == 1, self.last_broken_build[idx] == 1)
-        return experts.mix(experts.predictions(self._snapshot(idx)), context, self.expert_loss)
+        return experts.mix(experts.predictions(self._snapshot(idx)), self._contexts(idx), self.expert_loss)
+
+    def _contexts(self, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+        """Each test's context of `experts.CONTEXTS`, which the mixture keeps weights apart for."""
+        return experts.contexts(self.last_failed[idx] == 1, self.last_broken_build[idx] == 1, self.fails[idx] > 0)
 
     def learnt(self) -> dict[str, Any]:
         """What the history part has learnt about the project, in words a reader can check."""
@@ -209,18 +188,6 @@ class Model:
             "mentioned_rate": self.mentioned_rate,
         }
 
-    def _co_failure_rates(self, changed: list[str], own: FloatArray) -> FloatArray:
-        """Per test in the state, its highest rate of breaking in the runs that changed one of these files.
-
-        Each rate is shrunk toward the test's own probability (`own`, per test in the state).
-        """
-        rates = np.zeros(len(self.names))
-        for column in (self._file_index[f] for f in changed if f in self._file_index):
-            for test, count in self.co_failures.get(column, {}).items():
-                rate = shrunk(count, self.file_changes[column], own[test], CO_FAILURE_PRIOR_WEIGHT)
-                rates[test] = max(rates[test], rate)
-        return rates
-
     @property
     def fails_again_rate(self) -> float:
         """How often a test that failed its last run (not in a broken build) failed again (shrunk)."""
@@ -229,7 +196,7 @@ class Model:
     @property
     def mentioned_rate(self) -> float:
         """How often a passing test broke when its name mentioned a changed file (shrunk)."""
-        return float(shrunk(self.mentioned_fails, self.mentioned_runs, self.global_rate))
+        return self.changes.mentioned_rate(self.global_rate)
 
     def is_new(self, tests: list[str]) -> npt.NDArray[np.bool_]:
         """Which tests the model has never seen run."""
@@ -239,10 +206,23 @@ class Model:
         """Which tests failed the last time they ran."""
         return np.asarray(self.last_failed[self._indices(tests)] == 1)
 
-    def expected_seconds(self, tests: list[str]) -> FloatArray:
-        """Each test's cost from past durations only: its typical one, or the median for new tests."""
-        seconds = self.typical_duration if self.cost_error[0] <= self.cost_error[1] else self.last_duration
-        return costs(seconds, self.runs, self._indices(tests))
+    def expected_seconds(self, tests: list[str], p_fail: FloatArray | None = None) -> FloatArray:
+        """Each test's cost from past durations only, the median for new tests.
+
+        The typical duration of its passing runs and of its failing runs, weighed by `p_fail` (a
+        failing run can take far longer: a timeout, a traceback, pytest-rerunfailures' retries);
+        or its last duration, whichever has predicted this project's durations better.
+        """
+        idx = self._indices(tests)
+        if self.cost_error[0] > self.cost_error[1]:
+            return costs(self.last_duration, self.runs, idx)
+        return self._typical(idx, np.zeros(len(idx)) if p_fail is None else p_fail)
+
+    def _typical(self, idx: npt.NDArray[np.intp], p_fail: FloatArray) -> FloatArray:
+        """The typical durations of passing and of failing runs weighed by `p_fail` (each the other where missing)."""
+        on_pass = costs(np.where(self.runs > self.fails, self.pass_duration, self.fail_duration), self.runs, idx)
+        on_fail = np.where(self.fails[idx] > 0, self.fail_duration[idx], on_pass)
+        return np.asarray((1.0 - p_fail) * on_pass + p_fail * on_fail)
 
     def update(
         self,
@@ -258,37 +238,31 @@ class Model:
         was_passing = self.last_failed[idx] == 0
         failing = int(failed.sum())
         broken_build = failing > BROKEN_BUILD_SHARE * len(tests)
-        self._learn_history(idx, failed, broken_build)
-        typical = self.typical_duration[idx]
-        seen = self.runs[idx] > 0
-        actual = np.log(seconds_floor(durations[seen]))
-        for k, estimate in enumerate((typical[seen], self.last_duration[idx][seen])):
-            self.cost_error[k] += float(((np.log(seconds_floor(estimate)) - actual) ** 2).sum())
-        self.typical_duration[idx] = np.where(seen, (typical + durations) / 2, durations)
-        self.last_duration[idx] = durations
+        p = self._learn_history(idx, failed, broken_build)
+        self._learn_durations(idx, failed, durations, p)
         self.runs[idx] += 1.0
         self.fails[idx] += failed
         self.last_failed[idx] = failed
         self.total_runs += len(tests)
         self.total_fails += failing
         self.cycles += 1
-        changed = sorted(set(changed_files or ()))
-        if not 0 < len(changed) <= MAX_CHANGED_FILES or broken_build:
-            return
-        named = mentioned(tests, changed) & was_passing
-        self.mentioned_runs += float(named.sum())
-        self.mentioned_fails += float((named & failed).sum())
-        broken = failed & was_passing
-        focused = failing <= max(1.0, FOCUSED_FAILURE_SHARE * len(tests))  # one failure is focused in any suite
-        if focused and len(changed) * int(broken.sum()) <= MAX_CO_FAILURES_PER_RUN:
-            self._learn_co_failures(idx, broken, changed)
+        changed = usable(changed_files)
+        if changed and not broken_build:
+            self.changes.learn(tests, idx, failed, was_passing, changed)
 
-    def _learn_history(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], broken_build: bool) -> None:
-        """Score each expert on the run (before learning from it), then count the run."""
-        context = experts.contexts(self.last_failed[idx] == 1, self.last_broken_build[idx] == 1)
-        experts.score(self.expert_loss, experts.predictions(self._snapshot(idx)), context, failed)
-        after_any = context > 0
-        after_failure = context == 1
+    def _learn_history(
+        self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], broken_build: bool
+    ) -> FloatArray:
+        """Score each expert on the run (before learning from it), then count the run.
+
+        Returns the history part's probabilities for the run, as they were before it.
+        """
+        context = self._contexts(idx)
+        rows = experts.predictions(self._snapshot(idx))
+        p = experts.mix(rows, context, self.expert_loss)
+        experts.score(self.expert_loss, rows, context, failed)
+        after_any = context > 1
+        after_failure = context == 2
         self.runs_after_failure[idx] += after_failure
         self.fails_after_failure[idx] += after_failure & failed
         self.total_runs_after_failure += float(after_failure.sum())
@@ -304,22 +278,22 @@ class Model:
         self.recent_runs = experts.RECENT_DECAY * self.recent_runs + len(idx)
         self.recent_fails = experts.RECENT_DECAY * self.recent_fails + float(failed.sum())
         self.last_broken_build[idx] = broken_build
+        return p
 
-    def _learn_co_failures(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], changed: list[str]) -> None:
-        """Count the run against each file it changed, and its failures against those files."""
-        new = [f for f in changed if f not in self._file_index]
-        for f in new:
-            self._file_index[f] = len(self.files)
-            self.files.append(f)
-        if new:
-            self.file_changes = np.concatenate([self.file_changes, np.zeros(len(new))])
-        columns = [self._file_index[f] for f in changed]
-        self.file_changes[columns] += 1.0
-        failing = idx[failed].tolist()
-        for column in columns if failing else []:
-            counts = self.co_failures.setdefault(column, {})
-            for test in failing:
-                counts[test] = counts.get(test, 0.0) + 1.0
+    def _learn_durations(
+        self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], durations: FloatArray, p: FloatArray
+    ) -> None:
+        """Score both cost estimates on the run's durations, then average each run into its outcome's typical one."""
+        seen = self.runs[idx] > 0
+        actual = np.log(seconds_floor(durations[seen]))
+        for k, estimate in enumerate((self._typical(idx, p)[seen], self.last_duration[idx][seen])):
+            self.cost_error[k] += float(((np.log(seconds_floor(estimate)) - actual) ** 2).sum())
+        had = np.where(failed, self.fails[idx] > 0, self.runs[idx] > self.fails[idx])  # a run with this outcome
+        before = np.where(failed, self.fail_duration[idx], self.pass_duration[idx])
+        typical = np.where(had, (before + durations) / 2, durations)
+        self.fail_duration[idx] = np.where(failed, typical, self.fail_duration[idx])
+        self.pass_duration[idx] = np.where(failed, self.pass_duration[idx], typical)
+        self.last_duration[idx] = durations
 
     def remember_scores(self, row: FloatArray, keep: int) -> None:
         """Keep the calibration totals of the run just learnt, and of at most `keep` runs in all."""

@@ -15,6 +15,7 @@ import numpy as np
 import orjson
 
 from provenance.errors import InputError
+from provenance.learning.changes import Changes
 from provenance.learning.experts import CONTEXTS, EXPERTS
 from provenance.learning.history import read_ledger
 from provenance.learning.model import DECAYED, MODEL_VERSION, PER_TEST, Model, rebuild
@@ -45,13 +46,13 @@ def encode(model: Model) -> bytes:
         expert_loss=model.expert_loss,
         ledger_head=np.frombuffer(model.ledger_head.encode(), dtype=np.uint8),
         scored_runs=model.scored_runs,
-        files=np.frombuffer(orjson.dumps(model.files), dtype=np.uint8),
-        file_changes=model.file_changes,
+        files=np.frombuffer(orjson.dumps(model.changes.files), dtype=np.uint8),
+        file_changes=model.changes.file_changes,
         co_failures=np.array(
-            [(f, t, n) for f, tests in sorted(model.co_failures.items()) for t, n in sorted(tests.items())],
+            [(f, t, n) for f, tests in sorted(model.changes.co_failures.items()) for t, n in sorted(tests.items())],
             dtype=np.float64,
         ).reshape(-1, 3),
-        mentioned=np.array([model.mentioned_runs, model.mentioned_fails]),
+        mentioned=np.array([model.changes.mentioned_runs, model.changes.mentioned_fails]),
     )
     return buffer.getvalue()
 
@@ -84,11 +85,13 @@ def decode(data: bytes, source: str = "model state") -> Model:
                 expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
                 ledger_head=bytes(archive["ledger_head"]).decode(),
                 scored_runs=archive["scored_runs"],
-                files=list(orjson.loads(bytes(archive["files"]))),
-                file_changes=archive["file_changes"].copy(),
-                co_failures=co_failures,
-                mentioned_runs=float(archive["mentioned"][0]),
-                mentioned_fails=float(archive["mentioned"][1]),
+                changes=Changes(
+                    files=list(orjson.loads(bytes(archive["files"]))),
+                    file_changes=archive["file_changes"].copy(),
+                    co_failures=co_failures,
+                    mentioned_runs=float(archive["mentioned"][0]),
+                    mentioned_fails=float(archive["mentioned"][1]),
+                ),
             )
     except (OSError, ValueError, KeyError, IndexError) as exc:
         raise InputError(f"not a model state ({exc})", source=source) from None

@@ -33,8 +33,8 @@ class Predictor(Protocol):
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """Failure probabilities for the coming cycle."""
 
-    def expected_seconds(self, tests: list[str]) -> FloatArray:
-        """Cost estimates from past durations only."""
+    def expected_seconds(self, tests: list[str], p_fail: FloatArray | None = None) -> FloatArray:
+        """Cost estimates from past durations only (given the failure probabilities just predicted)."""
 
     def update(
         self,
@@ -72,8 +72,8 @@ class ReferencePredictor:
         g = shrunk(self.total_fails, self.total_runs, 0.01, 1.0)  # as the model's global rate
         return np.asarray(shrunk(self.fails[idx], self.runs[idx], g, PRIOR_WEIGHT))
 
-    def expected_seconds(self, tests: list[str]) -> FloatArray:
-        """Last seen durations."""
+    def expected_seconds(self, tests: list[str], p_fail: FloatArray | None = None) -> FloatArray:
+        """Last seen durations, whatever the probabilities."""
         return costs(self.last_duration, self.runs, self._indices(tests))
 
     def update(
@@ -119,7 +119,7 @@ def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[
     previous: dict[str, bool] = {}
     for position, cycle in enumerate(cycles):
         p = model.predict(cycle.tests, cycle.changed_files)
-        seconds = model.expected_seconds(cycle.tests)
+        seconds = model.expected_seconds(cycle.tests, p)
         order = rank(p / seconds_floor(seconds))
         if position >= warmup:
             last = [previous.get(name) for name in cycle.tests]

@@ -77,10 +77,11 @@ def plan(
         tests = list(dict.fromkeys(t["nodeid"] for t in last[0]["tests"]))
     digest = model.digest
     full_run = full_run_every > 0 and (size + 1) % full_run_every == 0
+    p_fail = model.predict(tests, changed_files)
     selection = select(
         tests,
-        model.predict(tests, changed_files),
-        model.expected_seconds(tests),
+        p_fail,
+        model.expected_seconds(tests, p_fail),
         budget,
         new=model.is_new(tests),
         failed_last=model.failed_last_run(tests),

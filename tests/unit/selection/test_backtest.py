@@ -15,14 +15,9 @@ from hypothesis import strategies as st
 from provenance.cli import main
 from provenance.errors import InputError
 from provenance.learning import experts
+from provenance.learning.changes import CO_FAILURE_PRIOR_WEIGHT, MAX_CHANGED_FILES, MAX_CO_FAILURES_PER_RUN
 from provenance.learning.history import Cycle, detect_format, read_atcs, read_ledger
-from provenance.learning.model import (
-    CO_FAILURE_PRIOR_WEIGHT,
-    HISTORY_PRIOR_WEIGHTS,
-    MAX_CHANGED_FILES,
-    MAX_CO_FAILURES_PER_RUN,
-    Model,
-)
+from provenance.learning.model import HISTORY_PRIOR_WEIGHTS, Model
 from provenance.selection.backtest import (
     BUDGET_GRID,
     ReferencePredictor,
@@ -337,7 +332,7 @@ def test_a_sweeping_change_is_not_learnt_from() -> None:
     model = Model()
     sweeping = [f"src/m{i}.py" for i in range(MAX_CHANGED_FILES + 1)]
     model.update(["t"], np.array([True]), np.ones(1), sweeping)
-    assert model.files == [] and model.co_failures == {}
+    assert model.changes.files == [] and model.changes.co_failures == {}
     assert model.predict(["t"], ["src/m0.py"]).tolist() == model.predict(["t"]).tolist()
 
 
@@ -368,14 +363,14 @@ def test_co_failures_are_learnt_from_tests_a_focused_failure_broke() -> None:
     model = Model()
     tests = [f"t{i}" for i in range(10)]
     model.update(tests, np.arange(10) < 2, np.ones(10), ["src/a.py"])  # 20% failed: not focused
-    assert model.co_failures == {} and model.files == []
+    assert model.changes.co_failures == {} and model.changes.files == []
     model.update(tests, np.arange(10) == 9, np.ones(10), ["src/a.py"])  # 10%: learnt
-    assert model.co_failures == {0: {9: 1.0}} and model.file_changes.tolist() == [1.0]
+    assert model.changes.co_failures == {0: {9: 1.0}} and model.changes.file_changes.tolist() == [1.0]
     model.update(tests, np.arange(10) == 9, np.ones(10), ["src/a.py"])  # still failing: not this change's doing
-    assert model.co_failures == {0: {9: 1.0}} and model.file_changes.tolist() == [2.0]
+    assert model.changes.co_failures == {0: {9: 1.0}} and model.changes.file_changes.tolist() == [2.0]
     many = [f"t{i}" for i in range(200_000)]  # 10,010 newly failing of 200,000, one changed file: too many pairs
     model.update(many, np.arange(200_000) < MAX_CO_FAILURES_PER_RUN + 10, np.ones(200_000), ["src/b.py"])
-    assert list(model.co_failures) == [0]
+    assert list(model.changes.co_failures) == [0]
 
 
 def test_a_test_that_mentions_a_changed_file_gets_the_rate_of_such_tests(tmp_path: Path) -> None:
@@ -394,6 +389,6 @@ def test_a_test_that_mentions_a_changed_file_gets_the_rate_of_such_tests(tmp_pat
     model.save(tmp_path / "model.npz")
     assert Model.load(tmp_path / "model.npz").predict(tests, ["src/pkg/fields.py"]).tolist() == p.tolist()
     # test_dump failed in the broken build and fails again as schema.py changes: carried over, not counted
-    counted = (model.mentioned_runs, model.mentioned_fails)
+    counted = (model.changes.mentioned_runs, model.changes.mentioned_fails)
     model.update(tests, np.arange(10) == 0, np.ones(10), ["src/pkg/schema.py"])
-    assert (model.mentioned_runs, model.mentioned_fails) == counted
+    assert (model.changes.mentioned_runs, model.changes.mentioned_fails) == counted
