@@ -203,9 +203,10 @@ def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator, mod
 def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
     """The module's file, and the node id up to the test's name (`path.py::Class`).
 
-    The module is the longest dotted prefix that is a file in the workspace; when none is,
-    classes are taken to be the trailing parts that start with a capital letter, as pytest
-    names them.
+    The module is the longest dotted prefix that is a file in the workspace; else the whole of it
+    is a text file of doctests when the workspace has one by that name (`docs.guide.rst`); when
+    neither, classes are taken to be the trailing parts that start with a capital letter, as
+    pytest names them.
     """
     parts = dotted.split(".")
     split = None
@@ -219,6 +220,8 @@ def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tu
             if locator.is_file(candidate):
                 split = end
                 break
+    if split is None and len(parts) > 1 and locator.is_file(text_file := "/".join(parts[:-1]) + "." + parts[-1]):
+        return locator.relative(text_file), text_file  # a doctest file (`--doctest-glob`): `docs/guide.rst`
     if split is None:
         split = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts)) or len(parts)
     module = "/".join(parts[:split]) + ".py"

@@ -132,8 +132,9 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
         return [passed(nodeid, duration, file, line)]
     if teardown_failed and outcome is Outcome.ERROR:
         # pytest-json-report reports the teardown's error as the test's outcome; pytest counts the
-        # call's own outcome, and the teardown error besides.
-        outcome = _CALL_OUTCOME.get(str(call.outcome) if call else "", Outcome.PASSED)
+        # call's own outcome (the setup's, where a skip in setup left no call), and the teardown error besides.
+        stage = call if call is not None else setup
+        outcome = _CALL_OUTCOME.get(str(stage.outcome) if stage else "", Outcome.PASSED)
     failed_phase: Phase | None = None
     failed_stage = None
     if outcome not in (Outcome.PASSED, Outcome.XPASSED):

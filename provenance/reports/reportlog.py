@@ -165,7 +165,11 @@ def _results(item: _Item, locator: Locator) -> list[TestResult]:
     file: str | None = locator.relative(path)
     line: int | None = lineno + 1 if lineno >= 0 else None
     teardown = item.phases.get("teardown")
-    teardown_failed = teardown is not None and teardown["outcome"] == "failed" and phase != "setup"
+    # After a setup error the test is one error, as the other formats count it; after a skip in
+    # setup, a failed teardown (a module fixture closing) is an error of its own, as pytest counts it.
+    teardown_failed = teardown is not None and teardown["outcome"] == "failed" and outcome is not Outcome.ERROR
+    if item.failed_subtests and outcome in (Outcome.PASSED, Outcome.XPASSED):
+        outcome, phase = Outcome.FAILED, "call"  # unittest's subTest: the test itself reports a pass
     if item.reruns and outcome is Outcome.PASSED:
         outcome = Outcome.FLAKY
     results = [_result(item.nodeid, outcome, phase, item.phases.get(phase or ""), file, line, locator)]

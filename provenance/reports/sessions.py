@@ -39,8 +39,12 @@ def one_per_session(reports: list[LoadedReport]) -> tuple[list[LoadedReport], li
         for report, _, duplicates in kept
         if duplicates
     ]
-    if len(kept) > 1:
-        notes.append(f"{len(kept)} reports of different sessions (shards or workers) were merged: "
-                     + ", ".join(r.source.path for r, _, _ in kept))  # fmt: skip
+    sessions = [r.source.path for r, ids, _ in kept if ids]
+    if len(sessions) > 1:
+        notes.append(f"{len(sessions)} reports of different sessions (shards or workers) were merged: "
+                     + ", ".join(sessions))  # fmt: skip
+    empty = [r.source.path for r, ids, _ in kept if not ids]
+    if empty and len(kept) > 1:  # which session it belongs to cannot be told, nor does it matter to a count
+        notes.append(f"{', '.join(empty)} {'holds' if len(empty) == 1 else 'hold'} no test")
     order = {id(r): i for i, r in enumerate(reports)}  # counted in the order they were named
     return sorted((r for r, _, _ in kept), key=lambda r: order[id(r)]), notes

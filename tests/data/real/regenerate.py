@@ -322,6 +322,62 @@ def test_subtests_all_pass(subtests):
         with subtests.test(i=i):
             assert i < 3
 ''',
+    # A module-scoped fixture that fails as it closes, after the module's last test was skipped in
+    # setup (a skipif mark, then a fixture that skips): pytest counts the teardown error.
+    "skip-then-teardown": '''"""Added to the suite: a module fixture fails to close after a test skipped in setup."""
+
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fails_to_close():
+    yield
+    raise RuntimeError("could not close the module's resource")
+
+
+@pytest.fixture
+def needs_a_gpu():
+    pytest.skip("no GPU here")
+
+
+def test_runs():
+    assert True
+
+
+def test_skipped_by_its_fixture(needs_a_gpu):
+    assert True
+
+
+@pytest.mark.skipif(True, reason="never on this platform")
+def test_last_skipped():
+    assert True
+''',
+    # unittest's subTest: one subtest fails, so pytest fails the session, though the test itself passes.
+    "unittest-subtest-failure": '''"""Added to the suite: a unittest test whose only failure is one of its subtests."""
+
+import unittest
+
+
+class TestValues(unittest.TestCase):
+    def test_values(self):
+        for i in range(3):
+            with self.subTest(i=i):
+                self.assertNotEqual(i, 1)
+''',
+    # unittest's subTest: one subtest skips; pytest counts the test passed.
+    "unittest-subtest-skip": '''"""Added to the suite: a unittest test one of whose subtests skips."""
+
+import unittest
+
+
+class TestPlatforms(unittest.TestCase):
+    def test_platforms(self):
+        for name in ("linux", "windows"):
+            with self.subTest(name=name):
+                if name == "windows":
+                    self.skipTest("not on this runner")
+                self.assertTrue(name)
+''',
 }
 
 
@@ -587,6 +643,29 @@ CASES: dict[str, Case] = {
         "tests/test_zz_subtests.py added: pytest's subtests fixture, subtests passing, failing and skipped",
         {"tests/test_zz_subtests.py": "subtests"},
     ),
+    "toolz-skip-then-teardown": Case(
+        "toolz",
+        "skip-then-teardown",
+        [*NO_CACHE, "toolz/tests/test_dicttoolz.py", "toolz/tests/test_zz_skip_teardown.py"],
+        "toolz/tests/test_zz_skip_teardown.py added: a module fixture fails as it closes, after the module's last "
+        "test was skipped in setup",
+        {"toolz/tests/test_zz_skip_teardown.py": "skip-then-teardown"},
+    ),
+    "cachetools-unittest-subtest-failure": Case(
+        "cachetools",
+        "unittest-subtest-failure",
+        [*NO_CACHE, "-rA", "tests/test_lru.py", "tests/test_zz_unittest_subtests.py"],
+        "tests/test_zz_unittest_subtests.py added: a unittest test whose only failure is a subTest; -rA, so that "
+        "the summary shows pytest counting the test itself passed",
+        {"tests/test_zz_unittest_subtests.py": "unittest-subtest-failure"},
+    ),
+    "cachetools-unittest-subtest-skip": Case(
+        "cachetools",
+        "unittest-subtest-skip",
+        [*NO_CACHE, "-rA", "tests/test_lru.py", "tests/test_zz_unittest_subtest_skip.py"],
+        "tests/test_zz_unittest_subtest_skip.py added: a unittest test one of whose subtests skips",
+        {"tests/test_zz_unittest_subtest_skip.py": "unittest-subtest-skip"},
+    ),
     "cachetools-subtests-quiet": Case(
         "cachetools",
         "subtests-quiet",
@@ -717,11 +796,18 @@ def build(name: str, case: Case, venv: Path, sdists: dict[str, Path], temp: Path
         "exit_status": status,
         "counts": counts_of(line),
         "subtests_failed": sum(row.startswith("SUBFAILED") for row in rows),  # pytest's "failed" counts these too
+        # Tests pytest counts passed beside their SUBFAILED rows (unittest's subTest; with -rA only).
+        "subtest_parents_passed": len(_ids_of(rows, "SUBFAILED") & _ids_of(rows, "PASSED ")),
         "reports": written,
         "notes": case.notes,
     }
     (out / "expected.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
     return f"{name}: exit {status}: {line or '(no summary line)'}"
+
+
+def _ids_of(rows: list[str], prefix: str) -> set[str]:
+    """The node ids of the short summary's rows that start with `prefix` (`PASSED tests/a.py::t - ...`)."""
+    return {row.split(" ", 1)[1].split(" - ")[0] for row in rows if row.startswith(prefix) and " " in row}
 
 
 def main(only: list[str]) -> None:

@@ -41,3 +41,15 @@ def test_shards_of_different_sessions_are_merged(tmp_path: Path) -> None:
     assert [r.source.path for r in inputs.reports] == ["a.json", "b.xml"]
     assert TestCounts.of([t for r in inputs.reports for t in r.parsed.tests]).passed == 54 + 90
     assert any("2 reports of different sessions" in w for w in warnings_for(inputs))
+
+
+def test_a_report_with_no_test_is_not_called_another_session(tmp_path: Path) -> None:
+    # pytest-json-ctrf writes no collection error: of a session that only failed to collect, its
+    # report holds no test while the JSON report holds the error.
+    case = REAL / "iniconfig-syntax-error"
+    names = ("report.json", "report.ctrf.json")
+    workspace = _workspace(tmp_path, {name: case / name for name in names})
+    inputs = gather(Settings(workspace=workspace, report=names), {})
+    warnings = warnings_for(inputs)
+    assert not any("different sessions" in w for w in warnings), warnings
+    assert any("report.ctrf.json holds no test" in w for w in warnings), warnings
