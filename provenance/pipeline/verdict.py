@@ -135,6 +135,11 @@ def session_problems(inputs: Inputs) -> list[str]:
         status = loaded.parsed.exit_status
         if status in _EXIT_MEANINGS:
             problems.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}")
+        elif status == 1 and not any(t.result in FAILED_RESULTS for t in loaded.parsed.tests):
+            # pytest failed the session for something this report does not show as a failing test:
+            # never pass what pytest failed.
+            problems.append(f"pytest exited with status 1 (tests failed) in {loaded.source.path}, "
+                            "yet no test in it failed")  # fmt: skip
         elif loaded.parsed.unfinished:
             problems.append(f"the session in {loaded.source.path} did not finish (stopped, killed, or a plugin failed)")
     return problems
