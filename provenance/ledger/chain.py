@@ -164,7 +164,8 @@ def _quarantine_torn_tail(fd: int, path: Path) -> Path | None:
 
     A write killed half-way leaves a partial last line. It is copied, whole, to a file of its own
     (`<ledger>.torn-<time>`) and fsynced, then the ledger is cut back to its last complete entry.
-    Nothing is lost or silently mended: the caller reports where the torn bytes went.
+    Nothing is lost or silently mended: the caller reports where the torn bytes went. A last line
+    that is a whole entry, its hash matching its bytes, lacks only its newline, which is written.
     """
     size = os.fstat(fd).st_size
     if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
@@ -180,6 +181,10 @@ def _quarantine_torn_tail(fd: int, path: Path) -> Path | None:
             break
         start -= step
     torn = os.pread(fd, end - start, start)
+    if _whole_entry(torn):  # only its newline is missing (an editor, a tool): the entry is kept
+        os.write(fd, b"\n")  # the descriptor appends
+        os.fsync(fd)
+        return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     keep = path.with_name(f"{path.name}.torn-{stamp}")
     with keep.open("xb") as handle:
@@ -190,6 +195,15 @@ def _quarantine_torn_tail(fd: int, path: Path) -> Path | None:
     os.fsync(fd)
     fsync_dir(path.parent)
     return keep
+
+
+def _whole_entry(line: bytes) -> bool:
+    """Whether a line is a complete ledger entry: it decodes, and its `entry_hash` is the hash of its bytes."""
+    try:
+        claimed = msgspec.json.decode(line, type=_ChainFields).entry_hash
+    except msgspec.DecodeError:
+        return False
+    return body_hash(line, claimed) == claimed
 
 
 def _last_line(fd: int, size: int, path: Path) -> bytes:

@@ -299,6 +299,22 @@ def test_a_torn_tail_is_kept_aside_and_reported(tmp_path: Path) -> None:
     assert verify(path).problem is None and verify(path).entries == 2
 
 
+def test_a_whole_last_entry_without_its_newline_is_kept(tmp_path: Path) -> None:
+    # An editor or a tool that strips the final newline must not cost the ledger its last run.
+    path = tmp_path / "l.jsonl"
+    append(path, "0")
+    append(path, "1")
+    whole = path.read_bytes()
+    path.write_bytes(whole[:-1])
+    with open_for_append(path) as ledger:
+        assert ledger.quarantined is None
+        assert ledger.head.next_seq == 2
+        ledger.append(fields("2"))
+    assert path.read_bytes().startswith(whole)
+    assert verify(path).problem is None and verify(path).entries == 3
+    assert not list(tmp_path.glob("*.torn-*"))
+
+
 def test_append_refuses_an_edited_head(tmp_path: Path) -> None:
     path = tmp_path / "l.jsonl"
     append(path, "0")
