@@ -9,6 +9,7 @@ dataset carries its in-toto `dirHash`.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,19 @@ class Subject:
         return {"name": self.name, "digest": {self.algorithm: self.digest}}
 
 
+# `sha256sum` escapes a name with a newline or a backslash, which `actions/attest` does not read back;
+# a control character has no place in a name either. Such a file cannot be a signed subject.
+_UNSIGNABLE = re.compile(r"[\x00-\x1f\x7f\\]")
+
+
+def signable(name: str, setting: str) -> str:
+    """`name`, when it can be a line of the `subject-checksums` file; else bad input naming the setting."""
+    if _UNSIGNABLE.search(name):
+        raise InputError(f"{name!r}: a file whose name holds a control character or a backslash cannot be "
+                         "a signed subject; rename it", field=setting)  # fmt: skip
+    return name
+
+
 def artifact_subjects(patterns: tuple[str, ...], workspace: Path) -> list[Subject]:
     """Build outputs named by globs, each file with its sha256; a pattern matching nothing is an error."""
     root = workspace.resolve()
@@ -45,7 +59,7 @@ def artifact_subjects(patterns: tuple[str, ...], workspace: Path) -> list[Subjec
         if not files:
             raise InputError(f"matches no file: {pattern!r}", field="artifacts")
         for match in files:
-            name = Path(match).as_posix()
+            name = signable(Path(match).as_posix(), "artifacts")
             resolved = (root / match).resolve()
             if root not in resolved.parents:
                 raise InputError(f"{name!r} leads outside the workspace", field="artifacts")

@@ -15,7 +15,7 @@ from provenance.datasets.hashing import sha256_file
 from provenance.errors import InputError
 from provenance.gitmeta import read_git
 from provenance.learning.calibration import read_test_predictions
-from provenance.ledger.attestation import Subject, artifact_subjects
+from provenance.ledger.attestation import Subject, artifact_subjects, signable
 from provenance.pipeline.destinations import destinations, not_written, require_new_run
 from provenance.reports import LoadedReport, display_path, find_reports, load_report
 from provenance.reports.sessions import one_per_session
@@ -70,6 +70,10 @@ def gather(settings: Settings, env: Mapping[str, str]) -> Inputs:
     )
     contracts = validate_contracts(settings)
     artifacts = artifact_subjects(settings.artifacts, workspace) if settings.artifacts else []
+    for loaded in reports:
+        signable(loaded.source.path, "report")
+    for result in contracts.results if contracts is not None else []:
+        signable(result.path, "contracts")
     reports, notes = one_per_session(reports)
     if old_key:
         notes.append(f'{settings.predictions} names tests by "nodeid"; write "test", as backtest --emit-predictions '

@@ -80,6 +80,24 @@ def test_a_missing_artifact_is_bad_input(tmp_path: Path, capsys: pytest.CaptureF
     assert "artifacts: matches no file: 'dist/*.whl'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("setting", ["artifacts", "report"])
+def test_a_name_that_would_forge_a_checksum_line_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setting: str
+) -> None:
+    # One file whose name carries a newline and a whole forged `sha256sum` line after it.
+    forged = f"x\n{'f' * 64}  release.tar.gz\n{'f' * 64}  y"
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "app.tar.gz").write_text("real")
+    (tmp_path / "dist" / forged).write_text("forged")
+    report = '<testsuite><testcase classname="t" name="ok"/></testsuite>'
+    (tmp_path / "r.xml").write_text(report)
+    (tmp_path / f"r{forged}.xml").write_text(report)
+    args = {"artifacts": ["--report", "r.xml", "--artifacts", "dist/*"], "report": ["--report", "r*.xml"]}[setting]
+    assert main(["run", "--workspace", str(tmp_path), *args], {}) == 2
+    assert f"{setting}: " in capsys.readouterr().err
+    assert not (tmp_path / "data").exists() and not (tmp_path / "evidence").exists()  # nothing written
+
+
 def test_double_build_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for build in ("one", "two"):
         (tmp_path / build / "lib").mkdir(parents=True)
