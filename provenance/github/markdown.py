@@ -2,7 +2,7 @@
 
 Every character Markdown or HTML could act on becomes a numeric character reference, which
 renders as itself; control characters become visible escapes. Nothing a test name contains can
-open a tag, a link, a table cell, a code span or a new line.
+open a tag, a link (GitHub's autolinks included), a table cell, a code span or a new line.
 """
 
 from __future__ import annotations
@@ -11,6 +11,10 @@ from provenance.text import escape_char, is_invisible
 
 _SIGNIFICANT = "\\`*_[]|~:@<>&\"'#!$"
 _ENTITIES = {ord(c): f"&#{ord(c)};" for c in _SIGNIFICANT}
+# GitHub's autolinks: `:` as an entity stops `https://…`, and `.` as one after `www` stops `www.…`,
+# since those are looked for within one run of plain text; an address (`a@b.example`, `xmpp:a@b.c`)
+# is found across entities, and only a comment before its `@` stops it.
+_ENTITIES[ord("@")] = "<!---->&#64;"
 
 
 def inline(text: str, limit: int | None = None) -> str:
@@ -18,9 +22,11 @@ def inline(text: str, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
     out = []
-    for char in text:
+    for i, char in enumerate(text):
         if is_invisible(char):
             out.append("&#92;" + escape_char(char)[1:])
+        elif char == "." and text[max(0, i - 3) : i].lower() == "www":
+            out.append("&#46;")
         else:
             out.append(_ENTITIES.get(ord(char), char))
     return "".join(out)

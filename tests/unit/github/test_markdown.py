@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 
+import cmarkgfm
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,6 +32,28 @@ def test_preformatted_keeps_lines_and_closes_nothing() -> None:
 @given(st.text())
 def test_inline_output_has_no_active_character(text: str) -> None:
     escaped = inline(text)
-    # Only entities may contain '&' and ';' and '#'; strip them, then nothing active is left.
-    bare = re.sub(r"&#\d+;", "", escaped)
+    # Only entities may contain '&' and ';' and '#', and the empty comment that stops an address
+    # autolink its '<', '!' and '>'; strip them, then nothing active is left.
+    bare = re.sub(r"&#\d+;|<!---->", "", escaped)
     assert not (_ACTIVE & set(bare))
+
+
+def _cell(text: str) -> str:
+    """`text` in a table cell, as GitHub renders a summary (cmark-gfm, its extensions, raw HTML kept)."""
+    table = f"| test |\n|---|\n| {code(text)} |\n"
+    return cmarkgfm.github_flavored_markdown_to_html(table, options=cmarkgfm.cmark.Options.CMARK_OPT_UNSAFE)
+
+
+@pytest.mark.parametrize("text", [
+    "sign in at www.evil-login.example/github/session", "WWW.evil.example", "see https://evil.example/x",
+    "http://a.b", "ftp://a.b", "mail admin@evil.example", "xmpp:a@b.example", "mailto:a@b.example",
+    "<a href='https://evil.example'>x</a>", "[click](https://evil.example)", "![x](https://evil.example/p.png)",
+])  # fmt: skip
+def test_no_link_is_rendered_from_a_test_name(text: str) -> None:
+    assert "<a" not in _cell(text) and "<img" not in _cell(text)
+
+
+@given(st.text(alphabet=st.sampled_from("aw.@:/|`<>[]()!*_~\\ x-"), max_size=40))
+def test_a_test_name_renders_as_its_own_text_in_one_cell(text: str) -> None:
+    rendered = _cell(text)
+    assert "<a" not in rendered and rendered.count("<td>") == 1
