@@ -149,8 +149,9 @@ def _sha(value: str | None, source: str, field: str) -> str | None:
 def _int(value: str | None, name: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
-        raise InputError(f"expected a positive integer (got {value!r})", source="environment", field=name)
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # a run id or attempt fits in 64 bits
+        raise InputError(f"expected a positive integer of at most 18 digits (got {value[:40]!r})",
+                         source="environment", field=name)  # fmt: skip
     return int(value)
 
 

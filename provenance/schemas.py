@@ -45,6 +45,9 @@ class Result(StrEnum):
 
 # Also matches the plain strings of a ledger line read back: a StrEnum member equals its value.
 FAILED_RESULTS = (Result.FAIL, Result.ERROR)
+# No test or session of a CI job runs this long (GitHub stops a job after days): a duration past it
+# in a report or a history is no measurement, and sums and ratios of it would overflow.
+MAX_SECONDS = 1e6
 
 
 class Outcome(StrEnum):

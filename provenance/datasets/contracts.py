@@ -74,6 +74,16 @@ class DatasetContract(_Strict):
     retention_days: int | None = Field(default=None, ge=1)
     dvc: str | None = None
 
+    @field_validator("path")
+    @classmethod
+    def _a_path_a_file_system_can_hold(cls, value: str) -> str:
+        """No NUL and no name over 255 bytes: the file system refuses them with an error of its own."""
+        if "\0" in value:
+            raise ValueError("expected a path without a NUL character")
+        if any(len(part.encode("utf-8", "surrogatepass")) > 255 for part in value.split("/")):
+            raise ValueError("expected no file or directory name longer than 255 bytes")
+        return value
+
     @field_validator("checksum", mode="before")
     @classmethod
     def _blank_is_not_recorded_yet(cls, value: Any) -> Any:
@@ -179,7 +189,8 @@ def load_manifest(path: Path) -> Manifest:
             key = error["loc"][-1]
             owner = ".".join(str(part) for part in error["loc"][:-1]) or "the top level"
             raise InputError(f"unknown key {key!r} in {owner}", source=shown, field=location) from None
-        raise InputError(f"{error['msg']} (got {error.get('input')!r})", source=shown, field=location) from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise InputError(f"{message} (got {error.get('input')!r})", source=shown, field=location) from None
 
 
 def validate(
@@ -204,7 +215,7 @@ def check_dataset(dataset_id: str, contract: DatasetContract, workspace: Path) -
     """Hash one dataset (file, directory or glob) and compare it with its contract."""
     where = f"datasets.{dataset_id}.path"
     is_glob = glob.has_magic(contract.path)
-    if is_glob and ".." in Path(contract.path).parts:
+    if is_glob and (".." in Path(contract.path).parts or Path(contract.path).is_absolute()):
         raise InputError(f"glob {contract.path!r} leads outside the workspace", field=where)
     target = workspace.resolve() if is_glob else resolve_inside(workspace, contract.path, where)
     kind: Literal["file", "directory", "glob"] = "glob" if is_glob else "directory" if target.is_dir() else "file"

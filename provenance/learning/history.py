@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 import numpy as np
@@ -21,7 +21,7 @@ import numpy.typing as npt
 from provenance.errors import InputError, IntegrityError
 from provenance.ledger.chain import lines_backwards, tail_lines
 from provenance.reading import input_lines, open_input, read_input
-from provenance.schemas import FAILED_RESULTS
+from provenance.schemas import FAILED_RESULTS, MAX_SECONDS
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,14 @@ def read_atcs(path: Path) -> list[Cycle]:
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot be read ({exc})", source=str(path)) from None
     reader = csv.DictReader(io.StringIO(text), delimiter=";")
+    try:
+        return _atcs_cycles(reader, path)
+    except csv.Error as exc:  # a field past the csv module's limit, a NUL
+        raise InputError(f"not an ATCS CSV ({exc})", source=str(path), field=f"line {reader.line_num}") from None
+
+
+def _atcs_cycles(reader: csv.DictReader[str], path: Path) -> list[Cycle]:
+    """The cycles of an ATCS history, read row by row."""
     missing = {"Name", "Duration", "Verdict", "Cycle"} - set(reader.fieldnames or [])
     if missing:
         raise InputError(f"expected the ATCS columns; missing {', '.join(sorted(missing))}", source=str(path))
@@ -80,9 +88,9 @@ def read_atcs(path: Path) -> list[Cycle]:
         except (TypeError, ValueError):
             raise InputError("expected integer Cycle and Verdict and a number Duration", source=str(path),
                              field=f"line {line}") from None  # fmt: skip
-        if verdict not in (0, 1) or not math.isfinite(duration) or duration < 0:
-            raise InputError("expected Verdict 0 or 1 and a non-negative Duration", source=str(path),
-                             field=f"line {line}")  # fmt: skip
+        if verdict not in (0, 1) or not 0 <= duration <= MAX_SECONDS:  # also NaN
+            raise InputError(f"expected Verdict 0 or 1 and a Duration of 0 to {MAX_SECONDS:,.0f} seconds",
+                             source=str(path), field=f"line {line}")  # fmt: skip
         by_cycle.setdefault(cycle, []).append((row["Name"], verdict == 1, duration))
         if changed is not None:
             changed.setdefault(cycle, set()).update((row["ChangedFiles"] or "").split())
@@ -93,8 +101,9 @@ def read_atcs(path: Path) -> list[Cycle]:
 class _RecordedTest(msgspec.Struct):
     nodeid: str
     result: str
-    duration_seconds: float
-    p_fail: float | None = None
+    # A chain that verifies vouches for the bytes, not for the figures: they are checked as read.
+    duration_seconds: Annotated[float, msgspec.Meta(ge=0, le=1e12)]
+    p_fail: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
 
 
 class _RecordedRun(msgspec.Struct):
@@ -113,6 +122,8 @@ def read_ledger(path: Path) -> list[Cycle]:
             continue
         try:
             entry = msgspec.json.decode(line, type=_RecordedRun)
+        except msgspec.ValidationError as exc:  # a figure out of its range, as `Expected ... - at $.tests[0].p_fail`
+            raise InputError(f"not a ledger entry ({exc})", source=str(path), field=f"line {number}") from None
         except (msgspec.DecodeError, RecursionError):
             raise InputError("not a ledger entry", source=str(path), field=f"line {number}") from None
         cycles.append(_cycle(entry))

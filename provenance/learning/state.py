@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -57,9 +59,49 @@ def encode(model: Model) -> bytes:
     return buffer.getvalue()
 
 
+def _declared_sizes_fit(data: bytes) -> None:
+    """Refuse an archive whose arrays declare more bytes than their members hold (a bomb), before loading.
+
+    `np.load` allocates what an array's header declares before reading it: a small member could
+    otherwise claim gigabytes.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            with archive.open(member) as handle:
+                version = np.lib.format.read_magic(handle)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else (
+                    np.lib.format.read_array_header_2_0)  # fmt: skip
+                shape, _, dtype = read_header(handle)
+            if dtype.hasobject or math.prod(shape) * dtype.itemsize > member.file_size:
+                raise ValueError(f"{member.filename} declares more than it holds")
+
+
+def _check(model: Model) -> Model:
+    """A state whose arrays do not fit its names, or hold a number that is not finite, is no state."""
+    n = len(model.names)
+    if not all(isinstance(name, str) for name in model.names) or len(set(model.names)) != n:
+        raise ValueError("its tests are not distinct names")
+    if any(getattr(model, name).shape != (n,) for name in PER_TEST) or model.decayed.shape != (DECAYED, n):
+        raise ValueError("its per-test arrays do not match its tests")
+    if any((getattr(model, name) < 0).any() for name in PER_TEST) or (model.fails > model.runs).any():
+        raise ValueError("a test's counts are negative, or it failed more often than it ran")
+    if len(model.changes.file_changes) != len(model.changes.files):
+        raise ValueError("its file counts do not match its files")
+    if any(not (0 <= f < len(model.changes.files) and all(0 <= t < n for t in tests))
+           for f, tests in model.changes.co_failures.items()):  # fmt: skip
+        raise ValueError("a co-failure names a test or file it does not have")
+    numbers = [*(getattr(model, name) for name in PER_TEST), model.decayed, model.expert_loss, model.cost_error,
+               model.scored_runs, model.changes.file_changes]  # fmt: skip
+    totals = (model.total_runs, model.total_fails, model.recent_runs, model.recent_fails)
+    if not all(np.isfinite(a).all() for a in numbers) or not all(math.isfinite(t) for t in totals):
+        raise ValueError("it holds a number that is not finite")
+    return model
+
+
 def decode(data: bytes, source: str = "model state") -> Model:
     """Load a state written by `encode`; anything else is bad input naming `source`."""
     try:
+        _declared_sizes_fit(data)
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             version = bytes(archive["version"]).decode()
             if version != MODEL_VERSION:
@@ -68,32 +110,34 @@ def decode(data: bytes, source: str = "model state") -> Model:
             co_failures: dict[int, dict[int, float]] = {}
             for f, t, n in archive["co_failures"].tolist():
                 co_failures.setdefault(int(f), {})[int(t)] = n
-            return Model(
-                names=list(orjson.loads(bytes(archive["names"]))),
-                **{name: stats[row].copy() for row, name in enumerate(PER_TEST)},
-                total_runs=float(totals[0]),
-                total_fails=float(totals[1]),
-                cycles=int(totals[2]),
-                total_runs_after_failure=float(totals[3]),
-                total_fails_after_failure=float(totals[4]),
-                total_runs_after_any_failure=float(totals[5]),
-                total_fails_after_any_failure=float(totals[6]),
-                recent_runs=float(totals[7]),
-                recent_fails=float(totals[8]),
-                cost_error=totals[9:11].copy(),
-                decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
-                expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
-                ledger_head=bytes(archive["ledger_head"]).decode(),
-                scored_runs=archive["scored_runs"],
-                changes=Changes(
-                    files=list(orjson.loads(bytes(archive["files"]))),
-                    file_changes=archive["file_changes"].copy(),
-                    co_failures=co_failures,
-                    mentioned_runs=float(archive["mentioned"][0]),
-                    mentioned_fails=float(archive["mentioned"][1]),
-                ),
+            return _check(
+                Model(
+                    names=list(orjson.loads(bytes(archive["names"]))),
+                    **{name: stats[row].copy() for row, name in enumerate(PER_TEST)},
+                    total_runs=float(totals[0]),
+                    total_fails=float(totals[1]),
+                    cycles=int(totals[2]),
+                    total_runs_after_failure=float(totals[3]),
+                    total_fails_after_failure=float(totals[4]),
+                    total_runs_after_any_failure=float(totals[5]),
+                    total_fails_after_any_failure=float(totals[6]),
+                    recent_runs=float(totals[7]),
+                    recent_fails=float(totals[8]),
+                    cost_error=totals[9:11].copy(),
+                    decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
+                    expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
+                    ledger_head=bytes(archive["ledger_head"]).decode(),
+                    scored_runs=archive["scored_runs"],
+                    changes=Changes(
+                        files=list(orjson.loads(bytes(archive["files"]))),
+                        file_changes=archive["file_changes"].copy(),
+                        co_failures=co_failures,
+                        mentioned_runs=float(archive["mentioned"][0]),
+                        mentioned_fails=float(archive["mentioned"][1]),
+                    ),
+                )
             )
-    except (OSError, ValueError, KeyError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, OverflowError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"not a model state ({exc})", source=source) from None
 
 

@@ -126,8 +126,9 @@ def record(
 ) -> RunOutcome:
     """Decide, then write the provenance file and append the ledger entry under the ledger's lock.
 
-    Every precondition (the ledger verifies, the destinations, `--supersedes`) is checked before
-    the first byte is written; `before_writing` then runs (the contracts audit trail).
+    Every precondition (the ledger verifies, the destinations, `--supersedes`, what the model and
+    the calibration read from the ledger) is checked before the first byte is written;
+    `before_writing` then runs (the contracts audit trail).
     """
     now = now or utc_now()
     settings = inputs.settings
@@ -138,8 +139,6 @@ def record(
     with open_for_append(ledger_path) as ledger:
         require_intact(ledger_path, last_seen)
         correction = _correction(settings, ledger.head.next_seq, ledger_path)
-        if before_writing is not None:
-            before_writing()
         model, cycle, p_fail, predictions = predict_run(inputs, run, ledger_path, ledger.head)
         scores = run_scores(cycle, predictions)
         calibration = calibrate_run(scores, past_scores(model, ledger_path, settings.calibration_window - 1))
@@ -159,6 +158,8 @@ def record(
                                 retain_until=_add_years(now, settings.retention_years)),
             ledger=LedgerPointer(path=settings.ledger, seq=ledger.head.next_seq, prev=ledger.head.prev),
         )  # fmt: skip
+        if before_writing is not None:  # everything read from the ledger has been read
+            before_writing()
         provenance_sha256 = write_provenance(where.resolved("provenance"), provenance)
         entry = ledger.append(entry_fields(provenance, predictions, evidence_rel, provenance_sha256) | correction)
         checkpoint, checkpoint_bytes, checkpoint_rel = write_checkpoints(ledger, inputs, where, now)

@@ -25,7 +25,7 @@ from provenance.reports.common import (
     project_location,
 )
 from provenance.reports.locate import Locator
-from provenance.schemas import ReportFormat, ReportSource, TestResult
+from provenance.schemas import MAX_SECONDS, ReportFormat, ReportSource, TestResult
 from provenance.workspace import linked_out
 
 __all__ = ["LoadedReport", "ReportError", "display_path", "find_reports", "load_report"]
@@ -93,8 +93,19 @@ def load_report(path: Path, workspace: Path) -> LoadedReport | None:
         parsed = ctrf.parse(data, shown, locator_for(None))
     else:
         parsed = pytest_json.parse(data, shown, locator_for)
+    _plausible_times(parsed, shown)
     parsed.tests = _in_the_project(parsed.tests, Locator(workspace, path.parent, None))
     return LoadedReport(parsed=parsed, source=_describe(parsed, shown, digest, size))
+
+
+def _plausible_times(parsed: ParsedReport, shown: str) -> None:
+    """Bad input for a duration past `MAX_SECONDS`, in any format (each reader has checked it is finite)."""
+    if (parsed.walltime_seconds or 0.0) > MAX_SECONDS:
+        raise ReportError(f"expected a session of at most {MAX_SECONDS:,.0f} s", source=shown, field="duration")
+    for test in parsed.tests:
+        if test.duration_seconds > MAX_SECONDS:
+            raise ReportError(f"expected a test's duration of at most {MAX_SECONDS:,.0f} s (got "
+                              f"{test.duration_seconds:.3g} s)", source=shown, field=test.nodeid)  # fmt: skip
 
 
 def _in_the_project(tests: list[TestResult], locator: Locator) -> list[TestResult]:
@@ -139,7 +150,8 @@ def _describe(parsed: ParsedReport, shown: str, digest: str, size: int) -> Repor
     test_time = math.fsum(t.duration_seconds for t in parsed.tests)
     workers, inferred = parsed.workers, False
     if workers is None and parsed.walltime_seconds:
-        workers = max(1, math.ceil((test_time - 1.0) / (parsed.walltime_seconds * 1.05)))
+        ratio = (test_time - 1.0) / (parsed.walltime_seconds * 1.05)  # inf for a walltime of 5e-324 s
+        workers = max(1, min(len(parsed.tests), math.ceil(ratio) if math.isfinite(ratio) else len(parsed.tests)))
         inferred = True
     try:
         return ReportSource(

@@ -9,6 +9,7 @@ where the report's files live; the longest such suffix wins, so the mapping is n
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 
@@ -48,7 +49,7 @@ class Locator:
         """Whether the reported path is a file of the workspace; the filesystem is asked once per path."""
         known = self._files.get(reported)
         if known is None:
-            known = self._files[reported] = (self.workspace / self.relative(reported)).is_file()
+            known = self._files[reported] = _is(Path.is_file, self.workspace / self.relative(reported))
         return known
 
     def _resolve(self, reported: str) -> str:
@@ -76,8 +77,8 @@ class Locator:
         parent = candidate.parent
         exists = self._dirs.get(parent)
         if exists is None:
-            exists = self._dirs[parent] = (self.workspace / parent).is_dir()
-        return exists and (self.workspace / candidate).is_file()
+            exists = self._dirs[parent] = _is(Path.is_dir, self.workspace / parent)
+        return exists and _is(Path.is_file, self.workspace / candidate)
 
     def _learn_root(self, path: PurePosixPath) -> None:
         """Find the rootdir of a report that does not record it (report-log, JUnit XML).
@@ -117,3 +118,11 @@ def _posix(reported: str) -> PurePosixPath:
     if len(text) >= 2 and text[1] == ":" and text[0].isalpha():
         text = text[2:] or "/"
     return PurePosixPath(text)
+
+
+def _is(kind: Callable[[Path], bool], path: Path) -> bool:
+    """`path.is_file()` or `is_dir()`: a name the file system refuses (over 255 bytes, a NUL) is no file of ours."""
+    try:
+        return kind(path)
+    except (OSError, ValueError):
+        return False

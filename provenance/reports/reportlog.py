@@ -34,6 +34,8 @@ from provenance.reports.common import (
 from provenance.reports.locate import Locator
 from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
 
+_LAST_INSTANT = 253402300800  # 10000-01-01 as a Unix time: a `start` or `stop` past it (or at 0) is no time
+
 
 @dataclass
 class _Item:
@@ -133,7 +135,7 @@ def _add_phase(
     item.duration += _duration(record)
     for key, bucket in (("start", starts), ("stop", stops)):
         value = record.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < _LAST_INSTANT:
             bucket.append(float(value))
     worker = record.get("worker_id")
     if isinstance(worker, str):

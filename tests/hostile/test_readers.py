@@ -257,6 +257,66 @@ CASES = [
     Case("--max-input-mb 0", nothing, ("verify", "l.jsonl", "--max-input-mb", "0"), ("--max-input-mb", "1 to")),
     Case("the action's max-input-mb: 0", nothing, ("action",), ("max-input-mb",), {"INPUT_MAX-INPUT-MB": "0"}),
     Case("evidence-dir under /proc", nothing, ("run", "--evidence-dir", "/proc/self/x"), ("evidence-dir",)),
+    # Finite numbers no run has: each a bad input, not an overflow after the first write.
+    Case(
+        "a test of 1e20 s",
+        text("r.json", '{"tests": [{"nodeid": "t.py::a", "outcome": "passed", "call": {"duration": 1e20}}]}'),
+        ("run", "--report", "r.json"),
+        ("r.json", "t.py::a", "at most 1,000,000 s"),
+    ),
+    Case(
+        "JUnit suites whose times add up past any session",
+        text(
+            "r.xml",
+            '<testsuites><testsuite time="1.7e308"><testcase classname="t" name="a"/></testsuite>'
+            '<testsuite time="1.7e308"><testcase classname="t" name="b"/></testsuite></testsuites>',
+        ),
+        ("run", "--report", "r.xml"),
+        ("r.xml", "at most 1,000,000 s"),
+    ),
+    Case(
+        "a DOCTYPE declaring entities in JUnit XML",
+        text(
+            "r.xml",
+            '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY e "::set-output name=x::y">]>'
+            '<testsuite><testcase classname="t" name="&e;"/></testsuite>',
+        ),
+        ("run", "--report", "r.xml"),
+        ("r.xml", "DOCTYPE"),
+    ),
+    Case(
+        "an ATCS name past the csv module's field limit",
+        text("h.csv", "Id;Name;Duration;Verdict;Cycle\n1;" + "a" * 200_000 + ";1;0;1\n"),
+        ("backtest", "--history", "h.csv", "--format", "atcs"),
+        ("h.csv", "not an ATCS CSV"),
+    ),
+    Case(
+        "an ATCS duration of 1e308 s",
+        text("h.csv", "Id;Name;Duration;Verdict;Cycle\n1;a;1e308;0;1\n"),
+        ("backtest", "--history", "h.csv", "--format", "atcs"),
+        ("h.csv", "line 2", "Duration of 0 to 1,000,000 seconds"),
+    ),
+    Case(
+        "a dataset path with a NUL",
+        text("c.yaml", 'datasets:\n  d: {path: "datasets/d.csv\\0x"}\n'),
+        ("validate", "--contracts", "c.yaml"),
+        ("c.yaml", "datasets.d.path", "NUL"),
+    ),
+    Case(
+        "a dataset path with a name of 300 bytes",
+        text("c.yaml", "datasets:\n  d: {path: datasets/" + "a" * 300 + ".csv}\n"),
+        ("validate", "--contracts", "c.yaml"),
+        ("c.yaml", "datasets.d.path", "255 bytes"),
+    ),
+    Case(
+        "an absolute dataset glob",
+        text("c.yaml", 'datasets:\n  d: {path: "/etc/*"}\n'),
+        ("validate", "--contracts", "c.yaml"),
+        ("c.yaml", "datasets.d.path", "leads outside the workspace"),
+    ),
+    Case(
+        "a run attempt of 5,000 digits", nothing, ("run",), ("GITHUB_RUN_ATTEMPT",), {"GITHUB_RUN_ATTEMPT": "9" * 5000}
+    ),
 ]
 
 

@@ -60,7 +60,7 @@ def test_atcs_rows_collapse_per_cycle(tmp_path: Path) -> None:
         ("Id;Name;Verdict\n1;a;0\n", "missing Cycle, Duration"),
         (HEADER + "1;a;1;x;0;;0;1;[]\n", "line 2: expected integer Cycle and Verdict"),
         (HEADER + "1;a;1;1.0;0;;2;1;[]\n", "line 2: expected Verdict 0 or 1"),
-        (HEADER + "1;a;1;-1;0;;0;1;[]\n", "non-negative Duration"),
+        (HEADER + "1;a;1;-1;0;;0;1;[]\n", "a Duration of 0 to 1,000,000 seconds"),
     ],
 )
 def test_bad_atcs(tmp_path: Path, content: str, message: str) -> None:
