@@ -143,4 +143,7 @@ def annotation_for(test: TestResult) -> Annotation:
     body = test.message or kind
     if test.longrepr:
         body += "\n\n" + test.longrepr[-_ANNOTATION_DETAIL_CHARS:]
-    return Annotation(level="error", message=body, title=title, file=test.file, line=test.line)
+    inside = test.file is not None and not test.file.startswith("/") and ".." not in test.file.split("/")
+    # A file outside the repository (`/usr/lib/...`, a crash site a report made up) is no place to annotate.
+    return Annotation(level="error", message=body, title=title, file=test.file if inside else None,
+                      line=test.line if inside else None)  # fmt: skip

@@ -8,8 +8,10 @@ import pytest
 from provenance.config import Settings
 from provenance.errors import InputError
 from provenance.github.commands import MAX_ANNOTATIONS_PER_STEP
-from provenance.github.publish import OUTPUT_LIMIT_BYTES, fit_outputs, publish, workflow_commands
+from provenance.github.publish import OUTPUT_LIMIT_BYTES, annotation_for, fit_outputs, publish, workflow_commands
 from provenance.github.summary import SUMMARY_LIMIT_BYTES
+from provenance.reports.common import make_result
+from provenance.schemas import Outcome
 from tests.support.outcomes import failing, outcome_for
 from tests.support.runner import parse_commands
 
@@ -101,3 +103,13 @@ def test_a_site_url_that_is_no_plain_https_address_is_bad_input(url: str) -> Non
     assert caught.value.diagnosis().startswith(
         "action inputs: site-url: expected an https:// address with no spaces, quotes, brackets or parentheses"
     )
+
+
+@pytest.mark.parametrize("file", ["/etc/passwd", "../outside.py", "tests/../../x.py"])
+def test_a_failure_placed_outside_the_repository_is_annotated_on_no_file(file: str) -> None:
+    test = make_result(nodeid="t.py::a", outcome=Outcome.FAILED, duration=0.1, file=file, line=3, phase="call",
+                       message="boom", longrepr=None)  # fmt: skip
+    annotation = annotation_for(test)
+    assert (annotation.file, annotation.line) == (None, None)
+    assert annotation_for(make_result(nodeid="t.py::a", outcome=Outcome.FAILED, duration=0.1, file="t.py", line=3,
+                                      phase="call", message="boom", longrepr=None)).file == "t.py"  # fmt: skip
