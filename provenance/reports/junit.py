@@ -70,19 +70,27 @@ def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
     return report
 
 
-# expat scans a token again at each chunk it is fed while the token is unfinished: fed 16 KiB at a
-# time (as `ET.iterparse` does), one 40 MB attribute took 90 s. Large chunks keep that linear, and
-# the tree of one chunk at a time is all that is held.
-_CHUNK = 16 << 20
+# expat scans an unfinished token again at each chunk it is fed: at `ET.iterparse`'s 16 KiB a time,
+# one 40 MB attribute took 90 s. A chunk that completes nothing doubles the next one, so a huge
+# token is scanned a few times, not thousands; small chunks otherwise keep the tree held small.
+_CHUNK = 16 << 10
 
 
 def _events(data: bytes) -> Iterator[tuple[str, ET.Element]]:
-    """`ET.iterparse`'s start and end events, from large chunks of the document."""
+    """`ET.iterparse`'s start and end events, in chunks that grow while a token is unfinished."""
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    view = memoryview(data)
-    for offset in range(0, len(data), _CHUNK):
-        parser.feed(bytes(view[offset : offset + _CHUNK]))
-        yield from parser.read_events()  # type: ignore[misc]
+    view, offset, size = memoryview(data), 0, _CHUNK
+    while offset < len(data):
+        parser.feed(bytes(view[offset : offset + size]))
+        offset += size
+        events = parser.read_events()
+        first = next(events, None)
+        if first is None:
+            size *= 2
+            continue
+        size = _CHUNK
+        yield first  # type: ignore[misc]
+        yield from events  # type: ignore[misc]
     parser.close()
     yield from parser.read_events()  # type: ignore[misc]
 
@@ -221,6 +229,9 @@ def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator, mod
     return file, f"{head}::{name}" if name else head
 
 
+_DOCTEST_FILES = ("txt", "rst", "md")  # what `--doctest-glob` is given (pytest's own default is test*.txt)
+
+
 def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
     """The module's file, and the node id up to the test's name (`path.py::Class`).
 
@@ -241,7 +252,8 @@ def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tu
             if locator.is_file(candidate):
                 split = end
                 break
-    if split is None and len(parts) > 1 and locator.is_file(text_file := "/".join(parts[:-1]) + "." + parts[-1]):
+    text_file = "/".join(parts[:-1]) + "." + parts[-1]
+    if split is None and len(parts) > 1 and parts[-1] in _DOCTEST_FILES and locator.is_file(text_file):
         return locator.relative(text_file), text_file  # a doctest file (`--doctest-glob`): `docs/guide.rst`
     if split is None:
         split = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts)) or len(parts)
