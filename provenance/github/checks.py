@@ -20,7 +20,8 @@ from typing import Any
 
 from provenance.github import summary
 from provenance.github.client import ApiError, Client
-from provenance.github.markdown import code
+from provenance.github.commands import repository_path
+from provenance.github.markdown import code, inline
 from provenance.pipeline import RunOutcome
 from provenance.schemas import Result, TestResult
 from provenance.text import plural
@@ -52,10 +53,12 @@ def annotation(test: TestResult, fallback_path: str) -> dict[str, Any]:
     """One failing test as a check-run annotation on its file and line."""
     kind = "error" if test.result is Result.ERROR else "failed"
     body = test.message or kind
+    file = repository_path(test.file)
+    line = (test.line if file else None) or 1
     item: dict[str, Any] = {
-        "path": test.file or fallback_path,
-        "start_line": test.line or 1,
-        "end_line": test.line or 1,
+        "path": file or fallback_path,
+        "start_line": line,
+        "end_line": line,
         "annotation_level": "failure",
         "title": f"{test.nodeid} {kind}"[:255],
         "message": body[:_MESSAGE_LIMIT],
@@ -82,8 +85,8 @@ def failures_text(outcome: RunOutcome) -> str:
     """`output.text`: every failing test on one line (node id, file and line, message), as many as fit."""
     lines = []
     for test in outcome.provenance.run.failures:
-        where = f" ({test.file}:{test.line})" if test.file and test.line else ""
-        message = " ".join((test.message or "").split())[:300]
+        where = f" ({inline(test.file, 300)}:{test.line})" if test.file and test.line else ""
+        message = inline(" ".join((test.message or "").split())[:300])
         lines.append(f"- {code(test.nodeid, 300)}{where}: {message}" if message else f"- {code(test.nodeid, 300)}")
     return "\n".join(lines)
 

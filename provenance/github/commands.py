@@ -57,6 +57,12 @@ class Annotation:
         return command(self.level, self.message, file=self.file, line=self.line, title=self.title)
 
 
+def repository_path(file: str | None) -> str | None:
+    """`file` when inside the repository: elsewhere (`/usr/lib/...`, a made-up crash site) is no place to annotate."""
+    inside = file is not None and not file.startswith("/") and ".." not in file.split("/")
+    return file if inside else None
+
+
 def new_delimiter() -> str:
     """A delimiter nobody can predict, as the toolkit makes them."""
     return f"ghadelimiter_{uuid.uuid4()}"

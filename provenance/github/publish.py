@@ -19,6 +19,7 @@ from provenance.github.commands import (
     command,
     format_outputs,
     outputs_as_json,
+    repository_path,
     stop_commands_token,
 )
 from provenance.github.plaintext import render_text
@@ -143,7 +144,5 @@ def annotation_for(test: TestResult) -> Annotation:
     body = test.message or kind
     if test.longrepr:
         body += "\n\n" + test.longrepr[-_ANNOTATION_DETAIL_CHARS:]
-    inside = test.file is not None and not test.file.startswith("/") and ".." not in test.file.split("/")
-    # A file outside the repository (`/usr/lib/...`, a crash site a report made up) is no place to annotate.
-    return Annotation(level="error", message=body, title=title, file=test.file if inside else None,
-                      line=test.line if inside else None)  # fmt: skip
+    file = repository_path(test.file)
+    return Annotation(level="error", message=body, title=title, file=file, line=test.line if file else None)

@@ -11,6 +11,7 @@ import contextlib
 import io
 import math
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -92,9 +93,12 @@ def _check(model: Model) -> Model:
         raise ValueError("a co-failure names a test or file it does not have")
     numbers = [*(getattr(model, name) for name in PER_TEST), model.decayed, model.expert_loss, model.cost_error,
                model.scored_runs, model.changes.file_changes]  # fmt: skip
-    totals = (model.total_runs, model.total_fails, model.recent_runs, model.recent_fails)
-    if not all(np.isfinite(a).all() for a in numbers) or not all(math.isfinite(t) for t in totals):
-        raise ValueError("it holds a number that is not finite")
+    totals = [model.total_runs, model.total_fails, model.total_runs_after_failure, model.total_fails_after_failure,
+              model.total_runs_after_any_failure, model.total_fails_after_any_failure, model.recent_runs,
+              model.recent_fails, model.changes.mentioned_runs, model.changes.mentioned_fails,
+              *(n for tests in model.changes.co_failures.values() for n in tests.values())]  # fmt: skip
+    if not all(np.isfinite(a).all() for a in numbers) or not all(math.isfinite(t) and t >= 0 for t in totals):
+        raise ValueError("it holds a number that is not finite, or a negative count")
     return model
 
 
@@ -137,7 +141,10 @@ def decode(data: bytes, source: str = "model state") -> Model:
                     ),
                 )
             )
-    except (OSError, ValueError, KeyError, IndexError, OverflowError, TypeError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, ValueError, KeyError, IndexError, OverflowError, TypeError, EOFError, MemoryError, RuntimeError,
+            NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:  # fmt: skip
+        # An encrypted member (RuntimeError), an unknown compression (NotImplementedError), an allocation
+        # the machine refuses: none of them is a state this version wrote.
         raise InputError(f"not a model state ({exc})", source=source) from None
 
 

@@ -32,7 +32,7 @@ from provenance.reports.common import (
     trim,
 )
 from provenance.reports.locate import Locator
-from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
+from provenance.schemas import MAX_SECONDS, Outcome, Phase, ReportFormat, TestResult
 
 _LAST_INSTANT = 253402300800  # 10000-01-01 as a Unix time: a `start` or `stop` past it (or at 0) is no time
 
@@ -91,7 +91,7 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
                 report.exit_status = status
     report.unfinished = not finished and bool(items or collect_results)
     report.tests = collect_results + [r for item in items.values() for r in _results(item, locator)]
-    if starts and stops:
+    if starts and stops and max(stops) - min(starts) <= MAX_SECONDS:  # else some record's time is no time
         report.walltime_seconds = max(0.0, max(stops) - min(starts))
         report.started_at = datetime.fromtimestamp(min(starts), UTC)
     report.workers = len(workers) or None

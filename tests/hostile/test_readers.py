@@ -275,16 +275,6 @@ CASES = [
         ("r.xml", "at most 1,000,000 s"),
     ),
     Case(
-        "a DOCTYPE declaring entities in JUnit XML",
-        text(
-            "r.xml",
-            '<?xml version="1.0"?><!DOCTYPE t [<!ENTITY e "::set-output name=x::y">]>'
-            '<testsuite><testcase classname="t" name="&e;"/></testsuite>',
-        ),
-        ("run", "--report", "r.xml"),
-        ("r.xml", "DOCTYPE"),
-    ),
-    Case(
         "an ATCS name past the csv module's field limit",
         text("h.csv", "Id;Name;Duration;Verdict;Cycle\n1;" + "a" * 200_000 + ";1;0;1\n"),
         ("backtest", "--history", "h.csv", "--format", "atcs"),

@@ -184,10 +184,12 @@ def test_kill_during_runs(tmp_path: Path) -> None:
         if beside.exists():
             checked = verify(ledger, load_checkpoint(beside))
             assert checked.problem is None, checked.problem
-            # A kill between an append and its checkpoint leaves the checkpoint one entry behind; the
-            # next run's checkpoint covers the whole ledger again, unless a kill lands there too.
+            # A kill between an append and its checkpoint leaves the checkpoint one entry behind. A run
+            # that finished wrote a checkpoint of the whole ledger: after it, at most the run the kill
+            # cut short is missing. In a trial where none was seen to finish (one may have, the kill
+            # landing before it was reported), the kill adds at most one to the lag.
             behind = checked.entries - load_checkpoint(beside)["size"]
-            assert behind in (0, 1, lag, lag + 1), (behind, lag)
+            assert behind in ((0, 1) if reported else (0, 1, lag, lag + 1)), (behind, lag, len(reported))
             lag = behind
         if model_path(ledger).exists():
             Model.load(model_path(ledger))  # whole, or this raises

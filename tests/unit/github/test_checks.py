@@ -27,3 +27,10 @@ def test_a_huge_run_fits_summary_and_text_and_links_the_job(tmp_path: Path) -> N
     assert len(output["summary"]) <= OUTPUT_LIMIT and len(output["text"]) <= OUTPUT_LIMIT
     assert output["summary"].startswith("Tests of the job whose check run is [88](https://github.com/acme/app/runs/88)")
     assert output["text"].endswith(f"the whole is in the provenance file {outcome.provenance_path}.\n")
+
+
+def test_the_text_of_failures_is_escaped(tmp_path: Path) -> None:
+    outcome = outcome_for(tmp_path, failing(2, size=10))
+    text = check_output(outcome, None)["text"]
+    assert "<img" not in text and "**bold**" not in text and "`code`" not in text
+    assert "&#60;img src=x&#62;" in text

@@ -315,6 +315,15 @@ def test_a_whole_last_entry_without_its_newline_is_kept(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.torn-*"))
 
 
+def test_a_torn_tail_nested_50000_deep_is_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    append(path, "0")
+    with path.open("ab") as handle:
+        handle.write(b'{"seq":1,"tests":' + b"[" * 50_000)
+    with open_for_append(path) as ledger:
+        assert ledger.quarantined is not None and ledger.head.next_seq == 1
+
+
 def test_append_refuses_an_edited_head(tmp_path: Path) -> None:
     path = tmp_path / "l.jsonl"
     append(path, "0")
