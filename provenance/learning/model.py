@@ -233,9 +233,7 @@ class Model:
     ) -> None:
         """Learn from one finished run."""
         idx = self._indices(tests)
-        # A change breaks tests that were passing: failures carried over from the run before are
-        # not the change's doing, so neither part below counts them.
-        was_passing = self.last_failed[idx] == 0
+        was_passing = self.last_failed[idx] == 0  # before this run: what `Changes.learn` counts from
         failing = int(failed.sum())
         broken_build = failing > BROKEN_BUILD_SHARE * len(tests)
         p = self._learn_history(idx, failed, broken_build)
