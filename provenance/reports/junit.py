@@ -212,13 +212,21 @@ def _detail(
 
 
 Modules = dict[tuple[str, str | None], tuple[str, str]]
+_DOCTEST_FILES = (".txt", ".rst", ".md")  # what `--doctest-glob` is given (pytest's own default is test*.txt)
 
 
 def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator, modules: Modules) -> tuple[str, str]:
     """The file and pytest's node id, from `classname` (module path plus classes) and `name`.
 
     The split of a `classname` is worked out once (`modules` keeps it): a report repeats each many times.
+    A doctest file (`--doctest-glob`) is named by its own name, which may hold dots: `docs/a.b.rst` is
+    `classname="docs.a.b.rst" name="a.b.rst"`.
     """
+    if name.endswith(_DOCTEST_FILES) and (dotted == name or dotted.endswith("." + name)):
+        folder = dotted[: -len(name)].rstrip(".").replace(".", "/")
+        text_file = f"{folder}/{name}" if folder else name
+        if locator.is_file(text_file):
+            return locator.relative(text_file), f"{text_file}::{name}"
     known = modules.get((dotted, file_attr))
     if known is None:
         known = modules[(dotted, file_attr)] = _split_classname(dotted, file_attr, locator)
@@ -226,16 +234,12 @@ def _nodeid(dotted: str, name: str, file_attr: str | None, locator: Locator, mod
     return file, f"{head}::{name}" if name else head
 
 
-_DOCTEST_FILES = ("txt", "rst", "md")  # what `--doctest-glob` is given (pytest's own default is test*.txt)
-
-
 def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tuple[str, str]:
     """The module's file, and the node id up to the test's name (`path.py::Class`).
 
-    The module is the longest dotted prefix that is a file in the workspace; else the whole of it
-    is a text file of doctests when the workspace has one by that name (`docs.guide.rst`); when
-    neither, classes are taken to be the trailing parts that start with a capital letter, as
-    pytest names them.
+    The module is the longest dotted prefix that is a file in the workspace; when none is,
+    classes are taken to be the trailing parts that start with a capital letter, as pytest
+    names them.
     """
     parts = dotted.split(".")
     split = None
@@ -249,9 +253,6 @@ def _split_classname(dotted: str, file_attr: str | None, locator: Locator) -> tu
             if locator.is_file(candidate):
                 split = end
                 break
-    text_file = "/".join(parts[:-1]) + "." + parts[-1]
-    if split is None and len(parts) > 1 and parts[-1] in _DOCTEST_FILES and locator.is_file(text_file):
-        return locator.relative(text_file), text_file  # a doctest file (`--doctest-glob`): `docs/guide.rst`
     if split is None:
         split = next((i for i, part in enumerate(parts) if part[:1].isupper()), len(parts)) or len(parts)
     module = "/".join(parts[:split]) + ".py"

@@ -29,6 +29,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("doctests")
     (root / "docs").mkdir()
     (root / "docs" / "guide.rst").write_text(GUIDE)
+    (root / "docs" / "release.notes.rst").write_text(GUIDE)  # a dot in the name, as a folder's would be
     (root / "tests").mkdir()
     (root / "tests" / "test_plain.py").write_text("def test_plain():\n    assert True\n")
     done = subprocess.run(
@@ -37,7 +38,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "--ctrf=report.ctrf.json"],
         cwd=root, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert done.returncode == 1 and "1 failed, 1 passed" in done.stdout, done.stdout + done.stderr
+    assert done.returncode == 1 and "2 failed, 1 passed" in done.stdout, done.stdout + done.stderr
     return root
 
 
@@ -46,4 +47,7 @@ def test_a_doctest_file_has_pytests_node_id_in_every_format(session: Path, repor
     loaded = load_report(session / report, session)
     assert loaded is not None
     failed = [t for t in loaded.parsed.tests if t.outcome is Outcome.FAILED]
-    assert [(t.nodeid, t.file) for t in failed] == [("docs/guide.rst::guide.rst", "docs/guide.rst")]
+    assert sorted((t.nodeid, t.file) for t in failed) == [
+        ("docs/guide.rst::guide.rst", "docs/guide.rst"),
+        ("docs/release.notes.rst::release.notes.rst", "docs/release.notes.rst"),
+    ]
