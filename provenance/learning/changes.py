@@ -39,11 +39,6 @@ def usable(changed_files: list[str] | None) -> list[str]:
     return changed if len(changed) <= MAX_CHANGED_FILES else []
 
 
-def focused(failing: int, tests: int) -> bool:
-    """Whether a run's failures are few enough to say something about each test: one, or at most a tenth."""
-    return failing <= max(1.0, FOCUSED_FAILURE_SHARE * tests)
-
-
 @dataclass
 class Changes:
     """Runs in which each file changed, per file the tests (state indices) it broke and how often; mentions."""
@@ -103,7 +98,8 @@ class Changes:
         self.mentioned_runs += float(named.sum())
         self.mentioned_fails += float((named & failed).sum())
         broken = failed & was_passing
-        if focused(int(failed.sum()), len(tests)) and len(changed) * int(broken.sum()) <= MAX_CO_FAILURES_PER_RUN:
+        focused = failed.sum() <= max(1.0, FOCUSED_FAILURE_SHARE * len(tests))  # one failure, or at most a tenth
+        if focused and len(changed) * int(broken.sum()) <= MAX_CO_FAILURES_PER_RUN:
             self._learn_co_failures(idx[broken].tolist(), changed)
 
     def _learn_co_failures(self, failing: list[int], changed: list[str]) -> None:

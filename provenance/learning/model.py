@@ -348,10 +348,15 @@ def lookup(index: dict[str, int], tests: list[str]) -> tuple[npt.NDArray[np.intp
 
 
 def costs(seconds: FloatArray, runs: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
-    """Per-test `seconds` at `idx`; for a test never run, the median over the tests that ran (1 s if none)."""
+    """Per-test `seconds` at `idx`; for a test never run, the median over the tests that ran (1 s if none).
+
+    The median is taken only when a test at `idx` is new: learning from a run, every test has run.
+    """
+    new = runs[idx] == 0
+    if not new.any():
+        return np.asarray(seconds[idx])
     known = seconds[runs > 0]
-    fallback = float(np.median(known)) if known.size else 1.0
-    return np.where(runs[idx] > 0, seconds[idx], fallback)
+    return np.where(new, float(np.median(known)) if known.size else 1.0, seconds[idx])
 
 
 def rebuild(cycles: list[Any]) -> Model:

@@ -114,37 +114,36 @@ def decode(data: bytes, source: str = "model state") -> Model:
             co_failures: dict[int, dict[int, float]] = {}
             for f, t, n in archive["co_failures"].tolist():
                 co_failures.setdefault(int(f), {})[int(t)] = n
-            return _check(
-                Model(
-                    names=list(orjson.loads(bytes(archive["names"]))),
-                    **{name: stats[row].copy() for row, name in enumerate(PER_TEST)},
-                    total_runs=float(totals[0]),
-                    total_fails=float(totals[1]),
-                    cycles=int(totals[2]),
-                    total_runs_after_failure=float(totals[3]),
-                    total_fails_after_failure=float(totals[4]),
-                    total_runs_after_any_failure=float(totals[5]),
-                    total_fails_after_any_failure=float(totals[6]),
-                    recent_runs=float(totals[7]),
-                    recent_fails=float(totals[8]),
-                    cost_error=totals[9:11].copy(),
-                    decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
-                    expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
-                    ledger_head=bytes(archive["ledger_head"]).decode(),
-                    scored_runs=archive["scored_runs"],
-                    changes=Changes(
-                        files=list(orjson.loads(bytes(archive["files"]))),
-                        file_changes=archive["file_changes"].copy(),
-                        co_failures=co_failures,
-                        mentioned_runs=float(archive["mentioned"][0]),
-                        mentioned_fails=float(archive["mentioned"][1]),
-                    ),
-                )
+            model = Model(
+                names=list(orjson.loads(bytes(archive["names"]))),
+                **{name: stats[row].copy() for row, name in enumerate(PER_TEST)},
+                total_runs=float(totals[0]),
+                total_fails=float(totals[1]),
+                cycles=int(totals[2]),
+                total_runs_after_failure=float(totals[3]),
+                total_fails_after_failure=float(totals[4]),
+                total_runs_after_any_failure=float(totals[5]),
+                total_fails_after_any_failure=float(totals[6]),
+                recent_runs=float(totals[7]),
+                recent_fails=float(totals[8]),
+                cost_error=totals[9:11].copy(),
+                decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
+                expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
+                ledger_head=bytes(archive["ledger_head"]).decode(),
+                scored_runs=archive["scored_runs"],
+                changes=Changes(
+                    files=list(orjson.loads(bytes(archive["files"]))),
+                    file_changes=archive["file_changes"].copy(),
+                    co_failures=co_failures,
+                    mentioned_runs=float(archive["mentioned"][0]),
+                    mentioned_fails=float(archive["mentioned"][1]),
+                ),
             )
+        return _check(model)
+    # What zipfile and numpy raise for what this version never writes: an encrypted member
+    # (RuntimeError), a compression zipfile cannot read (NotImplementedError), an allocation refused.
     except (OSError, ValueError, KeyError, IndexError, OverflowError, TypeError, EOFError, MemoryError, RuntimeError,
             NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:  # fmt: skip
-        # An encrypted member (RuntimeError), an unknown compression (NotImplementedError), an allocation
-        # the machine refuses: none of them is a state this version wrote.
         raise InputError(f"not a model state ({exc})", source=source) from None
 
 
