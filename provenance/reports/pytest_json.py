@@ -110,6 +110,10 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
         # pytest-rerunfailures: the stages are the last attempt's, which decides; `subtests passed`
         # (pytest -q) is the test's own outcome with its subtests' beside it.
         name = _last_attempt(setup, call)
+    elif teardown is not None and teardown.outcome == "skipped" and call is not None and call.outcome != "skipped":
+        # An xfail (or a skip) at teardown, a marked test's fixture failing to close, overwrites the
+        # outcome pytest-json-report writes: the call's decides, a strict unexpected pass failing.
+        name = call.outcome
     outcome = OUTCOME_BY_NAME.get(name) if type(name) is str else None
     if outcome is Outcome.PASSED and test.outcome == "rerun":
         outcome = Outcome.FLAKY

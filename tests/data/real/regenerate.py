@@ -324,6 +324,35 @@ def test_subtests_all_pass(subtests):
 ''',
     # A module-scoped fixture that fails as it closes, after the module's last test was skipped in
     # setup (a skipif mark, then a fixture that skips): pytest counts the teardown error.
+    "xfail-then-teardown": '''"""Added to the suite: a fixture fails to close after tests marked xfail, failing and passing."""
+
+import pytest
+
+
+@pytest.fixture
+def fails_to_close():
+    yield
+    raise RuntimeError("could not close the resource")
+
+
+@pytest.mark.xfail(reason="known bug")
+def test_expected_failure(fails_to_close):
+    assert False
+
+
+@pytest.mark.xfail(reason="known bug, fixed since")
+def test_unexpected_pass(fails_to_close):
+    assert True
+
+
+@pytest.mark.xfail(reason="known bug, fixed since", strict=True)
+def test_strict_unexpected_pass(fails_to_close):
+    assert True
+
+
+def test_runs():
+    assert True
+''',
     "skip-then-teardown": '''"""Added to the suite: a module fixture fails to close after a test skipped in setup."""
 
 import pytest
@@ -650,6 +679,14 @@ CASES: dict[str, Case] = {
         "toolz/tests/test_zz_skip_teardown.py added: a module fixture fails as it closes, after the module's last "
         "test was skipped in setup",
         {"toolz/tests/test_zz_skip_teardown.py": "skip-then-teardown"},
+    ),
+    "toolz-xfail-then-teardown": Case(
+        "toolz",
+        "xfail-then-teardown",
+        [*NO_CACHE, "toolz/tests/test_dicttoolz.py", "toolz/tests/test_zz_xfail_teardown.py"],
+        "toolz/tests/test_zz_xfail_teardown.py added: a fixture fails as it closes after an xfail test that "
+        "fails, one that passes, and a strict one that passes",
+        {"toolz/tests/test_zz_xfail_teardown.py": "xfail-then-teardown"},
     ),
     "cachetools-unittest-subtest-failure": Case(
         "cachetools",

@@ -34,6 +34,7 @@ CTRF_TEARDOWN = "pytest-json-ctrf keeps a test's first outcome: a teardown error
 CTRF_NO_EXIT = "CTRF records no exit status; pytest-json-ctrf wrote its report whole before pytest-json-report failed"
 # pytest's JUnit XML writer and pytest-json-ctrf write the test as skipped; pytest counts it passed.
 SUBTEST_SKIPPED = "a unittest test one of whose subtests skipped is written as skipped"
+TEARDOWN_XFAIL = "pytest counts an xfail at teardown beside the test's own outcome; we count the test once"
 KNOWN: dict[tuple[str, str], str] = {
     ("cachetools-subtests-quiet", "report.json"): SUBTEST_SKIP,
     ("cachetools-subtests-quiet", "report.jsonl"): SUBTEST_SKIP,
@@ -50,6 +51,8 @@ KNOWN: dict[tuple[str, str], str] = {
     ("toolz-teardown-errors", "report.ctrf.json"): CTRF_TEARDOWN,
     ("toolz-skip-then-teardown", "report.ctrf.json"): CTRF_TEARDOWN,
     ("packaging-json-report-crash", "report.ctrf.json"): CTRF_NO_EXIT,
+    **{("toolz-xfail-then-teardown", report): TEARDOWN_XFAIL for report in ("report.json", "report.xml",
+                                                                              "report.jsonl", "report.ctrf.json")},
     ("cachetools-unittest-subtest-skip", "report.xml"): SUBTEST_SKIPPED,
     ("cachetools-unittest-subtest-skip", "report.ctrf.json"): SUBTEST_SKIPPED,
 }
@@ -168,3 +171,14 @@ def test_ctrf_agrees_with_the_json_report_test_by_test(case: str) -> None:
     lost = set(theirs) - set(ours)
     assert not lost or (case, "report.ctrf.json") in KNOWN, lost
     assert ctrf.parsed.unfinished == (case in STOPPED_INSIDE_A_TEST)
+
+
+@pytest.mark.parametrize("report", ["report.json", "report.xml", "report.jsonl", "report.ctrf.json"])
+def test_an_xfail_at_teardown_leaves_a_strict_unexpected_pass_failed(report: str) -> None:
+    """pytest-json-report writes such a test as xfailed (its teardown's outcome); the call's failure decides."""
+    case = "toolz-xfail-then-teardown"
+    loaded = load_report(REAL / case / report, REAL / case)
+    assert loaded is not None
+    added = {t.nodeid.rsplit("::", 1)[1]: t.outcome for t in loaded.parsed.tests if "test_zz_" in t.nodeid}
+    assert added == {"test_expected_failure": Outcome.XFAILED, "test_unexpected_pass": Outcome.FAILED,
+                     "test_strict_unexpected_pass": Outcome.FAILED, "test_runs": Outcome.PASSED}  # fmt: skip
