@@ -322,9 +322,8 @@ def test_subtests_all_pass(subtests):
         with subtests.test(i=i):
             assert i < 3
 ''',
-    # A module-scoped fixture that fails as it closes, after the module's last test was skipped in
-    # setup (a skipif mark, then a fixture that skips): pytest counts the teardown error.
-    "xfail-then-teardown": '''"""Added to the suite: a fixture fails to close after tests marked xfail, failing and passing."""
+    # A fixture that fails as it closes, in tests marked xfail: pytest counts each teardown an xfail.
+    "xfail-then-teardown": '''"""Added to the suite: a fixture fails to close after xfail tests, failing and passing."""
 
 import pytest
 
@@ -353,6 +352,8 @@ def test_strict_unexpected_pass(fails_to_close):
 def test_runs():
     assert True
 ''',
+    # A module-scoped fixture that fails as it closes, after the module's last test was skipped in
+    # setup (a skipif mark, then a fixture that skips): pytest counts the teardown error.
     "skip-then-teardown": '''"""Added to the suite: a module fixture fails to close after a test skipped in setup."""
 
 import pytest

@@ -51,8 +51,10 @@ KNOWN: dict[tuple[str, str], str] = {
     ("toolz-teardown-errors", "report.ctrf.json"): CTRF_TEARDOWN,
     ("toolz-skip-then-teardown", "report.ctrf.json"): CTRF_TEARDOWN,
     ("packaging-json-report-crash", "report.ctrf.json"): CTRF_NO_EXIT,
-    **{("toolz-xfail-then-teardown", report): TEARDOWN_XFAIL for report in ("report.json", "report.xml",
-                                                                              "report.jsonl", "report.ctrf.json")},
+    **{
+        ("toolz-xfail-then-teardown", report): TEARDOWN_XFAIL
+        for report in ("report.json", "report.xml", "report.jsonl", "report.ctrf.json")
+    },
     ("cachetools-unittest-subtest-skip", "report.xml"): SUBTEST_SKIPPED,
     ("cachetools-unittest-subtest-skip", "report.ctrf.json"): SUBTEST_SKIPPED,
 }
