@@ -13,7 +13,8 @@ from provenance.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from provenance.config import Settings
-    from provenance.selection.budget import Budget, Selection
+    from provenance.selection.budget import Budget
+    from provenance.selection.plan import Plan
 
 
 def add_parser(commands: Commands) -> None:
@@ -91,7 +92,7 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     outputs = chosen.outputs(settings.selection_out)
     if env.get("GITHUB_STEP_SUMMARY") and settings.summary:
         audit_name = settings.selection_out + ".audit.json"
-        write_summary(Path(env["GITHUB_STEP_SUMMARY"]), chosen.selection, budget, audit_name)
+        write_summary(Path(env["GITHUB_STEP_SUMMARY"]), chosen, budget, audit_name)
     if env.get("GITHUB_OUTPUT"):
         append_file(Path(env["GITHUB_OUTPUT"]), format_outputs(outputs))
     else:
@@ -106,9 +107,10 @@ def choose(settings: Settings, env: Mapping[str, str], in_github: bool, changed:
     return int(ExitCode.OK)
 
 
-def write_summary(path: Path, selection: Selection, budget: Budget, audit_path: str) -> None:
+def write_summary(path: Path, chosen: Plan, budget: Budget, audit_path: str) -> None:
     """Append the select summary to `GITHUB_STEP_SUMMARY`, within what GitHub keeps of a step's summary."""
     from provenance.github import select_summary
     from provenance.github.summary import append_to_step_summary
 
-    append_to_step_summary(path, lambda _room: select_summary.render(selection, budget, audit_path), audit_path)
+    summary = select_summary.render(chosen.selection, budget, audit_path, chosen.ranked_by)
+    append_to_step_summary(path, lambda _room: summary, audit_path)

@@ -103,8 +103,8 @@ def _riskiest(explained: list[Decision]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def render(selection: Selection, budget: Budget, audit_path: str) -> str:
-    """The whole select summary as Markdown."""
+def render(selection: Selection, budget: Budget, audit_path: str, ranked_by: str = "model") -> str:
+    """The whole select summary as Markdown (`ranked_by`: "model", or "reference" as `Plan.ranked_by` says)."""
     explained = decisions(selection, budget)
     n, chosen = len(selection.tests), int(selection.selected.sum())
     share = budget_share(selection)
@@ -113,10 +113,17 @@ def render(selection: Selection, budget: Budget, audit_path: str) -> str:
     if selection.full_run:
         lead = "Full run: every test runs (the first run, or every `full-run-every`-th).\n\n"
     else:
+        under = "the model" if ranked_by == "model" else "the reference predictor"
         lead = (
-            f"Budget: {budget.describe()}. Under the model, a failing run is caught with probability "
+            f"Budget: {budget.describe()}. Under {under}, a failing run is caught with probability "
             f"{p_catch:.4f}, and no skipped test fails with probability {selection.confidence:.4f}.\n\n"
         )
+        if ranked_by == "reference":
+            lead += (
+                "Ranked as the reference predictor ranks (each test's failure rate shrunk toward the project's, "
+                "per its last duration): on this project's failing runs its order has reached the first failing "
+                "test sooner than the model's, by more than chance gives.\n\n"
+            )
         line = cut_off(selection)
         if line is not None:
             lead += (

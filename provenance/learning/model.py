@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from provenance.learning import experts
+from provenance.learning import experts, ranking
 from provenance.learning.changes import Changes, usable
 from provenance.learning.experts import BROKEN_BUILD_SHARE, CONTEXTS, EXPERTS
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-change-aware-4"
+MODEL_VERSION = "provenance-change-aware-5"
 PRIOR_WEIGHT = experts.REFERENCE_PRIOR_WEIGHT
 HISTORY_PRIOR_WEIGHTS = experts.PRIOR_WEIGHTS
 _MIN_SECONDS = 1e-3
@@ -85,6 +85,9 @@ class Model:
     # How far each cost estimate (the typical duration, the last one) missed the durations that
     # followed: the sum of squared differences of their logarithms. The better one is used.
     cost_error: FloatArray = field(default_factory=lambda: np.zeros(2))
+    # Over the failing runs so far, how much sooner the reference's ranking reached the first failing
+    # test than the model's own (a share of the run's time): the differences summed, and their squares.
+    ranking_lead: FloatArray = field(default_factory=lambda: np.zeros(2))
     last_failed: FloatArray = field(default_factory=_empty)  # 1.0 where the test's last run failed
     last_broken_build: FloatArray = field(default_factory=_empty)  # 1.0 where that run was a broken build
     runs_after_failure: FloatArray = field(default_factory=_empty)  # after a failure not in a broken build
@@ -186,6 +189,8 @@ class Model:
             },
             "fails_again_rate": self.fails_again_rate,
             "mentioned_rate": self.mentioned_rate,
+            "ranked_by": "reference" if self.ranks_as_reference else "model",
+            "reference_ranking_lead": round(float(self.ranking_lead[0]), 4),
         }
 
     @property
@@ -218,6 +223,30 @@ class Model:
             return costs(self.last_duration, self.runs, idx)
         return self._typical(idx, np.zeros(len(idx)) if p_fail is None else p_fail)
 
+    def ranking(self, tests: list[str], p_fail: FloatArray, seconds: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The probabilities and costs to rank by: `p_fail` and `seconds`, or the reference's (`ranking.py`)."""
+        return self._reference(self._indices(tests)) if self.ranks_as_reference else (p_fail, seconds)
+
+    @property
+    def ranks_as_reference(self) -> bool:
+        """Whether the reference's ranking has led on this project's failing runs by more than chance gives."""
+        return ranking.reference_leads(self.ranking_lead)
+
+    def _reference(self, idx: npt.NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
+        """The reference predictor's probabilities and costs: the shrunk rate, the last duration."""
+        p = np.asarray(shrunk(self.fails[idx], self.runs[idx], self.global_rate))
+        return p, costs(self.last_duration, self.runs, idx)
+
+    def _score_rankings(self, tests: list[str], failed: npt.NDArray[np.bool_], durations: FloatArray,
+                        changed_files: list[str] | None) -> None:  # fmt: skip
+        """Add a failing run to the reference ranking's lead, from the predictions made before it."""
+        if not failed.any() or durations.sum() <= 0:
+            return
+        p = self.predict(tests, changed_files)
+        own = ranking.first_failure_share(p, self.expected_seconds(tests, p), failed, durations)
+        reference = ranking.first_failure_share(*self._reference(self._indices(tests)), failed, durations)
+        self.ranking_lead += (own - reference, (own - reference) ** 2)
+
     def _typical(self, idx: npt.NDArray[np.intp], p_fail: FloatArray) -> FloatArray:
         """The typical durations of passing and of failing runs weighed by `p_fail` (each the other where missing)."""
         on_pass = costs(np.where(self.runs > self.fails, self.pass_duration, self.fail_duration), self.runs, idx)
@@ -232,6 +261,7 @@ class Model:
         changed_files: list[str] | None = None,
     ) -> None:
         """Learn from one finished run."""
+        self._score_rankings(tests, failed, durations, changed_files)
         idx = self._indices(tests)
         was_passing = self.last_failed[idx] == 0  # before this run: what `Changes.learn` counts from
         failing = int(failed.sum())
@@ -357,14 +387,6 @@ def costs(seconds: FloatArray, runs: FloatArray, idx: npt.NDArray[np.intp]) -> F
         return np.asarray(seconds[idx])
     known = seconds[runs > 0]
     return np.where(new, float(np.median(known)) if known.size else 1.0, seconds[idx])
-
-
-def rebuild(cycles: list[Any]) -> Model:
-    """The state after learning from every cycle of a history, in order."""
-    model = Model()
-    for cycle in cycles:
-        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
-    return model
 
 
 def seconds_floor(seconds: FloatArray) -> FloatArray:

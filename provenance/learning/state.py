@@ -13,6 +13,7 @@ import math
 import zipfile
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import orjson
@@ -21,7 +22,7 @@ from provenance.errors import InputError
 from provenance.learning.changes import Changes
 from provenance.learning.experts import CONTEXTS, EXPERTS
 from provenance.learning.history import read_ledger
-from provenance.learning.model import DECAYED, MODEL_VERSION, PER_TEST, Model, rebuild
+from provenance.learning.model import DECAYED, MODEL_VERSION, PER_TEST, Model
 
 
 def encode(model: Model) -> bytes:
@@ -44,6 +45,7 @@ def encode(model: Model) -> bytes:
                 model.recent_runs,
                 model.recent_fails,
                 *model.cost_error,
+                *model.ranking_lead,
             ]
         ),
         expert_loss=model.expert_loss,
@@ -86,13 +88,15 @@ def _check(model: Model) -> Model:
         raise ValueError("its per-test arrays do not match its tests")
     if any((getattr(model, name) < 0).any() for name in PER_TEST) or (model.fails > model.runs).any():
         raise ValueError("a test's counts are negative, or it failed more often than it ran")
+    if model.cost_error.shape != (2,) or model.ranking_lead.shape != (2,) or model.ranking_lead[1] < 0:
+        raise ValueError("its cost or ranking records are not two numbers each, or a sum of squares is negative")
     if len(model.changes.file_changes) != len(model.changes.files):
         raise ValueError("its file counts do not match its files")
     if any(not (0 <= f < len(model.changes.files) and all(0 <= t < n for t in tests))
            for f, tests in model.changes.co_failures.items()):  # fmt: skip
         raise ValueError("a co-failure names a test or file it does not have")
     numbers = [*(getattr(model, name) for name in PER_TEST), model.decayed, model.expert_loss, model.cost_error,
-               model.scored_runs, model.changes.file_changes]  # fmt: skip
+               model.ranking_lead, model.scored_runs, model.changes.file_changes]  # fmt: skip
     totals = [model.total_runs, model.total_fails, model.total_runs_after_failure, model.total_fails_after_failure,
               model.total_runs_after_any_failure, model.total_fails_after_any_failure, model.recent_runs,
               model.recent_fails, model.changes.mentioned_runs, model.changes.mentioned_fails,
@@ -127,6 +131,7 @@ def decode(data: bytes, source: str = "model state") -> Model:
                 recent_runs=float(totals[7]),
                 recent_fails=float(totals[8]),
                 cost_error=totals[9:11].copy(),
+                ranking_lead=totals[11:13].copy(),
                 decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
                 expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
                 ledger_head=bytes(archive["ledger_head"]).decode(),
@@ -145,6 +150,14 @@ def decode(data: bytes, source: str = "model state") -> Model:
     except (OSError, ValueError, KeyError, IndexError, OverflowError, TypeError, EOFError, MemoryError, RuntimeError,
             NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:  # fmt: skip
         raise InputError(f"not a model state ({exc})", source=source) from None
+
+
+def rebuild(cycles: list[Any]) -> Model:
+    """The state after learning from every cycle of a history, in order."""
+    model = Model()
+    for cycle in cycles:
+        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+    return model
 
 
 def load_model(ledger_path: Path, head: str) -> Model:

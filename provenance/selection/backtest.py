@@ -36,6 +36,9 @@ class Predictor(Protocol):
     def expected_seconds(self, tests: list[str], p_fail: FloatArray | None = None) -> FloatArray:
         """Cost estimates from past durations only (given the failure probabilities just predicted)."""
 
+    def ranking(self, tests: list[str], p_fail: FloatArray, seconds: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """The probabilities and costs to rank by, given those just predicted."""
+
     def update(
         self,
         tests: list[str],
@@ -76,6 +79,10 @@ class ReferencePredictor:
         """Last seen durations, whatever the probabilities."""
         return costs(self.last_duration, self.runs, self._indices(tests))
 
+    def ranking(self, tests: list[str], p_fail: FloatArray, seconds: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Its own probabilities and costs."""
+        return p_fail, seconds
+
     def update(
         self,
         tests: list[str],
@@ -99,7 +106,8 @@ class Scored:
     cycle: Cycle
     p_fail: FloatArray
     order: npt.NDArray[np.intp]
-    seconds: FloatArray  # the predictor's expected seconds per test: what `select` budgets with
+    p_rank: FloatArray  # the probabilities the order follows (`Predictor.ranking`)
+    seconds: FloatArray  # the expected seconds per test the order follows: what `select` budgets with
     new: npt.NDArray[np.bool_]  # never run in a cycle before
     failed_last: npt.NDArray[np.bool_]  # failed the last time it ran
 
@@ -119,12 +127,13 @@ def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[
     previous: dict[str, bool] = {}
     for position, cycle in enumerate(cycles):
         p = model.predict(cycle.tests, cycle.changed_files)
-        seconds = model.expected_seconds(cycle.tests, p)
-        order = rank(p / seconds_floor(seconds))
+        p_rank, seconds = model.ranking(cycle.tests, p, model.expected_seconds(cycle.tests, p))
+        order = rank(p_rank / seconds_floor(seconds))
         if position >= warmup:
             last = [previous.get(name) for name in cycle.tests]
             new = np.fromiter((outcome is None for outcome in last), dtype=bool, count=len(last))
-            yield Scored(cycle, p, order, seconds, new, np.fromiter(map(bool, last), dtype=bool, count=len(last)))
+            failed_last = np.fromiter(map(bool, last), dtype=bool, count=len(last))
+            yield Scored(cycle, p, order, p_rank, seconds, new, failed_last)
         model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
         previous.update(zip(cycle.tests, (bool(f) for f in cycle.failed), strict=True))
 
@@ -200,7 +209,7 @@ def _as_select_would(budget: float) -> Chooser:
     ranking and the exploration slice (`selection.budget.select`, as `select` and the selection in
     hindsight call it); the full run every tenth run is not counted.
     """
-    return lambda s: select(s.cycle.tests, s.p_fail, s.seconds, Budget(fraction=budget), new=s.new,
+    return lambda s: select(s.cycle.tests, s.p_rank, s.seconds, Budget(fraction=budget), new=s.new,
                             failed_last=s.failed_last, changed_files=s.cycle.changed_files).selected  # fmt: skip
 
 

@@ -19,7 +19,8 @@ def selection_hindsight(model: Model, cycle: Cycle, p_fail: FloatArray, settings
     the changed files); the outcome and the durations are this run's own.
     """
     budget = Budget.given(settings.budget, settings.budget_seconds, settings.confidence)
-    chosen = select(cycle.tests, p_fail, model.expected_seconds(cycle.tests, p_fail), budget,
+    p_rank, seconds = model.ranking(cycle.tests, p_fail, model.expected_seconds(cycle.tests, p_fail))
+    chosen = select(cycle.tests, p_rank, seconds, budget,
                     new=model.is_new(cycle.tests), failed_last=model.failed_last_run(cycle.tests),
                     changed_files=cycle.changed_files,
                     exploration=settings.exploration).selected  # fmt: skip

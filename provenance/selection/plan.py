@@ -29,6 +29,7 @@ class Plan:
     selection: Selection
     model_hash: str
     ledger_size: int
+    ranked_by: str  # "model", or "reference" while its ranking has done better (learning/ranking.py)
 
     def outputs(self, selection_path: str) -> dict[str, str]:
         """The step outputs of select mode."""
@@ -78,10 +79,11 @@ def plan(
     digest = model.digest
     full_run = full_run_every > 0 and (size + 1) % full_run_every == 0
     p_fail = model.predict(tests, changed_files)
+    p_rank, seconds = model.ranking(tests, p_fail, model.expected_seconds(tests, p_fail))
     selection = select(
         tests,
-        p_fail,
-        model.expected_seconds(tests, p_fail),
+        p_rank,
+        seconds,
         budget,
         new=model.is_new(tests),
         failed_last=model.failed_last_run(tests),
@@ -89,7 +91,7 @@ def plan(
         exploration=exploration,
         full_run=full_run or size == 0,
     )
-    return Plan(selection, digest, size)
+    return Plan(selection, digest, size, "reference" if model.ranks_as_reference else "model")
 
 
 def write_plan(plan_: Plan, out: Path, audit: Path, budget: Budget) -> None:
@@ -103,6 +105,7 @@ def write_plan(plan_: Plan, out: Path, audit: Path, budget: Budget) -> None:
         "model_version": MODEL_VERSION,
         "model_hash": plan_.model_hash,
         "ledger_size": plan_.ledger_size,
+        "ranked_by": plan_.ranked_by,
         "budget": {"fraction": budget.fraction, "seconds": budget.seconds, "confidence": budget.confidence},
         **explanation(plan_.selection, budget),
         "max_skipped_p_fail": float(np.max(plan_.selection.p_fail[~plan_.selection.selected], initial=0.0)),

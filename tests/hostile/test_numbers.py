@@ -99,6 +99,8 @@ def test_a_state_that_is_no_state_is_refused_without_loading_it(workspace: Path)
         "fewer columns than tests": _unfit(real, stats=stats[:, :-1]),
         "a negative count": _unfit(real, stats=np.where(stats == stats.max(), -1.0, stats)),
         "a count that is not a number": _unfit(real, totals=np.where(np.arange(len(totals)) == 3, np.nan, totals)),
+        "a negative sum of squares": _unfit(real, totals=np.where(np.arange(len(totals)) == 12, -1.0, totals)),
+        "totals cut short": _unfit(real, totals=totals[:12]),
     }
     for what, data in broken.items():
         with pytest.raises(InputError, match="not a model state"):

@@ -157,7 +157,8 @@ def test_the_model_state_is_rebuilt_when_it_does_not_match(tmp_path: Path, capsy
     capsys.readouterr()
     # Rebuilding from the ledger gives the very state that incremental updates give.
     from provenance.learning.history import read_ledger
-    from provenance.learning.model import Model, rebuild
+    from provenance.learning.model import Model
+    from provenance.learning.state import rebuild
 
     from_ledger = rebuild(read_ledger(tmp_path / "data" / "ci_runs.jsonl"))
     assert Model.from_bytes(rebuilt).predict(["tests/test_a.py::test_broken"]).tolist() == (

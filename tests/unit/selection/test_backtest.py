@@ -113,7 +113,7 @@ def test_detection_by_budget_is_what_a_test_by_test_walk_at_each_budget_finds(
                 found = found or bool(failed[i])
         expected.append(found)
     none = np.zeros(len(tests), dtype=bool)
-    scored = Scored(cycle, np.zeros(len(tests)), order, durations, none, none)
+    scored = Scored(cycle, np.zeros(len(tests)), order, np.zeros(len(tests)), durations, none, none)
     assert detected_by_budget(scored).tolist() == expected
 
 

@@ -1,0 +1,35 @@
+"""Which order selection follows: the model's own ranking, or the reference predictor's where it has done better.
+
+The mixture's weights are learnt by log loss, which judges probabilities, not the order they give,
+and an order is what selection spends. So for every failing run the model also records how much of
+the run's time each ranking (its own; the reference predictor's shrunk rate per last duration)
+spent up to its first failing test. While the reference's lead over the project's failing runs is
+more than `RANKING_EVIDENCE` times the root of the summed squared differences (a lead the runs
+show, not the luck of one or two), the model ranks as the reference does. Its probabilities, which
+the ledger records and calibration scores, stay its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from provenance.learning.epistemic import MIN_SECONDS, rank
+
+FloatArray = npt.NDArray[np.float64]
+# Chosen on the tuning histories (docs/performance.md, "Held-out discipline (provenance-change-aware-5)").
+RANKING_EVIDENCE = 1.5
+
+
+def first_failure_share(
+    p: FloatArray, seconds: FloatArray, failed: npt.NDArray[np.bool_], durations: FloatArray
+) -> float:
+    """The share of a failing run's time that a ranking by `p` per second spends up to its first failing test."""
+    order = rank(p / np.maximum(seconds, MIN_SECONDS))
+    return float(durations[order[: int(np.argmax(failed[order])) + 1]].sum() / durations.sum())
+
+
+def reference_leads(lead: FloatArray) -> bool:
+    """Whether the summed differences (own share − reference share) and their summed squares favour the reference."""
+    total, squares = lead
+    return bool(total > RANKING_EVIDENCE * np.sqrt(squares))

@@ -1,0 +1,70 @@
+"""Which order selection follows: the model's own, or the reference's where that has reached failures sooner."""
+
+from __future__ import annotations
+
+import lzma
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from provenance.learning.history import Cycle, read_atcs
+from provenance.learning.model import Model
+from provenance.learning.ranking import RANKING_EVIDENCE, first_failure_share, reference_leads
+from provenance.selection.backtest import ReferencePredictor
+from tests.support.project import ROOT
+
+
+def _history(name: str, tmp_path: Path) -> list[Cycle]:
+    """A real suite's history of the benchmark (bench/data/README.md)."""
+    plain = tmp_path / f"{name}.csv"
+    plain.write_bytes(lzma.decompress((ROOT / "bench" / "data" / f"{name}.csv.xz").read_bytes()))
+    return read_atcs(plain)
+
+
+def test_the_share_spent_up_to_the_first_failing_test_by_hand() -> None:
+    p, seconds = np.array([0.1, 0.5, 0.2]), np.ones(3)
+    failed, durations = np.array([True, False, True]), np.array([1.0, 2.0, 3.0])
+    # Ranked 1, 2, 0: test 1 passes (2 s), test 2 fails (3 s), of 6 s in all.
+    assert first_failure_share(p, seconds, failed, durations) == pytest.approx(5.0 / 6.0)
+
+
+@pytest.mark.parametrize(
+    ("lead", "reference"),
+    [((0.0, 0.0), False), ((1.0, 1.0), False), ((RANKING_EVIDENCE + 0.01, 1.0), True), ((-3.0, 1.0), False)],
+)
+def test_the_reference_ranks_only_on_a_lead_beyond_chance(lead: tuple[float, float], reference: bool) -> None:
+    assert reference_leads(np.array(lead)) is reference
+
+
+def _replayed(cycles: list[Cycle]) -> tuple[Model, ReferencePredictor]:
+    model, baseline = Model(), ReferencePredictor()
+    for c in cycles:
+        for each in (model, baseline):
+            each.update(c.tests, c.failed, c.durations, c.changed_files)
+    return model, baseline
+
+
+def test_where_the_reference_has_ranked_better_the_model_ranks_as_it_does(tmp_path: Path) -> None:
+    # click's suite over its releases: from its 41st release on, the reference's order reached the
+    # first failing test sooner in run after run (docs/performance.md).
+    model, baseline = _replayed(_history("click-seeded", tmp_path))
+    tests = model.names
+    p = model.predict(tests)
+    assert model.ranks_as_reference and model.learnt()["ranked_by"] == "reference"
+    p_rank, seconds = model.ranking(tests, p, model.expected_seconds(tests, p))
+    assert p_rank.tolist() == pytest.approx(baseline.predict(tests).tolist(), rel=1e-12)
+    assert seconds.tolist() == baseline.expected_seconds(tests).tolist()
+    assert not np.allclose(p_rank, p)  # the probabilities it records stay its own
+    again = Model.from_bytes(model.to_bytes())
+    assert again.ranks_as_reference and again.ranking_lead.tolist() == model.ranking_lead.tolist()
+
+
+def test_where_the_model_has_ranked_better_it_keeps_its_own_order(tmp_path: Path) -> None:
+    model, _ = _replayed(_history("structlog-seeded", tmp_path))
+    tests = model.names
+    p = model.predict(tests)
+    seconds = model.expected_seconds(tests, p)
+    assert not model.ranks_as_reference and model.learnt()["ranked_by"] == "model"
+    assert model.ranking(tests, p, seconds) == (p, seconds)
+    assert model.ranking_lead[0] < 0  # its own order reached the first failing test sooner
