@@ -66,11 +66,6 @@ def _empty() -> FloatArray:
     return np.zeros(0)
 
 
-def shrunk(failures: Any, runs: Any, toward: float, weight: float = PRIOR_WEIGHT) -> Any:
-    """A failure rate shrunk toward `toward` by a Beta prior worth `weight` runs (scalars or arrays)."""
-    return (failures + weight * toward) / (runs + weight)
-
-
 @dataclass
 class Model:
     """Per-test counts and durations, and the global counts they are shrunk toward."""
@@ -132,7 +127,7 @@ class Model:
     @property
     def global_rate(self) -> float:
         """The failure rate over every test run so far, with a weak prior at 1%."""
-        return float(shrunk(self.total_fails, self.total_runs, 0.01, weight=1.0))
+        return float(experts.shrunk(self.total_fails, self.total_runs, 0.01, 1.0))
 
     def predict(self, tests: list[str], changed_files: list[str] | None = None) -> FloatArray:
         """Failure probability of each test in the coming run.
@@ -198,7 +193,8 @@ class Model:
     @property
     def fails_again_rate(self) -> float:
         """How often a test that failed its last run (not in a broken build) failed again (shrunk)."""
-        return float(shrunk(self.total_fails_after_failure, self.total_runs_after_failure, self.global_rate, 1.0))
+        fails, runs = self.total_fails_after_failure, self.total_runs_after_failure
+        return float(experts.shrunk(fails, runs, self.global_rate, 1.0))
 
     @property
     def mentioned_rate(self) -> float:
@@ -220,10 +216,13 @@ class Model:
         failing run can take far longer: a timeout, a traceback, pytest-rerunfailures' retries);
         or its last duration, whichever has predicted this project's durations better.
         """
-        idx = self._indices(tests)
+        return self._expected(self._indices(tests), np.zeros(len(tests)) if p_fail is None else p_fail)
+
+    def _expected(self, idx: npt.NDArray[np.intp], p_fail: FloatArray) -> FloatArray:
+        """`expected_seconds` at the state's indices."""
         if self.cost_error[0] > self.cost_error[1]:
             return costs(self.last_duration, self.runs, idx)
-        return self._typical(idx, np.zeros(len(idx)) if p_fail is None else p_fail)
+        return self._typical(idx, p_fail)
 
     def ranking(self, tests: list[str], p_fail: FloatArray, seconds: FloatArray) -> tuple[FloatArray, FloatArray]:
         """The probabilities and costs to rank by: `p_fail` and `seconds`, or the reference's (`ranking.py`)."""
@@ -236,17 +235,21 @@ class Model:
 
     def _reference(self, idx: npt.NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
         """The reference predictor's probabilities and costs: the shrunk rate, the last duration."""
-        p = np.asarray(shrunk(self.fails[idx], self.runs[idx], self.global_rate))
+        p = experts.shrunk(self.fails[idx], self.runs[idx], self.global_rate, PRIOR_WEIGHT)
         return p, costs(self.last_duration, self.runs, idx)
 
-    def _score_rankings(self, tests: list[str], failed: npt.NDArray[np.bool_], durations: FloatArray,
-                        changed_files: list[str] | None) -> None:  # fmt: skip
-        """Add a failing run to the reference ranking's lead, from the predictions made before it."""
-        if not failed.any() or durations.sum() <= 0:
+    def _score_rankings(self, tests: list[str], idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_],
+                        durations: FloatArray, changed_files: list[str] | None,
+                        predicted: FloatArray | None) -> None:  # fmt: skip
+        """Add a failing run to the reference ranking's lead, from the predictions made before it.
+
+        Before anything is learnt, both rankings are the tests in the order given: no lead.
+        """
+        if not self.cycles or not failed.any() or durations.sum() <= 0:
             return
-        p = self.predict(tests, changed_files)
-        own = ranking.first_failure_share(p, self.expected_seconds(tests, p), failed, durations)
-        reference = ranking.first_failure_share(*self._reference(self._indices(tests)), failed, durations)
+        p = self.predict(tests, changed_files) if predicted is None else predicted
+        own = ranking.first_failure_share(p, self._expected(idx, p), failed, durations)
+        reference = ranking.first_failure_share(*self._reference(idx), failed, durations)
         self.ranking_lead += (own - reference, (own - reference) ** 2)
 
     def _typical(self, idx: npt.NDArray[np.intp], p_fail: FloatArray) -> FloatArray:
@@ -261,10 +264,11 @@ class Model:
         failed: npt.NDArray[np.bool_],
         durations: FloatArray,
         changed_files: list[str] | None = None,
+        predicted: FloatArray | None = None,
     ) -> None:
-        """Learn from one finished run."""
-        self._score_rankings(tests, failed, durations, changed_files)
+        """Learn from one finished run (`predicted`: what `predict` gave for it, when the caller has it)."""
         idx = self._indices(tests)
+        self._score_rankings(tests, idx, failed, durations, changed_files, predicted)
         was_passing = self.last_failed[idx] == 0  # before this run: what `Changes.learn` counts from
         failing = int(failed.sum())
         broken_build = failing > BROKEN_BUILD_SHARE * len(tests)

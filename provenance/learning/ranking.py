@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from provenance.learning.epistemic import MIN_SECONDS, rank
+from provenance.learning.epistemic import MIN_SECONDS
 
 FloatArray = npt.NDArray[np.float64]
 # Chosen on the tuning histories (docs/performance.md, "Held-out discipline (provenance-change-aware-5)").
@@ -24,9 +24,16 @@ RANKING_EVIDENCE = 1.5
 def first_failure_share(
     p: FloatArray, seconds: FloatArray, failed: npt.NDArray[np.bool_], durations: FloatArray
 ) -> float:
-    """The share of a failing run's time that a ranking by `p` per second spends up to its first failing test."""
-    order = rank(p / np.maximum(seconds, MIN_SECONDS))
-    return float(durations[order[: int(np.argmax(failed[order])) + 1]].sum() / durations.sum())
+    """The share of a failing run's time that a ranking by `p` per second spends up to its first failing test.
+
+    Without sorting: the tests ahead of the first failing one are those that score higher, and
+    those that score the same and come before it (a ranking keeps ties in input order).
+    """
+    score = p / np.maximum(seconds, MIN_SECONDS)
+    best = score[failed].max()
+    first = int(np.flatnonzero(failed & (score == best))[0])
+    ahead = (score > best) | ((score == best) & (np.arange(len(score)) < first))
+    return float((durations[ahead].sum() + durations[first]) / durations.sum())
 
 
 def reference_leads(lead: FloatArray) -> bool:

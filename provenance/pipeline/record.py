@@ -163,7 +163,7 @@ def record(
         provenance_sha256 = write_provenance(where.resolved("provenance"), provenance)
         entry = ledger.append(entry_fields(provenance, predictions, evidence_rel, provenance_sha256) | correction)
         checkpoint, checkpoint_bytes, checkpoint_rel = write_checkpoints(ledger, inputs, where, now)
-        learn(model, cycle, scores, entry.entry_hash, ledger_path, keep=settings.calibration_window)
+        learn(model, cycle, p_fail, scores, entry.entry_hash, ledger_path, keep=settings.calibration_window)
     attestations = write_attestations(inputs, where, provenance, provenance_sha256, entry.entry_hash, checkpoint,
                                       checkpoint_bytes)  # fmt: skip
     if where.badge is not None:
@@ -247,9 +247,10 @@ def require_intact(ledger_path: Path, last_seen: dict[str, Any] | None = None) -
                              "the ledger from its last good copy", source=str(ledger_path))  # fmt: skip
 
 
-def learn(model: Model, cycle: Cycle, scores: BinTotals, head: str, ledger_path: Path, keep: int) -> None:
-    """The model learns the run's outcome and is saved beside the ledger, at its new head."""
-    model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+def learn(model: Model, cycle: Cycle, predicted: npt.NDArray[np.float64] | None, scores: BinTotals, head: str,
+          ledger_path: Path, keep: int) -> None:  # fmt: skip
+    """The model learns the run's outcome (`predicted`: its predictions for the run) and is saved at the new head."""
+    model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files, predicted)
     model.remember_scores(scores.to_row(), keep=keep)
     model.ledger_head = head
     model.save(model_path(ledger_path))

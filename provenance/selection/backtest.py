@@ -17,8 +17,9 @@ import numpy.typing as npt
 
 from provenance.learning.calibration import calibrate
 from provenance.learning.epistemic import rank
+from provenance.learning.experts import shrunk
 from provenance.learning.history import Cycle
-from provenance.learning.model import PRIOR_WEIGHT, costs, lookup, seconds_floor, shrunk
+from provenance.learning.model import PRIOR_WEIGHT, costs, lookup, seconds_floor
 from provenance.selection.budget import FIT_TOLERANCE, Budget, select, walk
 
 FloatArray = npt.NDArray[np.float64]
@@ -45,8 +46,9 @@ class Predictor(Protocol):
         failed: npt.NDArray[np.bool_],
         durations: FloatArray,
         changed_files: list[str] | None = None,
+        predicted: FloatArray | None = None,
     ) -> None:
-        """Learn from the finished cycle."""
+        """Learn from the finished cycle (`predicted`: what `predict` gave for it)."""
 
 
 class ReferencePredictor:
@@ -89,8 +91,9 @@ class ReferencePredictor:
         failed: npt.NDArray[np.bool_],
         durations: FloatArray,
         changed_files: list[str] | None = None,
+        predicted: FloatArray | None = None,
     ) -> None:
-        """Count the cycle."""
+        """Count the cycle (its predictions are not needed)."""
         idx = self._indices(tests)
         self.runs[idx] += 1
         self.fails[idx] += failed
@@ -134,7 +137,7 @@ def replay(cycles: list[Cycle], model: Predictor, warmup: int = 10) -> Iterator[
             new = np.fromiter((outcome is None for outcome in last), dtype=bool, count=len(last))
             failed_last = np.fromiter(map(bool, last), dtype=bool, count=len(last))
             yield Scored(cycle, p, order, p_rank, seconds, new, failed_last)
-        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files)
+        model.update(cycle.tests, cycle.failed, cycle.durations, cycle.changed_files, p)
         previous.update(zip(cycle.tests, (bool(f) for f in cycle.failed), strict=True))
 
 
