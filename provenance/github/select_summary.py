@@ -23,6 +23,7 @@ from provenance.selection.explain import (
     cut_off,
     decisions,
 )
+from provenance.selection.plan import RankedBy
 from provenance.text import plural
 
 RISKIEST_SHOWN = 10  # the skipped tests most likely to fail, listed by name
@@ -31,7 +32,7 @@ _WORDS = {
     Reason.FAILED_LAST_RUN: "failed its last run",
     Reason.FILE_CHANGED: "its own file changed",
     Reason.RANKED: "ranked within the budget",
-    Reason.EXPLORATION: "exploration (the model is least sure of it)",
+    Reason.EXPLORATION: "exploration (the least certain tests)",
     Reason.CONFIDENCE_TARGET: "needed for the confidence target",
     Reason.FULL_RUN: "full run",
     Reason.BELOW_CUT_OFF: "below the cut-off (failures per second)",
@@ -103,7 +104,7 @@ def _riskiest(explained: list[Decision]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def render(selection: Selection, budget: Budget, audit_path: str, ranked_by: str = "model") -> str:
+def render(selection: Selection, budget: Budget, audit_path: str, ranked_by: RankedBy = "model") -> str:
     """The whole select summary as Markdown (`ranked_by`: "model", or "reference" as `Plan.ranked_by` says)."""
     explained = decisions(selection, budget)
     n, chosen = len(selection.tests), int(selection.selected.sum())

@@ -138,8 +138,10 @@ class Model:
         tests broke.
         """
         idx = self._indices(tests)
-        p = self._history(idx)
-        changed = usable(changed_files)
+        return self._raised(tests, idx, self._history(idx), usable(changed_files))
+
+    def _raised(self, tests: list[str], idx: npt.NDArray[np.intp], p: FloatArray, changed: list[str]) -> FloatArray:
+        """The history part's `p` at `idx`, raised by what the `changed` files did before (`changes.py`)."""
         if not changed:
             return p
         own = np.zeros(len(self.names))
@@ -238,16 +240,10 @@ class Model:
         p = experts.shrunk(self.fails[idx], self.runs[idx], self.global_rate, PRIOR_WEIGHT)
         return p, costs(self.last_duration, self.runs, idx)
 
-    def _score_rankings(self, tests: list[str], idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_],
-                        durations: FloatArray, changed_files: list[str] | None,
-                        predicted: FloatArray | None) -> None:  # fmt: skip
-        """Add a failing run to the reference ranking's lead, from the predictions made before it.
-
-        Before anything is learnt, both rankings are the tests in the order given: no lead.
-        """
-        if not self.cycles or not failed.any() or durations.sum() <= 0:
-            return
-        p = self.predict(tests, changed_files) if predicted is None else predicted
+    def _score_rankings(
+        self, idx: npt.NDArray[np.intp], p: FloatArray, failed: npt.NDArray[np.bool_], durations: FloatArray
+    ) -> None:
+        """Add a failing run to the reference ranking's lead, from the predictions `p` made before it."""
         own = ranking.first_failure_share(p, self._expected(idx, p), failed, durations)
         reference = ranking.first_failure_share(*self._reference(idx), failed, durations)
         self.ranking_lead += (own - reference, (own - reference) ** 2)
@@ -268,11 +264,17 @@ class Model:
     ) -> None:
         """Learn from one finished run (`predicted`: what `predict` gave for it, when the caller has it)."""
         idx = self._indices(tests)
-        self._score_rankings(tests, idx, failed, durations, changed_files, predicted)
+        changed = usable(changed_files)
+        context, rows = self._contexts(idx), experts.predictions(self._snapshot(idx))
+        p = experts.mix(rows, context, self.expert_loss)  # the history part's, before the run
+        # Before anything is learnt, both rankings are the tests in the order given: no lead to score.
+        if self.cycles and failed.any() and durations.sum() > 0:
+            self._score_rankings(idx, self._raised(tests, idx, p, changed) if predicted is None else predicted,
+                                 failed, durations)  # fmt: skip
         was_passing = self.last_failed[idx] == 0  # before this run: what `Changes.learn` counts from
         failing = int(failed.sum())
         broken_build = failing > BROKEN_BUILD_SHARE * len(tests)
-        p = self._learn_history(idx, failed, broken_build)
+        self._learn_history(idx, failed, broken_build, context, rows)
         self._learn_durations(idx, failed, durations, p)
         self.runs[idx] += 1.0
         self.fails[idx] += failed
@@ -280,20 +282,12 @@ class Model:
         self.total_runs += len(tests)
         self.total_fails += failing
         self.cycles += 1
-        changed = usable(changed_files)
         if changed and not broken_build:
             self.changes.learn(tests, idx, failed, was_passing, changed)
 
-    def _learn_history(
-        self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], broken_build: bool
-    ) -> FloatArray:
-        """Score each expert on the run (before learning from it), then count the run.
-
-        Returns the history part's probabilities for the run, as they were before it.
-        """
-        context = self._contexts(idx)
-        rows = experts.predictions(self._snapshot(idx))
-        p = experts.mix(rows, context, self.expert_loss)
+    def _learn_history(self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], broken_build: bool,
+                       context: npt.NDArray[np.intp], rows: FloatArray) -> None:  # fmt: skip
+        """Score each expert on the run (its `rows`, predicted before the run), then count the run."""
         experts.score(self.expert_loss, rows, context, failed)
         after_any = context > 1
         after_failure = context == 2
@@ -312,7 +306,6 @@ class Model:
         self.recent_runs = experts.RECENT_DECAY * self.recent_runs + len(idx)
         self.recent_fails = experts.RECENT_DECAY * self.recent_fails + float(failed.sum())
         self.last_broken_build[idx] = broken_build
-        return p
 
     def _learn_durations(
         self, idx: npt.NDArray[np.intp], failed: npt.NDArray[np.bool_], durations: FloatArray, p: FloatArray

@@ -26,6 +26,7 @@ def first_failure_share(
 ) -> float:
     """The share of a failing run's time that a ranking by `p` per second spends up to its first failing test.
 
+    For a run with a failing test and time to share, `p` and `seconds` finite (as the model's are).
     Without sorting: the tests ahead of the first failing one are those that score higher, and
     those that score the same and come before it (a ranking keeps ties in input order).
     """

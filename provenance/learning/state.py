@@ -115,6 +115,8 @@ def decode(data: bytes, source: str = "model state") -> Model:
             if version != MODEL_VERSION:
                 raise ValueError(f"written by {version}, expected {MODEL_VERSION}")
             stats, totals = archive["stats"], archive["totals"]
+            if totals.shape != (13,):
+                raise ValueError(f"its totals are {totals.shape}, not 13 numbers")
             co_failures: dict[int, dict[int, float]] = {}
             for f, t, n in archive["co_failures"].tolist():
                 co_failures.setdefault(int(f), {})[int(t)] = n

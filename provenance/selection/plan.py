@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from provenance.selection.budget import Budget, Selection, select
 from provenance.selection.explain import explanation
 from provenance.workspace import atomic_write, pretty_json
 
+# Whose ranking a selection followed: the model's, or the reference's while that has done better (learning/ranking.py).
+RankedBy = Literal["model", "reference"]
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -29,7 +32,7 @@ class Plan:
     selection: Selection
     model_hash: str
     ledger_size: int
-    ranked_by: str  # "model", or "reference" while its ranking has done better (learning/ranking.py)
+    ranked_by: RankedBy
 
     def outputs(self, selection_path: str) -> dict[str, str]:
         """The step outputs of select mode."""

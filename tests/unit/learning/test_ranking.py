@@ -68,3 +68,16 @@ def test_where_the_model_has_ranked_better_it_keeps_its_own_order(tmp_path: Path
     assert not model.ranks_as_reference and model.learnt()["ranked_by"] == "model"
     assert model.ranking(tests, p, seconds) == (p, seconds)
     assert model.ranking_lead[0] < 0  # its own order reached the first failing test sooner
+
+
+def test_a_state_rebuilt_from_the_history_is_the_one_learnt_run_by_run(tmp_path: Path) -> None:
+    """A run learns from the predictions the run recorded; a rebuild works them out again: the same bytes."""
+    from provenance.learning.state import rebuild
+
+    cycles = _history("click-seeded", tmp_path)
+    model = Model()
+    for c in cycles:
+        predicted = model.predict(c.tests, c.changed_files) if model.cycles else None
+        model.update(c.tests, c.failed, c.durations, c.changed_files, predicted)
+    assert model.ranks_as_reference
+    assert model.to_bytes() == rebuild(cycles).to_bytes()
