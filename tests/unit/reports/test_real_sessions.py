@@ -149,10 +149,15 @@ STOPPED_INSIDE_A_TEST = {"cachetools-pytest-exit", "iniconfig-pytest-exit-zero",
                          "more-itertools-sigint"}  # fmt: skip
 
 
+# Where pytest-json-ctrf writes a test otherwise than pytest-json-report: why.
+CTRF_DIFFERS = {"cachetools-unittest-subtest-skip": SUBTEST_SKIPPED,
+                "toolz-xfail-then-teardown": "pytest-json-ctrf writes a lenient unexpected pass with an xfail at "
+                                             "teardown as one xfail"}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=SUBTEST_SKIPPED))
-     if KNOWN.get((c, "report.ctrf.json")) == SUBTEST_SKIPPED else c
+    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=CTRF_DIFFERS[c])) if c in CTRF_DIFFERS else c
      for c in CASES if "report.ctrf.json" in _formats(c) and "report.json" in _formats(c)],
 )  # fmt: skip
 def test_ctrf_agrees_with_the_json_report_test_by_test(case: str) -> None:
@@ -176,11 +181,17 @@ def test_ctrf_agrees_with_the_json_report_test_by_test(case: str) -> None:
 
 
 @pytest.mark.parametrize("report", ["report.json", "report.xml", "report.jsonl", "report.ctrf.json"])
-def test_an_xfail_at_teardown_leaves_a_strict_unexpected_pass_failed(report: str) -> None:
-    """pytest-json-report writes such a test as xfailed (its teardown's outcome); the call's failure decides."""
+def test_an_xfail_at_teardown_leaves_an_unexpected_pass_what_its_call_was(report: str) -> None:
+    """pytest-json-report writes such a test as xfailed (its teardown's outcome); the call decides.
+
+    pytest's JUnit XML and pytest-json-ctrf write a lenient unexpected pass with an xfail at teardown
+    as one xfail: that its call passed is not in those files.
+    """
     case = "toolz-xfail-then-teardown"
     loaded = load_report(REAL / case / report, REAL / case)
     assert loaded is not None
     added = {t.nodeid.rsplit("::", 1)[1]: t.outcome for t in loaded.parsed.tests if "test_zz_" in t.nodeid}
+    lenient = Outcome.XFAILED if report in ("report.xml", "report.ctrf.json") else Outcome.XPASSED
     assert added == {"test_expected_failure": Outcome.XFAILED, "test_unexpected_pass": Outcome.FAILED,
-                     "test_strict_unexpected_pass": Outcome.FAILED, "test_runs": Outcome.PASSED}  # fmt: skip
+                     "test_strict_unexpected_pass": Outcome.FAILED, "test_lenient_unexpected_pass": lenient,
+                     "test_runs": Outcome.PASSED}  # fmt: skip
