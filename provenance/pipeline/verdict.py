@@ -134,15 +134,25 @@ def session_problems(inputs: Inputs) -> list[str]:
     for loaded in inputs.reports:
         status = loaded.parsed.exit_status
         if status in _EXIT_MEANINGS:
-            problems.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}")
+            problems.append(f"pytest exited with status {status} ({_EXIT_MEANINGS[status]}) in {loaded.source.path}"
+                            + _inside(loaded.parsed.stopped_in))  # fmt: skip
         elif status == 1 and not any(t.result in FAILED_RESULTS for t in loaded.parsed.tests):
             # pytest failed the session for something this report does not show as a failing test:
             # never pass what pytest failed.
             problems.append(f"pytest exited with status 1 (tests failed) in {loaded.source.path}, "
                             "yet no test in it failed")  # fmt: skip
         elif loaded.parsed.unfinished:
-            problems.append(f"the session in {loaded.source.path} did not finish (stopped, killed, or a plugin failed)")
+            problems.append(f"the session in {loaded.source.path} did not finish (stopped, killed, or a plugin failed)"
+                            + _inside(loaded.parsed.stopped_in))  # fmt: skip
     return problems
+
+
+def _inside(tests: list[str], shown: int = 3) -> str:
+    """The tests a session stopped inside (the first few) as ", inside TEST", or nothing."""
+    if not tests:
+        return ""
+    more = f" and {plural(len(tests) - shown, 'other')}" if len(tests) > shown else ""
+    return ", inside " + ", ".join(tests[:shown]) + more
 
 
 def warnings_for(inputs: Inputs) -> list[str]:

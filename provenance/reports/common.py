@@ -37,6 +37,9 @@ class ParsedReport:
     # crashed at the end), or JUnit's nameless test case for the test a session stopped in. Such a
     # run never passes.
     unfinished: bool = False
+    # The tests the session stopped inside (a timeout's `os._exit`, a crash, `pytest.exit`, Ctrl-C),
+    # where the report names them: counted neither way, but named in the verdict.
+    stopped_in: list[str] = field(default_factory=list)
     # The tool that ran the tests, where the report names it (CTRF's `tool.name`); else pytest.
     tool: str | None = None
 

@@ -33,6 +33,7 @@ from provenance.reports.common import (
     file_of_nodeid,
     make_result,
     passed,
+    visible,
 )
 from provenance.reports.ctrf_schema import STATUSES, Document, Test
 from provenance.reports.locate import Locator
@@ -55,6 +56,7 @@ def parse(data: bytes, source: str, locator: Locator) -> ParsedReport:
     for test in results.tests:
         if pytest and _never_stopped(test):
             report.unfinished = True  # the session stopped inside this test: pytest counts it neither way
+            report.stopped_in.append(visible(test.name))
             continue
         report.tests.extend(_results(test, pytest, locator))
         worker = _worker(test)

@@ -26,6 +26,7 @@ from provenance.reports.common import (
     first_line,
     make_result,
     passed,
+    visible,
 )
 from provenance.reports.locate import Locator
 from provenance.schemas import Outcome, Phase, ReportFormat, TestResult
@@ -78,7 +79,10 @@ def parse(data: bytes, source: str, locator_for: Any) -> ParsedReport:
         if result is not None:
             report.tests.append(result)
     for index, test in enumerate(document.tests):
-        report.tests.extend(_test(test, index, source, locator))
+        results = _test(test, index, source, locator)
+        if not results:  # the session stopped inside this test
+            report.stopped_in.append(visible(test.nodeid))
+        report.tests.extend(results)
     return report
 
 

@@ -30,6 +30,7 @@ from provenance.reports.common import (
     first_line,
     make_result,
     trim,
+    visible,
 )
 from provenance.reports.locate import Locator
 from provenance.schemas import MAX_SECONDS, Outcome, Phase, ReportFormat, TestResult
@@ -90,6 +91,7 @@ def parse(lines: Iterable[bytes], source: str, locator: Locator) -> ParsedReport
             if isinstance(status, int) and not isinstance(status, bool):
                 report.exit_status = status
     report.unfinished = not finished and bool(items or collect_results)
+    report.stopped_in = [visible(item.nodeid) for item in items.values() if _stopped_inside(item)]
     report.tests = collect_results + [r for item in items.values() for r in _results(item, locator)]
     if starts and stops and max(stops) - min(starts) <= MAX_SECONDS:  # else some record's time is no time
         report.walltime_seconds = max(0.0, max(stops) - min(starts))
@@ -159,9 +161,14 @@ def _outcome(item: _Item) -> tuple[Outcome, Phase | None]:
     return (Outcome.XPASSED if xfail else Outcome.PASSED), None
 
 
+def _stopped_inside(item: _Item) -> bool:
+    """Set up, and nothing after: the session stopped inside this test (pytest counts it neither way)."""
+    return set(item.phases) == {"setup"} and item.phases["setup"]["outcome"] == "passed" and not item.failed_subtests
+
+
 def _results(item: _Item, locator: Locator) -> list[TestResult]:
-    if set(item.phases) == {"setup"} and item.phases["setup"]["outcome"] == "passed" and not item.failed_subtests:
-        return []  # the session stopped inside this test: pytest counts it neither way
+    if _stopped_inside(item):
+        return []
     outcome, phase = _outcome(item)
     path, lineno = item.location or (file_of_nodeid(item.nodeid), -1)
     file: str | None = locator.relative(path)

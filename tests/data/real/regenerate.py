@@ -36,6 +36,7 @@ TOOLS = [
     "pytest-reportlog==1.0.0",
     "pytest-rerunfailures==16.7",
     "pytest-xdist==3.8.0",
+    "pytest-timeout==2.4.0",
     "hypothesis==6.170.17",  # attrs' conftest imports it
 ]
 RUNNER_ROOT = "/home/runner/work/{name}/{name}"
@@ -321,6 +322,32 @@ def test_subtests_all_pass(subtests):
     for i in range(3):
         with subtests.test(i=i):
             assert i < 3
+''',
+    # pytest-timeout: its signal method fails a test and the session goes on; its thread method,
+    # for a test that ignores signals, dumps the stacks and ends the process (os._exit(1)).
+    "timeout": '''"""Added to the suite: one test over its time limit fails; a hung one takes the session down."""
+
+import time
+
+import pytest
+
+
+@pytest.mark.timeout(1)
+def test_slow():
+    time.sleep(30)
+
+
+def test_after_the_slow_one():
+    assert True
+
+
+@pytest.mark.timeout(1, method="thread")
+def test_hung():
+    time.sleep(30)
+
+
+def test_never_run():
+    assert True
 ''',
     # A fixture that fails as it closes, in tests marked xfail: pytest counts each teardown an xfail.
     "xfail-then-teardown": '''"""Added to the suite: a fixture fails to close after xfail tests, one failing."""
@@ -693,6 +720,14 @@ CASES: dict[str, Case] = {
         "toolz/tests/test_zz_xfail_teardown.py added: a fixture fails as it closes after an xfail test that "
         "fails and three that pass: two strict unexpected passes (toolz sets xfail_strict) and one marked strict=False",
         {"toolz/tests/test_zz_xfail_teardown.py": "xfail-then-teardown"},
+    ),
+    "toolz-timeout": Case(
+        "toolz",
+        "timeout",
+        [*NO_CACHE, "toolz/tests/test_dicttoolz.py", "toolz/tests/test_zz_timeout.py"],
+        "toolz/tests/test_zz_timeout.py added: pytest-timeout fails one test by its signal method, then its "
+        "thread method ends the process at the next (os._exit(1)): only the report log is left, cut short",
+        {"toolz/tests/test_zz_timeout.py": "timeout"},
     ),
     "cachetools-unittest-subtest-failure": Case(
         "cachetools",

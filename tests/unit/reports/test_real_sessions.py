@@ -195,3 +195,24 @@ def test_an_xfail_at_teardown_leaves_an_unexpected_pass_what_its_call_was(report
     assert added == {"test_expected_failure": Outcome.XFAILED, "test_unexpected_pass": Outcome.FAILED,
                      "test_strict_unexpected_pass": Outcome.FAILED, "test_lenient_unexpected_pass": lenient,
                      "test_runs": Outcome.PASSED}  # fmt: skip
+
+
+STOPPED_IN = {
+    "toolz-timeout": "toolz/tests/test_zz_timeout.py::test_hung",
+    "idna-killed": "tests/test_zz_crash.py::test_kills_its_own_process",
+    "toolz-keyboard-interrupt": "toolz/tests/test_zz_interrupt.py::test_raises_keyboard_interrupt",
+    "more-itertools-sigint": "tests/test_zz_sigint.py::test_waits_for_sigint",
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "report"), [(c, r) for c in STOPPED_IN for r in _formats(c) if r != "report.xml"]
+)  # fmt: skip
+def test_the_verdict_names_the_test_a_session_stopped_inside(case: str, report: str, tmp_path: Path) -> None:
+    """A timeout's `os._exit`, a SIGKILL, Ctrl-C: the test the session ended in is named (JUnit XML has no name)."""
+    loaded = load_report(REAL / case / report, REAL / case)
+    assert loaded is not None and loaded.parsed.stopped_in == [STOPPED_IN[case]]
+    inputs = Inputs(Settings(workspace=tmp_path), RunContext(run_id="1"), None, [loaded], [], [])  # type: ignore[arg-type]
+    verdict = decide(inputs, loaded.parsed.tests)
+    assert verdict.conclusion is Conclusion.FAILURE
+    assert any(reason.endswith(f", inside {STOPPED_IN[case]}") for reason in verdict.reasons), verdict.reasons
