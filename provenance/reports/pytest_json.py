@@ -115,9 +115,8 @@ def _test(test: _Test, index: int, source: str, locator: Locator) -> list[TestRe
         # (pytest -q) is the test's own outcome with its subtests' beside it.
         name = _last_attempt(setup, call)
     elif teardown is not None and teardown.outcome == "skipped" and call is not None and call.outcome != "skipped":
-        # An xfail (or a skip) at teardown, a marked test's fixture failing to close, overwrites the
-        # outcome pytest-json-report writes: the call's decides, a strict unexpected pass failing. A
-        # call that passed in a test written as xfailed was marked xfail: an unexpected pass.
+        # An xfail (or skip) at teardown overwrites the outcome pytest-json-report writes: the call's
+        # decides (a strict unexpected pass fails; a call that passed in a test written xfailed is an xpass).
         name = "xpassed" if call.outcome == "passed" and test.outcome == "xfailed" else call.outcome
     outcome = OUTCOME_BY_NAME.get(name) if type(name) is str else None
     if outcome is Outcome.PASSED and test.outcome == "rerun":
