@@ -36,13 +36,13 @@ import numpy.typing as npt
 
 from provenance.learning import experts, ranking
 from provenance.learning.changes import Changes, usable
+from provenance.learning.epistemic import MIN_SECONDS
 from provenance.learning.experts import BROKEN_BUILD_SHARE, CONTEXTS, EXPERTS
 
 FloatArray = npt.NDArray[np.float64]
 MODEL_VERSION = "provenance-change-aware-5"
 PRIOR_WEIGHT = experts.REFERENCE_PRIOR_WEIGHT
 HISTORY_PRIOR_WEIGHTS = experts.PRIOR_WEIGHTS
-_MIN_SECONDS = 1e-3
 
 
 # The per-test arrays, in the order of the state's `stats` rows.
@@ -390,4 +390,4 @@ def costs(seconds: FloatArray, runs: FloatArray, idx: npt.NDArray[np.intp]) -> F
 
 def seconds_floor(seconds: FloatArray) -> FloatArray:
     """Costs below 1 ms are taken as 1 ms so a per-second ranking stays finite."""
-    return np.maximum(seconds, _MIN_SECONDS)
+    return np.maximum(seconds, MIN_SECONDS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from provenance.learning.epistemic import MIN_SECONDS
+from provenance.learning.epistemic import failures_per_second
 
 FloatArray = npt.NDArray[np.float64]
 # Chosen on the tuning histories (docs/performance.md, "Held-out discipline (provenance-change-aware-5)").
@@ -30,7 +30,7 @@ def first_failure_share(
     Without sorting: the tests ahead of the first failing one are those that score higher, and
     those that score the same and come before it (a ranking keeps ties in input order).
     """
-    score = p / np.maximum(seconds, MIN_SECONDS)
+    score = failures_per_second(p, seconds)
     best = score[failed].max()
     first = int(np.flatnonzero(failed & (score == best))[0])
     ahead = (score > best) | ((score == best) & (np.arange(len(score)) < first))

@@ -88,8 +88,8 @@ def _check(model: Model) -> Model:
         raise ValueError("its per-test arrays do not match its tests")
     if any((getattr(model, name) < 0).any() for name in PER_TEST) or (model.fails > model.runs).any():
         raise ValueError("a test's counts are negative, or it failed more often than it ran")
-    if model.cost_error.shape != (2,) or model.ranking_lead.shape != (2,) or model.ranking_lead[1] < 0:
-        raise ValueError("its cost or ranking records are not two numbers each, or a sum of squares is negative")
+    if model.ranking_lead[1] < 0:  # its shape, and the cost records', are those of `totals`, checked as read
+        raise ValueError("its ranking record holds a negative sum of squares")
     if len(model.changes.file_changes) != len(model.changes.files):
         raise ValueError("its file counts do not match its files")
     if any(not (0 <= f < len(model.changes.files) and all(0 <= t < n for t in tests))
