@@ -75,7 +75,7 @@ class Settings(BaseModel):
     mode: Mode = Mode.RUN
     report: tuple[str, ...] = Field(default=("report.json",), min_length=1)
     fail_on: FailOn = FailOn.TEST_FAILURES
-    if_no_report: IfNoReport = IfNoReport.WARN
+    if_no_report: IfNoReport = IfNoReport.FAIL
     ledger: str = Field(default="data/ci_runs.jsonl", min_length=1)
     ledger_branch: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._/-]{1,200}$")
     evidence_dir: str = Field(default="evidence", min_length=1)

@@ -32,7 +32,7 @@ def add_parser(commands: Commands) -> None:
         "--fail-on", choices=[m.value for m in FailOn], help="what fails the step (default test-failures)"
     )
     parser.add_argument("--if-no-report", choices=[m.value for m in IfNoReport],
-                        help="a missing or empty report: warn (neutral) or fail (default warn)")  # fmt: skip
+                        help="a missing or empty report: fail (exit 2, the default) or warn (exit 0)")  # fmt: skip
     parser.add_argument("--ledger", metavar="FILE", help="ledger file (default data/ci_runs.jsonl)")
     parser.add_argument("--ledger-branch", metavar="BRANCH", help="keep the ledger on this branch of origin (pushed)")
     parser.add_argument("--evidence-dir", metavar="DIR", help="where provenance files go (default evidence)")

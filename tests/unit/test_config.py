@@ -10,7 +10,7 @@ def test_defaults_when_inputs_are_empty() -> None:
     settings = Settings.from_inputs({"INPUT_REPORT": "", "INPUT_FAIL-ON": ""})
     assert settings.report == ("report.json",)
     assert settings.fail_on is FailOn.TEST_FAILURES
-    assert settings.if_no_report is IfNoReport.WARN
+    assert settings.if_no_report is IfNoReport.FAIL
     assert settings.ledger == "data/ci_runs.jsonl"
     assert settings.summary is True
     assert settings.export is False
@@ -21,7 +21,7 @@ def test_inputs_as_the_runner_names_them() -> None:
         {
             "INPUT_REPORT": "shard-1/report.json\nshard-2/*.xml\n",
             "INPUT_FAIL-ON": "none",
-            "INPUT_IF-NO-REPORT": "fail",
+            "INPUT_IF-NO-REPORT": "warn",
             "INPUT_EVIDENCE-DIR": "out/evidence",
             "INPUT_SUMMARY": "false",
             "INPUT_RETENTION-YEARS": "7",
@@ -30,7 +30,7 @@ def test_inputs_as_the_runner_names_them() -> None:
     )
     assert settings.report == ("shard-1/report.json", "shard-2/*.xml")
     assert settings.fail_on is FailOn.NONE
-    assert settings.if_no_report is IfNoReport.FAIL
+    assert settings.if_no_report is IfNoReport.WARN
     assert settings.evidence_dir == "out/evidence"
     assert settings.summary is False
     assert settings.retention_years == 7
