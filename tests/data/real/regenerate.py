@@ -39,6 +39,12 @@ TOOLS = [
     "pytest-timeout==2.4.0",
     "hypothesis==6.170.17",  # attrs' conftest imports it
 ]
+# Plugins that act or print in every session they are installed in (flaky's report, a line of the header):
+# installed, beside TOOLS, only for the cases that name them, in a virtualenv of their own.
+PLUGINS = {
+    "flaky": "flaky==3.8.1",
+    "pytest-repeat": "pytest-repeat==0.9.4",
+}
 RUNNER_ROOT = "/home/runner/work/{name}/{name}"
 RUNNER_PYTHON = "/opt/hostedtoolcache/Python/3.11.7/x64"
 RUNNER_HOME = "/home/runner"
@@ -440,6 +446,177 @@ class TestPlatforms(unittest.TestCase):
                     self.skipTest("not on this runner")
                 self.assertTrue(name)
 ''',
+    # Collected by --doctest-modules: a function whose doctest fails, one whose doctest passes, and a test.
+    "doctest": '''"""Added to the suite: a function whose doctest fails, beside one whose doctest passes."""
+
+
+def mean(values):
+    """The arithmetic mean.
+
+    >>> mean([1, 2, 3])
+    2.0
+    """
+    return sum(values) / len(values)
+
+
+def median(values):
+    """The middle value.
+
+    >>> median([3, 1, 2])
+    2
+    >>> median([3, 1, 2, 4])
+    2.5
+    """
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def test_mean():
+    assert mean([2, 4]) == 3
+''',
+    # The flaky plugin's decorator (not pytest-rerunfailures): its attempts are counted in a file beside it.
+    "flaky-plugin": '''"""Added to the suite: flaky's @flaky, one test passing on its second run, one never passing."""
+
+from pathlib import Path
+
+from flaky import flaky
+
+ATTEMPTS = Path(__file__).with_name("flaky-attempts.txt")
+
+
+def attempt():
+    done = int(ATTEMPTS.read_text()) if ATTEMPTS.exists() else 0
+    ATTEMPTS.write_text(str(done + 1))
+    return done + 1
+
+
+@flaky(max_runs=3)
+def test_passes_on_second_run():
+    assert attempt() > 1, "fails on its first run only"
+
+
+@flaky(max_runs=3)
+def test_never_passes():
+    assert 6 * 7 == 43
+
+
+def test_not_flaky():
+    assert True
+''',
+    # pytest-repeat --count 3: one test fails on its second repetition only.
+    "repeat": '''"""Added to the suite: under --count 3, a test failing on its second repetition only."""
+
+from pathlib import Path
+
+ATTEMPTS = Path(__file__).with_name("repeat-attempts.txt")
+
+
+def attempt():
+    done = int(ATTEMPTS.read_text()) if ATTEMPTS.exists() else 0
+    ATTEMPTS.write_text(str(done + 1))
+    return done + 1
+
+
+def test_fails_on_second_repetition():
+    assert attempt() != 2, "fails on its second repetition only"
+
+
+def test_always_passes():
+    assert True
+''',
+    # Parametrize ids that a parser splitting node ids or writing them out could trip on; two fail.
+    "hostile-ids": '''"""Added to the suite: parametrize ids: unicode, ::, brackets, spaces, escapes, length."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param("caf\\u00e9", id="caf\\u00e9-\\u2713-\\u65e5\\u672c"),
+        pytest.param("a::b", id="a::b"),
+        pytest.param("[x]", id="[nested]-[brackets]"),
+        pytest.param("  ", id="with spaces inside"),
+        pytest.param("long", id="long-" + "x" * 240),
+        pytest.param("dash", id="-"),
+        pytest.param("nl", id="two\\nlines"),
+    ],
+)
+def test_explicit_ids(value):
+    assert value
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["line\\nbreak", "tab\\there", "esc\\x1b[31mred", "caf\\u00e9", "a::b", "x[1]", "back\\\\slash"],
+)
+def test_ids_from_values(text):
+    assert text
+
+
+@pytest.mark.parametrize("text", ["ok", "a::b fails", "caf\\u00e9 fails"])
+def test_some_fail(text):
+    assert "fails" not in text, text
+''',
+    # An error in setup_class, and a class-scoped fixture that errors: every test of each class errors at setup.
+    "class-setup-errors": '''"""Added to the suite: setup_class raising, and a class-scoped fixture raising."""
+
+import pytest
+
+
+class TestSetupClassRaises:
+    @classmethod
+    def setup_class(cls):
+        raise ConnectionError("database not reachable")
+
+    def test_one(self):
+        pass
+
+    def test_two(self):
+        pass
+
+    def test_three(self):
+        pass
+
+
+@pytest.fixture(scope="class")
+def broken_class_resource():
+    raise RuntimeError("class resource could not be built")
+
+
+@pytest.mark.usefixtures("broken_class_resource")
+class TestClassFixtureRaises:
+    def test_a(self):
+        pass
+
+    def test_b(self):
+        pass
+
+
+def test_after_the_classes():
+    assert True
+''',
+    # Skipped whole at collection: pytest.skip(allow_module_level=True), and importorskip of a missing module.
+    "module-skip": '''"""Added to the suite: a module that skips itself at collection."""
+
+import pytest
+
+pytest.skip("this module needs Windows", allow_module_level=True)
+
+
+def test_never_collected():
+    assert True
+''',
+    "importorskip": '''"""Added to the suite: a module that needs a module that is not installed."""
+
+import pytest
+
+missing = pytest.importorskip("a_module_that_is_not_installed", reason="the optional backend is not installed")
+
+
+def test_never_collected():
+    assert missing
+''',
 }
 
 
@@ -454,6 +631,7 @@ class Case:
     inject: dict[str, str] = field(default_factory=dict)  # path in the unpacked sdist: key of INJECTED
     before: list[str] | None = None  # a session run first in the same directory, its reports dropped
     sigint: bool = False  # send SIGINT to pytest once the injected test is waiting for it
+    plugins: tuple[str, ...] = ()  # keys of PLUGINS installed for this case
 
 
 # name: the case, with a comment on why it is here
@@ -751,6 +929,81 @@ CASES: dict[str, Case] = {
         "as cachetools-subtests, with -q: the line is not framed and counts the subtests by outcome",
         {"tests/test_zz_subtests.py": "subtests"},
     ),
+    # 9. Other plugins and options that change what a session collects, runs or counts.
+    # Doctests collected from modules: node ids such as toolz/dicttoolz.py::toolz.dicttoolz.merge.
+    "toolz-doctest-modules": Case(
+        "toolz",
+        "doctest-modules",
+        [*NO_CACHE, "--doctest-modules", "toolz/dicttoolz.py", "toolz/tests/test_zz_doctest.py"],
+        "toolz/tests/test_zz_doctest.py added: one failing doctest, one passing, one test; --doctest-modules on "
+        "dicttoolz's own doctests too",
+        {"toolz/tests/test_zz_doctest.py": "doctest"},
+    ),
+    # Stepwise: a first --sw session stops at the first failure; this one skips the tests that passed before
+    # it (deselected) and stops at the same failure, with the stepwise plugin's own message.
+    "idna-stepwise": Case(
+        "idna",
+        "stepwise",
+        ["--sw", "tests/test_idna.py", "tests/test_zz_failures.py"],
+        "tests/test_zz_failures.py added (three failures); a first --sw session ran in the same directory with the "
+        "cache on and stopped at the first; this one starts there and stops there again",
+        {"tests/test_zz_failures.py": "failures"},
+        before=["--sw", "tests/test_idna.py", "tests/test_zz_failures.py"],
+    ),
+    # The flaky plugin reruns a test inside its own protocol, not as pytest-rerunfailures does.
+    "boltons-flaky-plugin": Case(
+        "boltons",
+        "flaky-plugin",
+        [*NO_CACHE, "tests/test_strutils.py", "tests/test_zz_flaky.py"],
+        "tests/test_zz_flaky.py added: flaky's @flaky(max_runs=3) on a test that passes on its second run and on "
+        "one that never passes",
+        {"tests/test_zz_flaky.py": "flaky-plugin"},
+        plugins=("flaky",),
+    ),
+    # pytest-repeat: each test three times, its node ids suffixed [1-3], [2-3], [3-3].
+    "idna-repeat": Case(
+        "idna",
+        "repeat",
+        [*NO_CACHE, "--count", "3", "tests/test_intranges.py", "tests/test_zz_repeat.py"],
+        "tests/test_zz_repeat.py added: under pytest-repeat's --count 3, one test fails on its second repetition only",
+        {"tests/test_zz_repeat.py": "repeat"},
+        plugins=("pytest-repeat",),
+    ),
+    # --runxfail: the xfail marks and pytest.xfail() are ignored, so the expected failures fail.
+    "attrs-runxfail": Case(
+        "attrs",
+        "runxfail",
+        [*NO_CACHE, "--runxfail", "tests/test_funcs.py", "tests/test_zz_xfail.py"],
+        "tests/test_zz_xfail.py added (as attrs-xfail), run with --runxfail",
+        {"tests/test_zz_xfail.py": "xfail"},
+    ),
+    # Node ids with unicode (escaped by pytest), ::, brackets, spaces, escapes and 245 characters.
+    "iniconfig-hostile-ids": Case(
+        "iniconfig",
+        "hostile-ids",
+        [*NO_CACHE, "testing"],
+        "testing/test_zz_hostile_ids.py added: parametrize ids, explicit and from values, with unicode, ::, "
+        "brackets, spaces, a newline, a tab, an escape character, a backslash, 245 characters; two fail",
+        {"testing/test_zz_hostile_ids.py": "hostile-ids"},
+    ),
+    # Class-level setup that fails: each test of the class is an error at setup.
+    "cachetools-class-setup-errors": Case(
+        "cachetools",
+        "class-setup-errors",
+        [*NO_CACHE, "tests/test_lru.py", "tests/test_zz_class_setup.py"],
+        "tests/test_zz_class_setup.py added: setup_class raises in a class of three tests, a class-scoped fixture "
+        "in a class of two",
+        {"tests/test_zz_class_setup.py": "class-setup-errors"},
+    ),
+    # Modules skipped whole while they are collected: no test items, a skip each on pytest's line.
+    "six-module-skip": Case(
+        "six",
+        "module-skip",
+        [*NO_CACHE, "-k", SIX_SUBSET, "test_six.py", "test_zz_skip_module.py", "test_zz_importorskip.py"],
+        "test_zz_skip_module.py (pytest.skip(allow_module_level=True)) and test_zz_importorskip.py "
+        "(importorskip of a missing module) added; -k as six-green",
+        {"test_zz_skip_module.py": "module-skip", "test_zz_importorskip.py": "importorskip"},
+    ),
 }
 
 FRAMED = re.compile(r"^=+ (?P<line>.*?) in [\d.]+s(?: \([\d:]+\))? =+$")
@@ -899,13 +1152,16 @@ def main(only: list[str]) -> None:
                 shutil.rmtree(stale)
     with tempfile.TemporaryDirectory() as name:
         temp = Path(name)
-        venv = temp / "venv"
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--quiet", *TOOLS], check=True)
+        venvs: dict[tuple[str, ...], Path] = {}
+        for plugins in sorted({case.plugins for case in chosen.values()}):
+            venvs[plugins] = temp / "-".join(("venv", *plugins))
+            subprocess.run([sys.executable, "-m", "venv", str(venvs[plugins])], check=True)
+            tools = [*TOOLS, *(PLUGINS[plugin] for plugin in plugins)]
+            subprocess.run([venvs[plugins] / "bin" / "python", "-m", "pip", "install", "--quiet", *tools], check=True)
         projects = sorted({case.project for case in chosen.values()})
         sdists = {project: fetch(PROJECTS[project][0], temp / "sdist" / project) for project in projects}
         for name, case in chosen.items():
-            print(build(name, case, venv, sdists, temp), flush=True)
+            print(build(name, case, venvs[case.plugins], sdists, temp), flush=True)
 
 
 if __name__ == "__main__":
