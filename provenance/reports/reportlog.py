@@ -5,7 +5,9 @@ terminal reporter derives it (a failed setup is an error, a skipped call with `w
 xfail, a passed call with `wasxfail` an xpass), and a failed teardown is an error of its own.
 
 What real sessions add: pytest-rerunfailures writes a failed attempt as outcome `rerun` and runs
-the test again (the last attempt is the test's outcome, every attempt's time its cost); a crashed
+the test again (the last attempt is the test's outcome, every attempt's time its cost); the flaky plugin
+runs a failed test again and writes no record of the failed call, so a test set up again after its
+teardown was run again too (`boltons-flaky-plugin` in the corpus of real sessions); a crashed
 xdist worker's test arrives as one failed phase `???`; a session stopped inside a test (`pytest.exit`,
 Ctrl-C) leaves that test with a setup alone, which pytest does not count; and a log without
 `SessionFinish` was cut short.
@@ -130,6 +132,9 @@ def _add_phase(
         item.phases.clear()
         item.duration += _duration(record)
         return
+    if when == "setup" and {"setup", "teardown"} <= item.phases.keys():  # flaky: an attempt whose failure it hid
+        item.reruns += 1
+        item.phases.clear()
     location = record.get("location")
     if isinstance(location, list) and len(location) >= 2 and isinstance(location[0], str):
         item.location = (location[0], location[1] if isinstance(location[1], int) else -1)

@@ -147,6 +147,22 @@ def test_every_format_finds_the_same_flaky_test(case: str) -> None:
     assert len(names) == 1 and names[0].endswith("test_flaky_passes_on_rerun")
 
 
+@pytest.mark.parametrize("report", ["report.json", "report.xml", "report.jsonl", "report.ctrf.json"])
+def test_the_flaky_plugins_hidden_attempt_shows_where_the_format_keeps_every_attempt(report: str) -> None:
+    """flaky writes no report of a failed call it runs again, only that attempt's setup and teardown.
+
+    pytest's JUnit XML writes a `<testcase>` for each attempt, the report log a setup for each, pytest-json-ctrf
+    a retry for each; pytest-json-report keeps the last attempt's phases alone, so the test is passed there.
+    """
+    case = "boltons-flaky-plugin"
+    loaded = load_report(REAL / case / report, REAL / case)
+    assert loaded is not None
+    added = {t.nodeid.rsplit("::", 1)[1]: t.outcome for t in loaded.parsed.tests if "test_zz_" in t.nodeid}
+    second_run = Outcome.PASSED if report == "report.json" else Outcome.FLAKY
+    assert added == {"test_passes_on_second_run": second_run, "test_never_passes": Outcome.FAILED,
+                     "test_not_flaky": Outcome.PASSED}  # fmt: skip
+
+
 @pytest.mark.parametrize("case", ["iniconfig-hostile-ids", "toolz-doctest-modules", "idna-repeat",
                                   "cachetools-class-setup-errors", "attrs-runxfail"])  # fmt: skip
 def test_every_format_names_the_same_tests_with_the_same_outcomes(case: str) -> None:
