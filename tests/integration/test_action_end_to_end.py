@@ -205,6 +205,21 @@ def test_missing_report_fails_by_default(checkout: Checkout, tmp_path: Path) -> 
     assert not (checkout.path / "m2.jsonl").exists()
 
 
+def test_a_conftest_that_ends_pytest_before_its_report_does_not_pass(tmp_path: Path) -> None:
+    """A pull request's conftest.py can end pytest with status 0 before any report is written."""
+    (tmp_path / "project").mkdir()
+    checkout = sample_checkout(tmp_path / "project")
+    ends = "import os\n\n\ndef pytest_collection_finish(session):\n    os._exit(0)\n"
+    (checkout.path / "conftest.py").write_text(ends)
+    run = run_pytest(checkout.path, *FORMATS["report.json"])
+    assert run.exit_status == 0 and not (checkout.path / "report.json").exists()
+    done, _ = run_action(checkout, tmp_path / "home", report="report.json", ledger="ended.jsonl")
+    assert done.returncode == 2, done.stdout + done.stderr
+    errors = [c for c in parse_commands(done.stdout) if c.name == "error"]
+    assert [e.data for e in errors] == ["report: no test report found at report.json"]
+    assert not (checkout.path / "ended.jsonl").exists()
+
+
 def test_malformed_report_is_bad_input(checkout: Checkout, tmp_path: Path) -> None:
     (checkout.path / "broken.json").write_text('{"tests": [')
     done, env = run_action(checkout, tmp_path, report="broken.json", ledger="never.jsonl")
