@@ -64,7 +64,7 @@ def entry_line(seq: int, prev: str, tests: list[dict[str, Any]], rng: random.Ran
         "reports": [f"{rng.getrandbits(256):064x}"], "provenance_path": f"evidence/ci_provenance_{seq}.json",
         "provenance_sha256": f"{rng.getrandbits(256):064x}", "dataset_id": ["fixtures"],
         "dataset_checksum": [f"{rng.getrandbits(256):064x}"], "model_hash": "c" * 64,
-        "model_version": "provenance-change-aware-5", "brier_score": 0.01, "ece": 0.004, "mce": 0.02,
+        "model_version": "provenance-change-aware-6", "brier_score": 0.01, "ece": 0.004, "mce": 0.02,
         "retention_until": (recorded + timedelta(days=5 * 365)).isoformat().replace("+00:00", "Z"),
         "supersedes": None, "correction_reason": None,
     }  # fmt: skip

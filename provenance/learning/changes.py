@@ -8,8 +8,12 @@ Two things are learnt from the runs that name their changed files:
   history by a prior of weight 20: most changes to a file break none of the tests that broke with
   it once, so one co-failure moves a test a little, repeated ones a lot;
 - over the tests that had passed their run before, how often one broke when its node id mentioned a
-  changed source file's name (`mentions.py`). A test that mentions a changed file has at least that
-  rate, shrunk toward the global one: what ranks a test that never failed is its name, not its history.
+  changed source file's name (`mentions.py`): that rate r, shrunk toward the global one. A test that
+  mentions a changed file can fail from its history or from the change, so its probability p becomes
+  1 − (1 − p)(1 − r). Raising each to r alone would rank every mentioned test the same wherever a
+  change touches most of a project (a project named for its package: every test mentions it), and the
+  history's order among them (a test added last week before one that has passed a hundred runs) would
+  be lost.
 """
 
 from __future__ import annotations
@@ -60,14 +64,16 @@ class Changes:
     def raised(
         self, tests: list[str], idx: npt.NDArray[np.intp], own: FloatArray, changed: list[str], global_rate: float
     ) -> FloatArray:
-        """`own` at `idx`, raised where the changed files broke a test before or its name mentions one.
+        """`own` at `idx`, raised where the changed files broke a test before or its name mentions one (see above).
 
         `own` is every test's probability from its history, indexed as the state is; `idx` are the
         positions of `tests` in it.
         """
         p = np.maximum(own[idx], self._co_failure_rates(changed, own)[idx])
         named = mentioned(tests, changed)
-        return np.where(named, np.maximum(p, self.mentioned_rate(global_rate)), p) if named.any() else p
+        if not named.any():
+            return p
+        return np.where(named, 1.0 - (1.0 - p) * (1.0 - self.mentioned_rate(global_rate)), p)
 
     def _co_failure_rates(self, changed: list[str], own: FloatArray) -> FloatArray:
         """Per test in the state, its highest rate of breaking in the runs that changed one of these files.

@@ -40,7 +40,7 @@ from provenance.learning.epistemic import MIN_SECONDS
 from provenance.learning.experts import BROKEN_BUILD_SHARE, CONTEXTS, EXPERTS
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-change-aware-5"
+MODEL_VERSION = "provenance-change-aware-6"
 PRIOR_WEIGHT = experts.REFERENCE_PRIOR_WEIGHT
 HISTORY_PRIOR_WEIGHTS = experts.PRIOR_WEIGHTS
 

@@ -5,8 +5,11 @@ and an order is what selection spends. So for every failing run the model also r
 the run's time each ranking (its own; the reference predictor's shrunk rate per last duration)
 spent up to its first failing test. While the reference's lead over the project's failing runs is
 more than `RANKING_EVIDENCE` times the root of the summed squared differences (a lead the runs
-show, not the luck of one or two), the model ranks as the reference does. Its probabilities, which
-the ledger records and calibration scores, stay its own.
+show, not the luck of one or two), the model ranks as the reference does; and so it does before any
+failing run has told the two rankings apart: with no failure to learn from, the model's experts
+agree on nothing, and the reference's order (tests with fewer runs first, then the shorter) is the
+baseline its own must beat. Its probabilities, which the ledger records and calibration scores,
+stay its own.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ def first_failure_share(
 
 
 def reference_leads(lead: FloatArray) -> bool:
-    """Whether the summed differences (own share − reference share) and their summed squares favour the reference."""
+    """Whether the summed differences (own share − reference share) and their summed squares favour the reference.
+
+    They do while no failing run has told the rankings apart (both sums 0).
+    """
     total, squares = lead
-    return bool(total > RANKING_EVIDENCE * np.sqrt(squares))
+    return bool(squares == 0 or total > RANKING_EVIDENCE * np.sqrt(squares))
