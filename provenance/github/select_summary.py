@@ -122,8 +122,9 @@ def render(selection: Selection, budget: Budget, audit_path: str, ranked_by: Ran
         if ranked_by == "reference":
             lead += (
                 "Ranked as the reference predictor ranks (each test's failure rate shrunk toward the project's, "
-                "per its last duration): the model's own order takes over once this project's failing runs show "
-                "it reaching the first failing test as soon as the reference's does, and so far they have not.\n\n"
+                "per its last duration): no failing run of this project has yet told the two orders apart, or on "
+                "its failing runs the reference's order reached the first failing test sooner, by more than "
+                "chance gives.\n\n"
             )
         line = cut_off(selection)
         if line is not None:

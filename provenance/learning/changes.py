@@ -9,11 +9,12 @@ Two things are learnt from the runs that name their changed files:
   it once, so one co-failure moves a test a little, repeated ones a lot;
 - over the tests that had passed their run before, how often one broke when its node id mentioned a
   changed source file's name (`mentions.py`): that rate r, shrunk toward the global one. A test that
-  mentions a changed file can fail from its history or from the change, so its probability p becomes
-  1 − (1 − p)(1 − r). Raising each to r alone would rank every mentioned test the same wherever a
-  change touches most of a project (a project named for its package: every test mentions it), and the
-  history's order among them (a test added last week before one that has passed a hundred runs) would
-  be lost.
+  mentions a changed file is taken to fail from its history or from the change, independently: its
+  probability p becomes 1 − (1 − p)(1 − r). (r counts the breaks its history explains too, so this
+  errs high.) Raising each to r alone would rank alike every mentioned test whose history is below r
+  wherever a change touches most of a project (a project named for its package: every test mentions
+  it), and the history's order among them (a test added last week before one that has passed a
+  hundred runs) would be lost.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ one 0 s record (a coarse timer) does not put it first in a per-second ranking.
 
 When a run names the files it changed, the model also learns what changes do (`changes.py`): a
 test's probability is raised where the changed files broke it before, or where its name mentions one.
-Selection ranks by probability per second, or as the reference predictor does where that has
-reached the project's failing tests sooner (`ranking.py`).
+Selection ranks by probability per second, or as the reference predictor does until a failing run
+has told the two orders apart and where the reference's has reached the project's failing tests
+sooner (`ranking.py`).
 
 Each run updates the state once, so predicting and updating cost time in proportion to the tests
 (and changed files) in the run, never to the length of the history. numpy only.
@@ -134,8 +135,8 @@ class Model:
 
         p from the test's history (the mixture), raised where the run's changes broke the test
         before: to (runs that changed f and broke it + 20p) / (runs that changed f + 20) for each
-        changed file f, and for a test that mentions a changed file, to the rate at which such
-        tests broke.
+        changed file f; and for a test that mentions a changed file, that q to 1 − (1 − q)(1 − r),
+        r the rate at which such tests broke (`changes.py`).
         """
         idx = self._indices(tests)
         return self._raised(tests, idx, self._history(idx), usable(changed_files))
@@ -232,7 +233,7 @@ class Model:
 
     @property
     def ranks_as_reference(self) -> bool:
-        """Whether the reference's ranking has led on this project's failing runs by more than chance gives."""
+        """Whether no failing run has told the rankings apart, or the reference's has led by more than chance gives."""
         return ranking.reference_leads(self.ranking_lead)
 
     def _reference(self, idx: npt.NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:

@@ -6,8 +6,9 @@ the run's time each ranking (its own; the reference predictor's shrunk rate per 
 spent up to its first failing test. While the reference's lead over the project's failing runs is
 more than `RANKING_EVIDENCE` times the root of the summed squared differences (a lead the runs
 show, not the luck of one or two), the model ranks as the reference does; and so it does before any
-failing run has told the two rankings apart: with no failure to learn from, the mixture has
-nothing to weigh its experts by, and the reference's order (tests with fewer runs first, then the shorter) is the
+failing run has told the two rankings apart: with no failure to learn from, the mixture's
+weights have hardly moved, and the reference's order (its shrunk rate per second of the last
+duration, which among tests that never failed puts the younger and the shorter first) is the
 baseline its own must beat. Its probabilities, which the ledger records and calibration scores,
 stay its own.
 """

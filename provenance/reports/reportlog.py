@@ -5,12 +5,13 @@ terminal reporter derives it (a failed setup is an error, a skipped call with `w
 xfail, a passed call with `wasxfail` an xpass), and a failed teardown is an error of its own.
 
 What real sessions add: pytest-rerunfailures writes a failed attempt as outcome `rerun` and runs
-the test again (the last attempt is the test's outcome, every attempt's time its cost); the flaky plugin
-runs a failed test again and writes no record of the failed call, so a test set up again after its
-teardown was run again too (`boltons-flaky-plugin` in the corpus of real sessions); a crashed
-xdist worker's test arrives as one failed phase `???`; a session stopped inside a test (`pytest.exit`,
-Ctrl-C) leaves that test with a setup alone, which pytest does not count; and a log without
-`SessionFinish` was cut short.
+the test again (the last attempt is the test's outcome, every attempt's time its cost); the flaky
+plugin runs a failed test again and writes no record of the failed call, so a test set up again
+after a teardown with no call between was run again too (`boltons-flaky-plugin` in the corpus of
+real sessions), while one that ran whole twice (`--keep-duplicates`, xdist's `--dist each`) was
+not retried; a crashed xdist worker's test arrives as one failed phase `???`; a session stopped
+inside a test (`pytest.exit`, Ctrl-C) leaves that test with a setup alone, which pytest does not
+count; and a log without `SessionFinish` was cut short.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def _add_phase(
         item.phases.clear()
         item.duration += _duration(record)
         return
-    if when == "setup" and {"setup", "teardown"} <= item.phases.keys():  # flaky: an attempt whose failure it hid
+    if when == "setup" and "call" not in item.phases and "teardown" in item.phases:  # flaky hid a failed call
         item.reruns += 1
         item.phases.clear()
     location = record.get("location")

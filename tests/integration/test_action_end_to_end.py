@@ -220,6 +220,23 @@ def test_a_conftest_that_ends_pytest_before_its_report_does_not_pass(tmp_path: P
     assert not (checkout.path / "ended.jsonl").exists()
 
 
+@pytest.mark.parametrize(("setting", "code", "conclusion"), [(None, 1, "failure"), ("warn", 0, "neutral")])
+def test_a_session_that_ran_no_test_fails_the_gate_by_default(
+    tmp_path: Path, setting: str | None, code: int, conclusion: str
+) -> None:
+    """pytest exits 5 when a `-k` matches nothing: its report holds no tests."""
+    (tmp_path / "project").mkdir()
+    checkout = sample_checkout(tmp_path / "project")
+    run = run_pytest(checkout.path, "-k", "no_test_has_this_name", *FORMATS["report.json"])
+    assert run.exit_status == 5
+    chosen = {"if_no_report": setting} if setting else {}
+    done, env = run_action(checkout, tmp_path / "home", report="report.json", ledger="none.jsonl", **chosen)
+    assert done.returncode == code, done.stdout + done.stderr
+    outputs = parse_output_file(Path(env["GITHUB_OUTPUT"]))
+    assert (outputs["conclusion"], outputs["tests-total"]) == (conclusion, "0")
+    assert "the reports contain no tests" in Path(env["GITHUB_STEP_SUMMARY"]).read_text()
+
+
 def test_malformed_report_is_bad_input(checkout: Checkout, tmp_path: Path) -> None:
     (checkout.path / "broken.json").write_text('{"tests": [')
     done, env = run_action(checkout, tmp_path, report="broken.json", ledger="never.jsonl")

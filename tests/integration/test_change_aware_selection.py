@@ -1,6 +1,7 @@
 """The model learns what changes do, end to end: a real git repository whose commits change one
 source file each, the real pytest run after each commit, `provenance run` recording it (the changed
-files from git), then `provenance select` for a change it has not seen tests fail with yet."""
+files from git), then what the model learnt predicts for a change it has not seen tests fail with yet,
+and what `provenance select` ranks by before a failing run has told its ranking from the reference's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
+from provenance.learning.model import Model
+from provenance.learning.state import model_path
 from tests.support.project import git, run_pytest
 
 SOURCES = {
@@ -39,16 +42,23 @@ def commit_and_run(repo: Path, path: str, text: str) -> int:
     return failed
 
 
-def predictions_for(repo: Path, changed: str, capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
-    """The probabilities `select` gives each test for a change to `changed` (nothing fits the budget)."""
+def select_audit(repo: Path, changed: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    """What `select` writes of each test for a change to `changed` (nothing fits the budget)."""
     (repo / "changed.txt").write_text(changed + "\n")
     (repo / "all.txt").write_text("".join(f"{t}\n" for t in TESTS))
     code = main(["select", "--workspace", str(repo), "--tests", "all.txt", "--budget-seconds", "0.000001",
                  "--changed-files", "changed.txt", "--out", "chosen.txt"], {})  # fmt: skip
     assert code == 0
     capsys.readouterr()
-    audit = json.loads((repo / "chosen.txt.audit.json").read_text())
-    return {t["test"]: t["p_fail"] for t in audit["tests"] if not t["runs"]}
+    audit: dict[str, object] = json.loads((repo / "chosen.txt.audit.json").read_text())
+    return audit
+
+
+def predictions_for(repo: Path, changed: str) -> dict[str, float]:
+    """The probabilities the model the runs saved beside the ledger gives each test for a change to `changed`."""
+    ledger = repo / "data" / "ci_runs.jsonl"
+    model = Model.load(model_path(ledger))
+    return dict(zip(TESTS, model.predict(TESTS, [changed]).tolist(), strict=True))
 
 
 def test_a_change_ranks_the_tests_that_name_it_and_the_tests_that_failed_with_it(
@@ -76,10 +86,14 @@ def test_a_change_ranks_the_tests_that_name_it_and_the_tests_that_failed_with_it
     third = {t["nodeid"]: t["p_fail"] for t in ledger[2]["tests"]}
     assert third["tests/test_fields.py::test_email"] > third["tests/test_schema.py::test_dump"]
 
-    after_schema = predictions_for(repo, "src/pkg/schema.py", capsys)
-    after_fields = predictions_for(repo, "src/pkg/fields.py", capsys)
+    after_schema = predictions_for(repo, "src/pkg/schema.py")
+    after_fields = predictions_for(repo, "src/pkg/fields.py")
     # Neither test_dump nor test_email ever failed; what separates them is the file that changed.
     assert after_schema["tests/test_schema.py::test_dump"] > after_schema["tests/test_fields.py::test_email"]
     assert after_fields["tests/test_fields.py::test_email"] > after_fields["tests/test_schema.py::test_dump"]
     # test_load failed once, when schema.py changed: more likely when it changes again than otherwise.
     assert after_schema["tests/test_schema.py::test_load"] > after_fields["tests/test_schema.py::test_load"]
+    # Its only failing run was the first, which nothing predicted: no failing run has yet told the
+    # model's ranking from the reference's, so `select` ranks as the reference does and says so.
+    audit = select_audit(repo, "src/pkg/schema.py", capsys)
+    assert audit["ranked_by"] == "reference"

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from provenance.cli import main
+from provenance.reports import load_report
+from provenance.schemas import Outcome
 from tests.support.runner import parse_output_file
 
 FLAKY_SUITE = """
@@ -61,3 +63,18 @@ def test_a_test_that_passed_on_a_rerun_is_flaky_and_passes_the_gate(session: tup
     assert "test_flaky.py::test_passes_on_its_second_attempt" in text.split("### Flaky tests")[1].split("###")[0]
     entry = json.loads((root / "data" / f"{report}.jsonl").read_text().splitlines()[-1])
     assert entry["counts"]["flaky"] == 1
+
+
+def test_a_test_run_whole_twice_is_not_a_retry(tmp_path: Path) -> None:
+    """`--keep-duplicates` runs each test of a file named twice in full: no attempt failed, nothing is flaky."""
+    (tmp_path / "test_twice.py").write_text("def test_one():\n    pass\n\n\ndef test_two():\n    pass\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--keep-duplicates", "test_twice.py",
+         "test_twice.py", "--report-log=report.jsonl"],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and "4 passed" in done.stdout, done.stdout
+    loaded = load_report(tmp_path / "report.jsonl", tmp_path)
+    assert loaded is not None
+    assert sorted((t.nodeid, t.outcome) for t in loaded.parsed.tests) == [
+        ("test_twice.py::test_one", Outcome.PASSED), ("test_twice.py::test_two", Outcome.PASSED)]  # fmt: skip

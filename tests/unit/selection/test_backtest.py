@@ -393,3 +393,25 @@ def test_a_test_that_mentions_a_changed_file_can_fail_from_it_too(tmp_path: Path
     counted = (model.changes.mentioned_runs, model.changes.mentioned_fails)
     model.update(tests, np.arange(10) == 0, np.ones(10), ["src/pkg/schema.py"])
     assert (model.changes.mentioned_runs, model.changes.mentioned_fails) == counted
+
+
+def test_the_mention_keeps_the_history_s_order_and_raises_what_the_co_failures_give() -> None:
+    model = Model()
+    old, young, other = (
+        "tests/test_schema.py::test_old",
+        "tests/test_schema.py::test_young",
+        "tests/test_other.py::test_x",
+    )
+    model.update([old, other], np.array([False, True]), np.ones(2), ["src/pkg/other.py"])  # test_x broke with other.py
+    for _ in range(6):
+        model.update([old, other], np.zeros(2, dtype=bool), np.ones(2), ["README.md"])
+    model.update([old, young, other], np.zeros(3, dtype=bool), np.ones(3), ["README.md"])
+    tests = [old, young, other]
+    base = model.predict(tests)
+    assert base[1] > base[0]  # one run against eight: the younger test is the likelier to fail
+    p = model.predict(tests, ["src/pkg/schema.py", "src/pkg/other.py"])
+    r = model.mentioned_rate
+    co_failure = (1 + 20 * base[2]) / (1 + 20)  # broke in the one run that changed other.py, prior weight 20
+    expected = [1 - (1 - base[0]) * (1 - r), 1 - (1 - base[1]) * (1 - r), 1 - (1 - max(base[2], co_failure)) * (1 - r)]
+    assert p.tolist() == pytest.approx(expected, rel=1e-12)
+    assert p[1] > p[0]  # the change raises both, and keeps their order
