@@ -207,7 +207,6 @@ def test_missing_report_fails_by_default(checkout: Checkout, tmp_path: Path) -> 
 
 def test_a_conftest_that_ends_pytest_before_its_report_does_not_pass(tmp_path: Path) -> None:
     """A pull request's conftest.py can end pytest with status 0 before any report is written."""
-    (tmp_path / "project").mkdir()
     checkout = sample_checkout(tmp_path / "project")
     ends = "import os\n\n\ndef pytest_collection_finish(session):\n    os._exit(0)\n"
     (checkout.path / "conftest.py").write_text(ends)
@@ -225,7 +224,6 @@ def test_a_session_that_ran_no_test_fails_the_gate_by_default(
     tmp_path: Path, setting: str | None, code: int, conclusion: str
 ) -> None:
     """pytest exits 5 when a `-k` matches nothing: its report holds no tests."""
-    (tmp_path / "project").mkdir()
     checkout = sample_checkout(tmp_path / "project")
     run = run_pytest(checkout.path, "-k", "no_test_has_this_name", *FORMATS["report.json"])
     assert run.exit_status == 5

@@ -43,6 +43,7 @@ class Checkout:
 
 def sample_checkout(tmp: Path) -> Checkout:
     """The sample project as a PR checkout: a base commit on main, one change on a feature branch."""
+    tmp.mkdir(parents=True, exist_ok=True)
     remote = tmp / "remote.git"
     work = tmp / "workspace"
     git(tmp, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
