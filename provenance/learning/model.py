@@ -41,7 +41,7 @@ from provenance.learning.epistemic import MIN_SECONDS
 from provenance.learning.experts import BROKEN_BUILD_SHARE, CONTEXTS, EXPERTS
 
 FloatArray = npt.NDArray[np.float64]
-MODEL_VERSION = "provenance-change-aware-6"
+MODEL_VERSION = "provenance-change-aware-7"
 PRIOR_WEIGHT = experts.REFERENCE_PRIOR_WEIGHT
 HISTORY_PRIOR_WEIGHTS = experts.PRIOR_WEIGHTS
 
@@ -84,8 +84,9 @@ class Model:
     # followed: the sum of squared differences of their logarithms. The better one is used.
     cost_error: FloatArray = field(default_factory=lambda: np.zeros(2))
     # Over the failing runs so far, how much sooner the reference's ranking reached the first failing
-    # test than the model's own (a share of the run's time): the differences summed, and their squares.
-    ranking_lead: FloatArray = field(default_factory=lambda: np.zeros(2))
+    # test than the model's own (a share of the run's time): the differences summed, their squares,
+    # and 1.0 while the model's own order leads (`ranking.scored`).
+    ranking_lead: FloatArray = field(default_factory=lambda: np.zeros(3))
     last_failed: FloatArray = field(default_factory=_empty)  # 1.0 where the test's last run failed
     last_broken_build: FloatArray = field(default_factory=_empty)  # 1.0 where that run was a broken build
     runs_after_failure: FloatArray = field(default_factory=_empty)  # after a failure not in a broken build
@@ -233,7 +234,7 @@ class Model:
 
     @property
     def ranks_as_reference(self) -> bool:
-        """Whether no failing run has told the rankings apart, or the reference's has led by more than chance gives."""
+        """Whether the model's own order has yet to lead, or has since fallen behind by more than chance gives."""
         return ranking.reference_leads(self.ranking_lead)
 
     def _reference(self, idx: npt.NDArray[np.intp]) -> tuple[FloatArray, FloatArray]:
@@ -247,7 +248,7 @@ class Model:
         """Add a failing run to the reference ranking's lead, from the predictions `p` made before it."""
         own = ranking.first_failure_share(p, self._expected(idx, p), failed, durations)
         reference = ranking.first_failure_share(*self._reference(idx), failed, durations)
-        self.ranking_lead += (own - reference, (own - reference) ** 2)
+        self.ranking_lead = ranking.scored(self.ranking_lead, own - reference)
 
     def _typical(self, idx: npt.NDArray[np.intp], p_fail: FloatArray) -> FloatArray:
         """The typical durations of passing and of failing runs weighed by `p_fail` (each the other where missing)."""

@@ -1,16 +1,14 @@
-"""Which order selection follows: the model's own ranking, or the reference predictor's where it has done better.
+"""Which order selection follows: the model's own, once it has reached failures sooner than the reference's.
 
-The mixture's weights are learnt by log loss, which judges probabilities, not the order they give,
-and an order is what selection spends. So for every failing run the model also records how much of
+The mixture's weights are learnt by log loss, which judges probabilities, not the order they
+give, and an order is what selection spends. So for every failing run the model also records how much of
 the run's time each ranking (its own; the reference predictor's shrunk rate per last duration)
-spent up to its first failing test. While the reference's lead over the project's failing runs is
-more than `RANKING_EVIDENCE` times the root of the summed squared differences (a lead the runs
-show, not the luck of one or two), the model ranks as the reference does; and so it does before any
-failing run has told the two rankings apart: with no failure to learn from, the mixture's
-weights have hardly moved, and the reference's order (its shrunk rate per second of the last
-duration, which among tests that never failed puts the younger and the shorter first) is the
-baseline its own must beat. Its probabilities, which the ledger records and calibration scores,
-stay its own.
+spent up to its first failing test. The reference's order is the baseline the model's must beat:
+selection follows it until the model's own has spent less over the project's failing runs so far
+(the summed differences below 0), and then keeps the model's until the reference's lead is more
+than `RANKING_EVIDENCE` times the root of the summed squared differences (a lead the runs show, not
+the luck of one or two); then the reference's again until the model's is ahead once more. Its
+probabilities, which the ledger records and calibration scores, stay its own.
 """
 
 from __future__ import annotations
@@ -21,7 +19,8 @@ import numpy.typing as npt
 from provenance.learning.epistemic import failures_per_second
 
 FloatArray = npt.NDArray[np.float64]
-# Chosen on the tuning histories (docs/performance.md, "Held-out discipline (provenance-change-aware-5)").
+# Chosen on the tuning histories (docs/performance.md, "Held-out discipline (provenance-change-aware-5)"),
+# kept with `-7`.
 RANKING_EVIDENCE = 1.5
 
 
@@ -41,10 +40,16 @@ def first_failure_share(
     return float((durations[ahead].sum() + durations[first]) / durations.sum())
 
 
-def reference_leads(lead: FloatArray) -> bool:
-    """Whether the summed differences (own share − reference share) and their summed squares favour the reference.
+def scored(lead: FloatArray, difference: float) -> FloatArray:
+    """The record (summed differences, their summed squares, 1.0 while the model's own order leads) after one more run.
 
-    They do while no failing run has told the rankings apart (both sums 0).
+    `difference` is the run's own share minus the reference's (`first_failure_share`).
     """
-    total, squares = lead
-    return bool(squares == 0 or total > RANKING_EVIDENCE * np.sqrt(squares))
+    total, squares = lead[0] + difference, lead[1] + difference**2
+    own = total <= RANKING_EVIDENCE * np.sqrt(squares) if lead[2] else total < 0
+    return np.array([total, squares, float(own)])
+
+
+def reference_leads(lead: FloatArray) -> bool:
+    """Whether selection ranks as the reference does (as it does before any failing run)."""
+    return not lead[2]

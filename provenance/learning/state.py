@@ -88,8 +88,8 @@ def _check(model: Model) -> Model:
         raise ValueError("its per-test arrays do not match its tests")
     if any((getattr(model, name) < 0).any() for name in PER_TEST) or (model.fails > model.runs).any():
         raise ValueError("a test's counts are negative, or it failed more often than it ran")
-    if model.ranking_lead[1] < 0:  # its shape, and the cost records', are those of `totals`, checked as read
-        raise ValueError("its ranking record holds a negative sum of squares")
+    if model.ranking_lead[1] < 0 or model.ranking_lead[2] not in (0.0, 1.0):  # shape: that of `totals`, checked
+        raise ValueError("its ranking record holds a negative sum of squares, or a leader that is not 0 or 1")
     if len(model.changes.file_changes) != len(model.changes.files):
         raise ValueError("its file counts do not match its files")
     if any(not (0 <= f < len(model.changes.files) and all(0 <= t < n for t in tests))
@@ -115,8 +115,8 @@ def decode(data: bytes, source: str = "model state") -> Model:
             if version != MODEL_VERSION:
                 raise ValueError(f"written by {version}, expected {MODEL_VERSION}")
             stats, totals = archive["stats"], archive["totals"]
-            if totals.shape != (13,):
-                raise ValueError(f"its totals are {totals.shape}, not 13 numbers")
+            if totals.shape != (14,):
+                raise ValueError(f"its totals are {totals.shape}, not 14 numbers")
             co_failures: dict[int, dict[int, float]] = {}
             for f, t, n in archive["co_failures"].tolist():
                 co_failures.setdefault(int(f), {})[int(t)] = n
@@ -133,7 +133,7 @@ def decode(data: bytes, source: str = "model state") -> Model:
                 recent_runs=float(totals[7]),
                 recent_fails=float(totals[8]),
                 cost_error=totals[9:11].copy(),
-                ranking_lead=totals[11:13].copy(),
+                ranking_lead=totals[11:14].copy(),
                 decayed=stats[len(PER_TEST) : len(PER_TEST) + DECAYED].copy(),
                 expert_loss=archive["expert_loss"].reshape(len(CONTEXTS), EXPERTS).copy(),
                 ledger_head=bytes(archive["ledger_head"]).decode(),

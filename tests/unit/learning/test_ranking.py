@@ -10,7 +10,7 @@ import pytest
 
 from provenance.learning.history import Cycle, read_atcs
 from provenance.learning.model import Model
-from provenance.learning.ranking import RANKING_EVIDENCE, first_failure_share, reference_leads
+from provenance.learning.ranking import first_failure_share, reference_leads, scored
 from provenance.selection.backtest import ReferencePredictor
 from tests.support.project import ROOT
 
@@ -30,13 +30,25 @@ def test_the_share_spent_up_to_the_first_failing_test_by_hand() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lead", "reference"),
-    [((0.0, 0.0), True), ((1.0, 1.0), False), ((RANKING_EVIDENCE + 0.01, 1.0), True), ((-3.0, 1.0), False)],
+    ("differences", "reference"),
+    [
+        ([], True),  # before any failing run
+        ([0.1], True),  # the model's own order has yet to lead
+        ([-0.1], False),  # it has reached the first failing test sooner
+        ([-0.1, 0.05], False),  # behind on the latest run, not beyond chance: it keeps the lead
+        ([-0.1, 0.3, 0.3, 0.3], True),  # the reference's lead, 0.8, is beyond 1.5 · √0.28
+        ([-0.1, 0.3, 0.3, 0.3, -0.5], True),  # back within chance, but the model is not ahead again
+        ([-0.1, 0.3, 0.3, 0.3, -0.5, -0.4], False),  # it is ahead again
+    ],
 )
-def test_the_reference_ranks_until_a_failing_run_and_then_on_a_lead_beyond_chance(
-    lead: tuple[float, float], reference: bool
+def test_the_reference_ranks_until_the_model_leads_and_again_once_it_falls_behind_beyond_chance(
+    differences: list[float], reference: bool
 ) -> None:
-    assert reference_leads(np.array(lead)) is reference
+    lead = np.zeros(3)
+    for d in differences:
+        lead = scored(lead, d)
+    assert reference_leads(lead) is reference
+    assert lead[:2].tolist() == pytest.approx([sum(differences), sum(d * d for d in differences)])
 
 
 def _replayed(cycles: list[Cycle]) -> tuple[Model, ReferencePredictor]:
@@ -49,9 +61,11 @@ def _replayed(cycles: list[Cycle]) -> tuple[Model, ReferencePredictor]:
 
 def test_where_the_reference_has_ranked_better_the_model_ranks_as_it_does(tmp_path: Path) -> None:
     # click's suite over its releases, as if the reference's order had reached the first failing test
-    # sooner by a lead beyond chance (as it did with provenance-change-aware-5, docs/performance.md).
+    # sooner by a lead beyond chance (as it did with provenance-change-aware-5, docs/performance.md), after
+    # the model's own had led.
     model, baseline = _replayed(_history("click-seeded", tmp_path))
-    model.ranking_lead = np.array([RANKING_EVIDENCE * 1.1, 1.0])
+    for d in (-0.1, 0.3, 0.3, 0.3):  # ahead on one run, then behind on three
+        model.ranking_lead = scored(model.ranking_lead, d)
     tests = model.names
     p = model.predict(tests)
     assert model.ranks_as_reference and model.learnt()["ranked_by"] == "reference"
@@ -63,12 +77,12 @@ def test_where_the_reference_has_ranked_better_the_model_ranks_as_it_does(tmp_pa
     assert again.ranks_as_reference and again.ranking_lead.tolist() == model.ranking_lead.tolist()
 
 
-def test_until_a_failing_run_tells_the_rankings_apart_the_model_ranks_as_the_reference(tmp_path: Path) -> None:
+def test_until_its_own_order_leads_the_model_ranks_as_the_reference(tmp_path: Path) -> None:
     cycles = _history("structlog-seeded", tmp_path)
     first_failing = next(k for k, c in enumerate(cycles) if c.failed.any())
     model, _ = _replayed(cycles[:first_failing])
     assert model.ranks_as_reference and model.learnt()["ranked_by"] == "reference"
-    model, _ = _replayed(cycles)  # its own order has since reached the first failing test sooner
+    model, _ = _replayed(cycles)  # its own order has since reached the first failing tests sooner
     assert not model.ranks_as_reference
 
 
