@@ -122,9 +122,9 @@ def render(selection: Selection, budget: Budget, audit_path: str, ranked_by: Ran
         if ranked_by == "reference":
             lead += (
                 "Ranked as the reference predictor ranks (each test's failure rate shrunk toward the project's, "
-                "per its last duration): no failing run of this project has yet told the two orders apart, or on "
-                "its failing runs the reference's order reached the first failing test sooner, by more than "
-                "chance gives.\n\n"
+                "per its last duration): over this project's failing runs so far, the model's own order has not "
+                "yet reached the first failing test sooner, or has since fallen behind the reference's by more "
+                "than chance gives.\n\n"
             )
         line = cut_off(selection)
         if line is not None:

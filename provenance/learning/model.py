@@ -16,9 +16,9 @@ one 0 s record (a coarse timer) does not put it first in a per-second ranking.
 
 When a run names the files it changed, the model also learns what changes do (`changes.py`): a
 test's probability is raised where the changed files broke it before, or where its name mentions one.
-Selection ranks by probability per second, or as the reference predictor does until a failing run
-has told the two orders apart and where the reference's has reached the project's failing tests
-sooner (`ranking.py`).
+Selection ranks by probability per second once that order has reached the project's failing tests
+sooner than the reference predictor's, and as the reference does before and wherever the
+reference's has since done better beyond chance (`ranking.py`).
 
 Each run updates the state once, so predicting and updating cost time in proportion to the tests
 (and changed files) in the run, never to the length of the history. numpy only.

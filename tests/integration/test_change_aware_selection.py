@@ -93,7 +93,7 @@ def test_a_change_ranks_the_tests_that_name_it_and_the_tests_that_failed_with_it
     assert after_fields["tests/test_fields.py::test_email"] > after_fields["tests/test_schema.py::test_dump"]
     # test_load failed once, when schema.py changed: more likely when it changes again than otherwise.
     assert after_schema["tests/test_schema.py::test_load"] > after_fields["tests/test_schema.py::test_load"]
-    # Its only failing run was the first, which nothing predicted: no failing run has yet told the
-    # model's ranking from the reference's, so `select` ranks as the reference does and says so.
+    # Its only failing run was the first, which nothing predicted: the model's ranking has yet to reach
+    # a failing test sooner than the reference's, so `select` ranks as the reference does and says so.
     audit = select_audit(repo, "src/pkg/schema.py", capsys)
     assert audit["ranked_by"] == "reference"
