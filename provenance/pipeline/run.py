@@ -80,7 +80,10 @@ def audit_contracts(inputs: Inputs, now: datetime) -> None:
     append_lines(audit_log, [json.dumps(r).encode() for r in audit])
 
 
-LEDGER_PUSH_ATTEMPTS = 8
+# How long to keep fetching, appending again and pushing while other jobs' pushes keep getting there
+# first: each round lets at least one job through, so a matrix of N jobs needs at most N rounds, and
+# a round on a loaded runner can take seconds. A count of attempts ran out on a busy 2-core machine.
+LEDGER_PUSH_SECONDS = 300.0
 
 
 def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[], None]) -> RunOutcome:
@@ -108,7 +111,8 @@ def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[],
         checkpoint_path(Path(settings.ledger)).as_posix(),
         model_path(Path(settings.ledger)).as_posix(),
     ]
-    for attempt in range(LEDGER_PUSH_ATTEMPTS):
+    deadline, attempt = time.monotonic() + LEDGER_PUSH_SECONDS, 0
+    while True:
         with tempfile.TemporaryDirectory() as temp:
             root = Path(temp)
             try:
@@ -134,10 +138,13 @@ def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[],
                         atomic_write(writable_path(settings.workspace, name, "ledger"), (root / name).read_bytes())
                 outcome.ledger_commit = commit
                 return outcome
-        time.sleep(min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
-    raise ExternalServiceError(
-        f"the ledger branch {settings.ledger_branch} kept moving: {LEDGER_PUSH_ATTEMPTS} pushes were rejected"
-    )
+        attempt += 1
+        if time.monotonic() >= deadline:
+            raise ExternalServiceError(
+                f"the ledger branch {settings.ledger_branch} kept moving: {attempt} pushes were rejected "
+                f"in {LEDGER_PUSH_SECONDS:g} s"
+            )
+        time.sleep(min(8.0, 0.25 * 2**attempt, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
 
 
 def last_seen(settings: Settings) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ import pytest
 from provenance.cli import main
 from provenance.ledger import branch as ledger_branch
 from provenance.ledger.verify import verify
+from provenance.pipeline import run as pipeline_run
 from tests.support.project import git
 
 BRANCH = "provenance-ledger"
@@ -88,6 +89,28 @@ def test_a_rejected_push_is_retried_on_the_new_tip(
     ledger = branch_ledger(origin, tmp_path)
     assert verify(ledger).problem is None
     assert [json.loads(line)["run_id"] for line in ledger.read_text().splitlines()] == ["0", "rival", "ours"]
+
+
+def test_a_branch_that_keeps_moving_is_given_up_on_in_time_and_left_as_it_was(
+    origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every push is rejected (other jobs always first): the run retries until its time is up, then fails, exit 3."""
+    assert run(checkout(origin, tmp_path / "first"), "0") == 0
+    ours = checkout(origin, tmp_path / "ours")
+    rejected: list[str] = []
+
+    def always_too_late(self: ledger_branch.LedgerBranch, commit: str) -> bool:
+        rejected.append(commit)
+        return False
+
+    monkeypatch.setattr(ledger_branch.LedgerBranch, "push", always_too_late)
+    monkeypatch.setattr(pipeline_run, "LEDGER_PUSH_SECONDS", 1.0)
+    capsys.readouterr()
+    assert run(ours, "ours") == 3
+    err = capsys.readouterr().err
+    assert f"the ledger branch {BRANCH} kept moving: {len(rejected)} pushes were rejected in 1 s" in err
+    assert len(rejected) >= 2 and "Traceback" not in err
+    assert [json.loads(line)["run_id"] for line in branch_ledger(origin, tmp_path).read_text().splitlines()] == ["0"]
 
 
 def test_shallow_clone(origin: Path, tmp_path: Path) -> None:
