@@ -144,7 +144,8 @@ def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[],
                 f"the ledger branch {settings.ledger_branch} kept moving: {attempt} pushes were rejected "
                 f"in {LEDGER_PUSH_SECONDS:g} s"
             )
-        time.sleep(min(8.0, 0.25 * 2**attempt, max(0.0, deadline - time.monotonic())) * random.uniform(0.5, 1.0))
+        backoff = min(8.0, 0.25 * 2 ** min(attempt, 5), max(0.0, deadline - time.monotonic()))
+        time.sleep(backoff * random.uniform(0.5, 1.0))
 
 
 def last_seen(settings: Settings) -> dict[str, Any] | None:
