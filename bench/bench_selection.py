@@ -18,7 +18,9 @@ histories (`RESERVED`, in no set) wait, run by no model, for the next version's 
 
 Beside each figure, the model's difference from the reference with a 95% interval (a paired
 bootstrap over the scored cycles, `provenance.selection.comparison`, as `backtest --reference` prints it), so
-that "better" can be told from what a history this short gives by chance.
+that "better" can be told from what a history this short gives by chance. Last, whether the model
+meets the selection issue's bar there: Brier and log loss no worse beyond their intervals, APFDc
+and time saved at 95% detection no worse by point estimate.
 """
 
 from __future__ import annotations
@@ -126,7 +128,20 @@ def report(name: str) -> None:
         low, high = spread[figure] or (float("nan"), float("nan"))
         print(f"{figure:16}{reference[figure]:12.5f}{history[figure]:12.5f}{model[figure]:12.5f}"
               f"{model[figure] - reference[figure]:+20.5f}  [{low:+.5f}, {high:+.5f}]")  # fmt: skip
+    missed = shortfalls(reference, model, spread)
+    print(f"{'the bar':16}{'not met: ' + ', '.join(missed) if missed else 'met'}")
     sys.stdout.flush()
+
+
+def shortfalls(reference: dict[str, float], model: dict[str, float], spread: dict[str, list[float]]) -> list[str]:
+    """Where the model misses the selection issue's bar: Brier or log loss worse beyond its interval (the whole
+    interval above 0, however little), APFDc or time saved at 95% worse by point estimate (by more than rounding)."""
+    missed = [f"{figure} worse beyond its interval" for figure in ("Brier", "log loss")
+              if spread[figure] and spread[figure][0] > 0]  # fmt: skip
+    missed += [f"{figure} worse" for figure in ("APFDc", "saved at 95%")
+               if reference[figure] is not None and model[figure] is not None
+               and model[figure] < reference[figure] - 1e-12]  # fmt: skip
+    return missed
 
 
 def main() -> None:
