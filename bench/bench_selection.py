@@ -63,7 +63,7 @@ HELD_OUT = ("cachetools-seeded", "platformdirs-seeded", "humanize-releases", "mo
             *(f"generated-{s}" for s in HELD_OUT_SEEDS))  # fmt: skip
 # Made after the settings of the current version were fixed and run by no model: the next version's first
 # held-out run. In no set; name one to run it, once that version's settings are fixed.
-RESERVED: tuple[str, ...] = ()
+RESERVED: tuple[str, ...] = ("zipp-releases",)
 FIGURES = ("Brier", "log loss", "APFDc", "saved at 95%", "saved at 99%", "recall at 20%")
 
 
