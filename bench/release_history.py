@@ -33,7 +33,8 @@ reads) and is recorded as 0.
 
 Written as ATCS CSV (`Id;Name;Duration;Verdict;Cycle;ChangedFiles`, Verdict 1 = failed, the changed
 files space-separated on a cycle's first row), which `provenance backtest --format atcs` reads.
-Everything but the durations follows from the package index and the environment's versions.
+Everything but the durations follows from the package index and the environment's versions, and
+the verdicts of tests that time the code (zipp's complexity tests), which a rerun can change.
 """
 
 from __future__ import annotations
