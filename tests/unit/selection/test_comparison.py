@@ -66,6 +66,12 @@ def test_a_regression_that_persists_is_predicted_better_beyond_chance() -> None:
     spread = compare(reference_scored, model_scored, DEFAULT_BUDGETS)
     for name in ("brier_score", "log_loss"):
         assert spread[name]["interval"][1] < 0, name
+    # Seen the other way round, the reference misses the bar on both, beyond chance.
+    backwards = compare(model_scored, reference_scored, DEFAULT_BUDGETS)
+    assert {"brier_score: worse beyond its interval", "log_loss: worse beyond its interval"} <= set(
+        backwards["shortfalls"]
+    )
+    assert not any(miss.startswith(("brier_score", "log_loss")) for miss in spread["shortfalls"])
 
 
 def test_a_predictor_against_itself_differs_by_nothing_in_any_resample() -> None:
@@ -74,6 +80,7 @@ def test_a_predictor_against_itself_differs_by_nothing_in_any_resample() -> None
     spread = compare(scored, scored, DEFAULT_BUDGETS)
     for name, entry in differences_of(spread).items():
         assert entry["difference"] == 0.0 and entry["interval"] == [0.0, 0.0], name
+    assert spread["shortfalls"] == []  # no worse is what the bar asks: a tie meets it
 
 
 def test_the_replays_must_score_the_same_cycles() -> None:
