@@ -1,7 +1,7 @@
 """Which order selection follows: the model's own, once it has reached failures sooner than the reference's.
 
-The mixture's weights are learnt by log loss, which judges probabilities, not the order they
-give, and an order is what selection spends. So for every failing run the model also records how much of
+The mixture's weights are learnt by log loss, which judges probabilities, not the order they give,
+and an order is what selection spends. So for every failing run the model also records how much of
 the run's time each ranking (its own; the reference predictor's shrunk rate per last duration)
 spent up to its first failing test. The reference's order is the baseline the model's must beat:
 selection follows it until the model's own has spent less over the project's failing runs so far

@@ -144,7 +144,7 @@ def record_on_branch(inputs: Inputs, now: datetime, before_writing: Callable[[],
                 f"the ledger branch {settings.ledger_branch} kept moving: {attempt} pushes were rejected "
                 f"in {LEDGER_PUSH_SECONDS:g} s"
             )
-        backoff = min(8.0, 0.25 * 2 ** min(attempt, 5), max(0.0, deadline - time.monotonic()))
+        backoff = min(0.25 * 2 ** min(attempt, 5), max(0.0, deadline - time.monotonic()))  # 8 s at most
         time.sleep(backoff * random.uniform(0.5, 1.0))
 
 
